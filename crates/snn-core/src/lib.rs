@@ -1,1 +1,29 @@
-//! snn-core
+//! snn-core: what a spiking network *is*, shared by every snn tool.
+//!
+//! * [`spec`] describes a network (layers, neuron parameters, input shape) and reads it from TOML;
+//! * [`preset`] holds the built-in architectures of the paper (LeNet, VGG, ResNet);
+//! * [`plan`] infers shapes and counts parameters, fan-in and dense MACs per layer;
+//! * [`neuron`] and [`synapse`] are the one reference implementation of a time step
+//!   (SPEC §3): LIF, pooling IF and readout neurons, and the event-driven synaptic kernels;
+//! * [`ops`] counts synaptic operations caused by spikes;
+//! * [`model_file`] is the versioned, checksummed model file written by the trainer and read by
+//!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written.
+
+pub mod atomic;
+pub mod error;
+pub mod model_file;
+pub mod neuron;
+pub mod ops;
+mod payload;
+pub mod plan;
+pub mod preset;
+pub mod shape;
+pub mod simd;
+pub mod spec;
+pub mod synapse;
+
+pub use error::{ModelFileError, SpecError};
+pub use model_file::{Model, TrainingState};
+pub use plan::{LayerKind, LayerPlan, NetworkPlan};
+pub use shape::Shape3;
+pub use spec::{LayerSpec, NetworkSpec, NeuronParams};

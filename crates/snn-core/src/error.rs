@@ -1,0 +1,68 @@
+//! Typed errors of snn-core. Every message is one line that names the file (or layer) and the cause.
+
+use std::path::PathBuf;
+
+/// A network description that cannot be used: bad TOML, unknown keys, impossible shapes.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The TOML text could not be parsed or does not match the schema (line and key are in `msg`).
+    #[error("{path}: {msg}")]
+    Toml { path: PathBuf, msg: String },
+    /// The file could not be read.
+    #[error("{path}: cannot read network file: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A value is out of range or the layers do not fit together.
+    #[error("{context}: {msg}")]
+    Invalid { context: String, msg: String },
+    /// No built-in preset has this name.
+    #[error(
+        "unknown architecture '{0}' (built-in: lenet, vgg7, vgg9, resnet11; or give a .toml file)"
+    )]
+    UnknownPreset(String),
+}
+
+/// A model file that cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// Underlying I/O failure.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file does not start with the model-file magic bytes.
+    #[error("{path}: not an snn model file (bad magic bytes)")]
+    BadMagic { path: PathBuf },
+    /// The file was written by a newer snn with a format this build does not know.
+    #[error("{path}: model file format version {found} is newer than this build supports ({supported}); upgrade snn")]
+    NewerVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    /// The file is shorter (or longer) than its header says.
+    #[error("{path}: truncated or padded model file: header promises {expected} payload bytes, file holds {found}")]
+    Length {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+    /// The payload's checksum does not match the header.
+    #[error(
+        "{path}: corrupt model file: checksum {found:08x} does not match header {expected:08x}"
+    )]
+    Checksum {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+    /// The payload decoded but does not describe a consistent model.
+    #[error("{path}: inconsistent model: {msg}")]
+    Inconsistent { path: PathBuf, msg: String },
+    /// The payload could not be decoded.
+    #[error("{path}: cannot decode model payload: {msg}")]
+    Decode { path: PathBuf, msg: String },
+}

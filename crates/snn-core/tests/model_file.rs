@@ -1,0 +1,71 @@
+//! Model file: round trip, and every kind of damage is a clear error (never a panic).
+
+use snn_core::model_file::{LayerWeights, ModelMeta, FORMAT_VERSION};
+use snn_core::{preset, Model, ModelFileError, NetworkPlan};
+use std::path::Path;
+
+fn lenet_model() -> Model {
+    let spec = preset::lenet();
+    let plan = NetworkPlan::new(&spec).unwrap();
+    let weights = plan
+        .layers
+        .iter()
+        .map(|l| LayerWeights {
+            layer: l.name.clone(),
+            main: (0..l.synapses.weight_count())
+                .map(|i| (i % 97) as f32 * 0.01)
+                .collect(),
+            shortcut: vec![],
+        })
+        .collect();
+    Model {
+        spec,
+        weights,
+        meta: ModelMeta {
+            created_by: "test".into(),
+            ..Default::default()
+        },
+        training: None,
+    }
+}
+
+#[test]
+fn round_trip_preserves_the_model() {
+    let m = lenet_model();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.snn");
+    m.save(&path).unwrap();
+    assert_eq!(Model::load(&path).unwrap(), m);
+    assert!(!dir.path().join(".m.snn.tmp").exists());
+}
+
+#[test]
+fn damaged_files_are_rejected_with_the_cause() {
+    let bytes = lenet_model().to_bytes();
+    let p = Path::new("model.snn");
+    let e = Model::from_bytes(&bytes[..bytes.len() - 10], p).unwrap_err();
+    assert!(matches!(e, ModelFileError::Length { .. }), "{e}");
+    assert!(e.to_string().starts_with("model.snn: truncated"));
+    let e = Model::from_bytes(&bytes[..5], p).unwrap_err();
+    assert!(matches!(e, ModelFileError::BadMagic { .. }), "{e}");
+    let mut flipped = bytes.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x40;
+    let e = Model::from_bytes(&flipped, p).unwrap_err();
+    assert!(matches!(e, ModelFileError::Checksum { .. }), "{e}");
+    let mut newer = bytes.clone();
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    let e = Model::from_bytes(&newer, p).unwrap_err();
+    assert!(matches!(e, ModelFileError::NewerVersion { .. }), "{e}");
+    let e = Model::from_bytes(b"PK\x03\x04 definitely a zip file, not a model", p).unwrap_err();
+    assert!(matches!(e, ModelFileError::BadMagic { .. }), "{e}");
+}
+
+#[test]
+fn weights_that_do_not_match_the_spec_are_rejected() {
+    let mut m = lenet_model();
+    m.weights[2].main.pop();
+    let e = Model::from_bytes(&m.to_bytes(), Path::new("x.snn")).unwrap_err();
+    assert!(matches!(e, ModelFileError::Inconsistent { .. }), "{e}");
+    assert!(e.to_string().contains("conv2"), "{e}");
+}
