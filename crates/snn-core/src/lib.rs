@@ -20,6 +20,7 @@ pub mod preset;
 pub mod shape;
 pub mod simd;
 pub mod spec;
+pub mod step;
 pub mod synapse;
 
 pub use error::{ModelFileError, SpecError};

@@ -45,8 +45,8 @@ pub struct TrainingState {
     pub completed_epochs: u32,
     /// Index of the next mini-batch within the current epoch (0 at an epoch boundary).
     pub next_batch: u32,
-    /// The trainer's configuration as JSON (owned by the trainer; opaque here).
-    pub trainer_config_json: String,
+    /// The trainer's own state (configuration, partial-epoch counters) as JSON; opaque here.
+    pub trainer_state_json: String,
     /// Best test accuracy so far (fraction) and its epoch (0 = none yet).
     pub best_test_accuracy: f64,
     /// Epoch of the best test accuracy.

@@ -16,31 +16,105 @@ pub fn lif_step(
     spikes: &mut Vec<u32>,
 ) {
     assert_eq!(v.len(), current.len());
-    simd::dispatch!(lif_body(v, current, leak, threshold, spikes))
+    lif_body(v, current, leak, threshold, spikes)
 }
 
 #[inline(always)]
 fn lif_body(v: &mut [f32], current: &mut [f32], leak: f32, threshold: f32, spikes: &mut Vec<u32>) {
-    const LANES: usize = 8;
     let n = v.len();
-    let mut base = 0;
-    for (vc, ic) in v.chunks_mut(LANES).zip(current.chunks_mut(LANES)) {
-        let mut mask = 0u32;
-        for k in 0..vc.len() {
-            let u = vc[k] + ic[k];
-            let fire = u > threshold;
-            mask |= (fire as u32) << k;
-            vc[k] = if fire { 0.0 } else { leak * u };
-            ic[k] = 0.0;
+    let full = n - n % 8;
+    #[cfg(target_arch = "x86_64")]
+    if simd::has_avx2() {
+        // SAFETY: AVX2 is present; every load/store stays inside `..full` of both slices.
+        unsafe {
+            lif_avx2(
+                &mut v[..full],
+                &mut current[..full],
+                leak,
+                threshold,
+                spikes,
+            )
+        };
+    } else {
+        lif_scalar(
+            &mut v[..full],
+            &mut current[..full],
+            leak,
+            threshold,
+            0,
+            spikes,
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    lif_scalar(
+        &mut v[..full],
+        &mut current[..full],
+        leak,
+        threshold,
+        0,
+        spikes,
+    );
+    lif_scalar(
+        &mut v[full..],
+        &mut current[full..],
+        leak,
+        threshold,
+        full,
+        spikes,
+    );
+}
+
+/// Scalar LIF update; `base` is the index of `v[0]` in the layer.
+#[inline(always)]
+fn lif_scalar(
+    v: &mut [f32],
+    current: &mut [f32],
+    leak: f32,
+    threshold: f32,
+    base: usize,
+    spikes: &mut Vec<u32>,
+) {
+    for (k, (vv, ii)) in v.iter_mut().zip(current.iter_mut()).enumerate() {
+        let u = *vv + *ii;
+        *ii = 0.0;
+        if u > threshold {
+            *vv = 0.0;
+            spikes.push((base + k) as u32);
+        } else {
+            *vv = leak * u;
         }
+    }
+}
+
+/// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn lif_avx2(
+    v: &mut [f32],
+    current: &mut [f32],
+    leak: f32,
+    threshold: f32,
+    spikes: &mut Vec<u32>,
+) {
+    use std::arch::x86_64::*;
+    let th = _mm256_set1_ps(threshold);
+    let lk = _mm256_set1_ps(leak);
+    let zero = _mm256_setzero_ps();
+    let vp = v.as_mut_ptr();
+    let ip = current.as_mut_ptr();
+    let mut c = 0;
+    while c < v.len() {
+        let u = _mm256_add_ps(_mm256_loadu_ps(vp.add(c)), _mm256_loadu_ps(ip.add(c)));
+        let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
+        _mm256_storeu_ps(vp.add(c), _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u)));
+        _mm256_storeu_ps(ip.add(c), zero);
+        let mut mask = _mm256_movemask_ps(fire) as u32;
         while mask != 0 {
-            let k = mask.trailing_zeros();
-            spikes.push((base + k as usize) as u32);
+            spikes.push((c + mask.trailing_zeros() as usize) as u32);
             mask &= mask - 1;
         }
-        base += LANES;
+        c += 8;
     }
-    debug_assert!(base >= n);
 }
 
 /// Pooling IF step: `P = q + I`; fire iff `P > threshold`; hard reset to 0; no leak.
@@ -98,6 +172,27 @@ mod tests {
         if_step(&mut q, &mut i, 0.75, &mut s);
         assert_eq!(s, vec![0]);
         assert_eq!(q[0], 0.0);
+    }
+
+    #[test]
+    fn vector_and_scalar_lif_agree_bit_for_bit() {
+        let n = 1003;
+        let init: Vec<f32> = (0..n)
+            .map(|k| ((k * 37 % 101) as f32 - 50.0) / 40.0)
+            .collect();
+        let cur: Vec<f32> = (0..n)
+            .map(|k| ((k * 53 % 97) as f32 - 30.0) / 35.0)
+            .collect();
+        let (mut v1, mut i1, mut s1) = (init.clone(), cur.clone(), Vec::new());
+        lif_step(&mut v1, &mut i1, 0.99, 1.0, &mut s1);
+        let (mut v2, mut i2, mut s2) = (init, cur, Vec::new());
+        lif_scalar(&mut v2, &mut i2, 0.99, 1.0, 0, &mut s2);
+        assert_eq!(s1, s2);
+        assert_eq!(
+            v1.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            v2.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(!s1.is_empty());
     }
 
     #[test]

@@ -23,9 +23,10 @@ pub fn has_avx2() -> bool {
     }
 }
 
-/// `dispatch!(body(args…))` calls `body` compiled with AVX2 when available, else as is.
-/// `body` must be an `#[inline(always)]` function.
-macro_rules! dispatch {
+/// `dispatch_avx2!(body(args…))` calls `body` compiled with AVX2 when available, else as is.
+/// `body` (and everything it calls in the hot path) must be `#[inline(always)]`.
+#[macro_export]
+macro_rules! dispatch_avx2 {
     ($body:ident ( $($arg:expr),* $(,)? )) => {{
         #[cfg(target_arch = "x86_64")]
         {
@@ -43,4 +44,4 @@ macro_rules! dispatch {
         { $body($($arg),*) }
     }};
 }
-pub(crate) use dispatch;
+pub(crate) use dispatch_avx2 as dispatch;

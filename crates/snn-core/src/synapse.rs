@@ -14,6 +14,10 @@ use crate::simd;
 pub struct ConvGeometry {
     /// Kernel size.
     pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding.
+    pub padding: usize,
     /// Input shape.
     pub input: Shape3,
     /// Output shape.
@@ -68,6 +72,8 @@ impl ConvGeometry {
         let (col_start, cols) = taps(input.width, output.width, kernel, stride, padding);
         ConvGeometry {
             kernel,
+            stride,
+            padding,
             input,
             output,
             row_start,

@@ -1,0 +1,209 @@
+//! One mini-batch: forward + backward of every sample in parallel, then one SGD step.
+//!
+//! The batch is cut into fixed chunks of [`CHUNK`] samples, independent of the thread count;
+//! each chunk sums its samples' gradients in order and chunks are summed in order, so the
+//! result is bit-identical for any `--threads`.
+
+use crate::forward::Runner;
+use crate::grad::{backward_sample, BackwardScratch, GradMode, Grads};
+use crate::optim::sgd_step;
+use crate::params::TransposedWeights;
+use crate::seed::stream_rng;
+use crate::trace::Trace;
+use rand::Rng;
+use rayon::prelude::*;
+use snn_core::model_file::LayerWeights;
+use snn_core::neuron::argmax;
+use snn_core::plan::LayerKind;
+use snn_core::step::{CompiledNet, DropoutMask};
+use snn_data::dataset::Dataset;
+use snn_data::encode::RateEncoder;
+
+/// Samples per chunk of work (fixed so results do not depend on the thread count).
+pub const CHUNK: usize = 4;
+
+/// What a batch needs besides the weights.
+#[derive(Clone, Debug)]
+pub struct BatchContext<'a> {
+    /// Training data.
+    pub data: &'a Dataset,
+    /// Input encoder for this epoch.
+    pub encoder: &'a RateEncoder,
+    /// Time steps.
+    pub timesteps: usize,
+    /// Gradient mode.
+    pub mode: GradMode,
+    /// Dropout probability (0 = none).
+    pub dropout: f64,
+    /// Run seed and 1-based epoch (key dropout masks).
+    pub seed: u64,
+    /// Epoch (1-based).
+    pub epoch: u32,
+    /// Learning rate of this batch.
+    pub lr: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+}
+
+/// Loss and accuracy of one batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BatchOutcome {
+    /// Sum over samples of `Σ_j (o_j − y_j)²`.
+    pub loss_sum: f64,
+    /// Correct predictions (in the training forward).
+    pub correct: usize,
+    /// Samples in the batch.
+    pub samples: usize,
+}
+
+struct ChunkWork {
+    grads: Grads,
+    runner: Runner,
+    trace: Trace,
+    scratch: BackwardScratch,
+    outcome: BatchOutcome,
+}
+
+/// Reusable trainer state for mini-batches of one network.
+pub struct BatchEngine {
+    /// The compiled network.
+    pub net: CompiledNet,
+    wt: TransposedWeights,
+    work: Vec<ChunkWork>,
+}
+
+/// Dropout masks of one sample: fixed over its T steps, keyed by (seed, epoch, sample, layer).
+pub fn dropout_masks(
+    net: &CompiledNet,
+    p: f64,
+    seed: u64,
+    epoch: u32,
+    sample: u64,
+) -> Option<Vec<Option<DropoutMask>>> {
+    if p <= 0.0 {
+        return None;
+    }
+    let threshold = (p * 4_294_967_296.0) as u64;
+    let value = (1.0 / (1.0 - p)) as f32;
+    Some(
+        net.plan
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                matches!(layer.kind, LayerKind::Conv | LayerKind::Linear).then(|| {
+                    let mut rng = stream_rng(seed, &[0xD809, epoch as u64, sample, l as u64]);
+                    let keep = (0..layer.output.len())
+                        .map(|_| (rng.next_u32() as u64) >= threshold)
+                        .collect();
+                    DropoutMask { keep, value }
+                })
+            })
+            .collect(),
+    )
+}
+
+impl BatchEngine {
+    /// An engine for `net`.
+    pub fn new(net: CompiledNet) -> Self {
+        BatchEngine {
+            net,
+            wt: TransposedWeights::default(),
+            work: Vec::new(),
+        }
+    }
+
+    /// Computes the summed gradient of the samples `indices` (no update). Returns the outcome;
+    /// the gradient is left in [`BatchEngine::gradient`].
+    pub fn gradient_of(
+        &mut self,
+        weights: &[LayerWeights],
+        indices: &[usize],
+        ctx: &BatchContext,
+    ) -> BatchOutcome {
+        self.wt.update(&self.net.plan, weights);
+        let chunks = indices.len().div_ceil(CHUNK);
+        while self.work.len() < chunks {
+            self.work.push(ChunkWork {
+                grads: Grads::zeros(&self.net),
+                runner: Runner::new(&self.net),
+                trace: Trace::default(),
+                scratch: BackwardScratch::default(),
+                outcome: BatchOutcome::default(),
+            });
+        }
+        let net = &self.net;
+        let wt = &self.wt;
+        self.work[..chunks]
+            .par_iter_mut()
+            .zip(indices.par_chunks(CHUNK))
+            .for_each(|(w, idx)| {
+                w.grads.zero();
+                w.outcome = BatchOutcome::default();
+                for &i in idx {
+                    let image = ctx.encoder.prepare(ctx.data.image(i));
+                    let masks = dropout_masks(net, ctx.dropout, ctx.seed, ctx.epoch, i as u64);
+                    w.runner.run(
+                        net,
+                        weights,
+                        ctx.encoder,
+                        &image,
+                        i as u64,
+                        ctx.timesteps,
+                        masks.as_deref(),
+                        Some(&mut w.trace),
+                        None,
+                    );
+                    let label = ctx.data.labels[i] as usize;
+                    let loss = backward_sample(
+                        net,
+                        wt,
+                        &w.trace,
+                        label,
+                        ctx.mode,
+                        &mut w.grads,
+                        &mut w.scratch,
+                    );
+                    w.outcome.loss_sum += loss;
+                    w.outcome.correct += (argmax(&w.trace.output) == label) as usize;
+                    w.outcome.samples += 1;
+                }
+            });
+        let (first, rest) = self.work[..chunks]
+            .split_first_mut()
+            .expect("a batch has at least one sample");
+        let mut outcome = first.outcome;
+        for w in rest.iter() {
+            first.grads.add(&w.grads);
+            outcome.loss_sum += w.outcome.loss_sum;
+            outcome.correct += w.outcome.correct;
+            outcome.samples += w.outcome.samples;
+        }
+        outcome
+    }
+
+    /// The gradient summed by the last [`BatchEngine::gradient_of`] (transposed layout).
+    pub fn gradient(&self) -> &Grads {
+        &self.work[0].grads
+    }
+
+    /// One training step on `indices`: gradient, then SGD unless the loss is not finite.
+    pub fn train_batch(
+        &mut self,
+        weights: &mut [LayerWeights],
+        indices: &[usize],
+        ctx: &BatchContext,
+    ) -> BatchOutcome {
+        let outcome = self.gradient_of(weights, indices, ctx);
+        if outcome.loss_sum.is_finite() {
+            sgd_step(
+                &self.net.plan,
+                weights,
+                &self.work[0].grads,
+                ctx.lr,
+                ctx.weight_decay,
+            );
+        }
+        outcome
+    }
+}

@@ -1,0 +1,139 @@
+//! Training configuration: every hyper-parameter of a run, with the authors' values as the
+//! defaults of each preset (paper-method §5.5, §12). Stored as JSON inside checkpoints so a
+//! resumed run continues with exactly the same settings.
+
+use crate::grad::GradMode;
+use serde::{Deserialize, Serialize};
+
+/// All settings of a training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Architecture preset name or TOML path.
+    pub arch: String,
+    /// Dataset name ("mnist", "fashion-mnist").
+    pub dataset: String,
+    /// Number of epochs.
+    pub epochs: u32,
+    /// Time steps per sample (train and test).
+    pub timesteps: u32,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Epochs after which the learning rate is multiplied by `lr_gamma` (1-based: a milestone of
+    /// 75 means epochs 76.. use the reduced rate, like PyTorch's MultiStepLR at 0-based 75).
+    pub lr_milestones: Vec<u32>,
+    /// Factor applied at each milestone.
+    pub lr_gamma: f64,
+    /// L2 weight decay added to the gradient.
+    pub weight_decay: f64,
+    /// Dropout probability on hidden LIF spike outputs (0 = none).
+    pub dropout: f64,
+    /// `k` of the init std `sqrt(k/fan_in)`.
+    pub init_gain: f64,
+    /// Gradient mode.
+    pub grad: GradMode,
+    /// Run seed.
+    pub seed: u64,
+    /// Use only the first N training images (0 = all).
+    pub train_limit: usize,
+    /// Use only the first N test images (0 = all).
+    pub test_limit: usize,
+}
+
+impl TrainConfig {
+    /// The authors' settings for a preset (LeNet: lr 0.0085, batch 64, T 100, ×0.2 at 75 of 125).
+    pub fn preset(arch: &str) -> Self {
+        let base = TrainConfig {
+            arch: arch.to_string(),
+            dataset: "mnist".into(),
+            epochs: 125,
+            timesteps: 100,
+            batch_size: 64,
+            lr: 0.0085,
+            lr_milestones: vec![75],
+            lr_gamma: 0.2,
+            weight_decay: 5e-4,
+            dropout: 0.0,
+            init_gain: 2.0,
+            grad: GradMode::Code,
+            seed: 1,
+            train_limit: 0,
+            test_limit: 0,
+        };
+        match arch {
+            "vgg9" | "vgg7" => TrainConfig {
+                dataset: "cifar10".into(),
+                epochs: 150,
+                batch_size: 16,
+                lr: 0.0033,
+                lr_milestones: vec![70, 100, 125],
+                dropout: 0.2,
+                ..base
+            },
+            "resnet11" => TrainConfig {
+                dataset: "cifar10".into(),
+                epochs: 150,
+                batch_size: 16,
+                lr: 0.0025,
+                lr_milestones: vec![70, 100, 125],
+                dropout: 0.25,
+                init_gain: 1.0,
+                ..base
+            },
+            _ => base,
+        }
+    }
+
+    /// Learning rate for 1-based `epoch`.
+    pub fn lr_at(&self, epoch: u32) -> f64 {
+        let passed = self.lr_milestones.iter().filter(|&&m| epoch > m).count();
+        self.lr * self.lr_gamma.powi(passed as i32)
+    }
+
+    /// Checks values; returns a one-line message naming the flag.
+    pub fn validate(&self) -> Result<(), String> {
+        let fail = |flag: &str, msg: String| Err(format!("--{flag}: {msg}"));
+        if self.epochs == 0 {
+            return fail("epochs", "must be at least 1".into());
+        }
+        if self.timesteps == 0 || self.timesteps > 100_000 {
+            return fail(
+                "timesteps",
+                format!("must be in 1..=100000, got {}", self.timesteps),
+            );
+        }
+        if self.batch_size == 0 {
+            return fail("batch-size", "must be at least 1".into());
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return fail("lr", format!("must be a positive number, got {}", self.lr));
+        }
+        if !(self.lr_gamma > 0.0 && self.lr_gamma.is_finite()) {
+            return fail(
+                "lr-gamma",
+                format!("must be positive, got {}", self.lr_gamma),
+            );
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return fail(
+                "weight-decay",
+                format!("must be >= 0, got {}", self.weight_decay),
+            );
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return fail(
+                "dropout",
+                format!("must be in [0, 1), got {}", self.dropout),
+            );
+        }
+        if !(self.init_gain > 0.0 && self.init_gain.is_finite()) {
+            return fail(
+                "init-gain",
+                format!("must be positive, got {}", self.init_gain),
+            );
+        }
+        Ok(())
+    }
+}

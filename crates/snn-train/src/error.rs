@@ -1,0 +1,55 @@
+//! Errors of the trainer library; the binary prints them as one line and exits non-zero.
+
+use std::path::PathBuf;
+
+/// Why a training or evaluation run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// Bad data files.
+    #[error(transparent)]
+    Data(#[from] snn_data::DataError),
+    /// Bad network description.
+    #[error(transparent)]
+    Spec(#[from] snn_core::SpecError),
+    /// Bad model file.
+    #[error(transparent)]
+    Model(#[from] snn_core::ModelFileError),
+    /// A file could not be written or read.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A flag value is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] snn_plot::PlotError),
+    /// The loss became NaN/infinite or exploded.
+    #[error("training diverged at epoch {epoch}, batch {batch}: loss per sample {loss}; kept the last good checkpoint {checkpoint} (try a smaller --lr)")]
+    Diverged {
+        epoch: u32,
+        batch: usize,
+        loss: f64,
+        checkpoint: PathBuf,
+    },
+    /// Stopped by Ctrl-C (or `--stop-after-batches`) after writing a checkpoint.
+    #[error("interrupted at epoch {epoch}, batch {batch}; checkpoint written to {checkpoint}; continue with --resume {dir}")]
+    Interrupted {
+        epoch: u32,
+        batch: usize,
+        checkpoint: PathBuf,
+        dir: PathBuf,
+    },
+}
+
+impl TrainError {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+        move |source| TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Evaluation: accuracy, per-layer spike counts and synaptic operations on a test set. The
+//! simulator is checked against these numbers, so counts are integers summed in a fixed order.
+
+use crate::forward::{Runner, SpikeStats};
+use rayon::prelude::*;
+use serde::Serialize;
+use snn_core::model_file::LayerWeights;
+use snn_core::neuron::argmax;
+use snn_core::step::CompiledNet;
+use snn_data::dataset::Dataset;
+use snn_data::encode::RateEncoder;
+
+const EVAL_CHUNK: usize = 16;
+
+/// Result of evaluating a model on a data set.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Correct predictions.
+    pub correct: usize,
+    /// Summed squared error over samples.
+    pub loss_sum: f64,
+    /// Predicted class per sample.
+    pub predictions: Vec<u8>,
+    /// Spike and synaptic-operation counters.
+    pub stats: SpikeStats,
+}
+
+impl Evaluation {
+    /// Fraction of correct predictions.
+    pub fn accuracy(&self) -> f64 {
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.samples as f64
+        }
+    }
+}
+
+/// Evaluates the first `samples` images of `data` with input spikes keyed by
+/// (`encoder` seed, sample index, step). Runs on the current rayon pool.
+pub fn evaluate(
+    net: &CompiledNet,
+    weights: &[LayerWeights],
+    data: &Dataset,
+    encoder: &RateEncoder,
+    timesteps: usize,
+    samples: usize,
+) -> Evaluation {
+    let n = samples.min(data.len());
+    let indices: Vec<usize> = (0..n).collect();
+    let parts: Vec<(SpikeStats, Vec<u8>, usize, f64)> = indices
+        .par_chunks(EVAL_CHUNK)
+        .map(|idx| {
+            let mut runner = Runner::new(net);
+            let mut stats = SpikeStats::new(net.layers());
+            let mut preds = Vec::with_capacity(idx.len());
+            let (mut correct, mut loss) = (0usize, 0.0f64);
+            for &i in idx {
+                let image = encoder.prepare(data.image(i));
+                let o = runner.run(
+                    net,
+                    weights,
+                    encoder,
+                    &image,
+                    i as u64,
+                    timesteps,
+                    None,
+                    None,
+                    Some(&mut stats),
+                );
+                let p = argmax(&o);
+                let label = data.labels[i] as usize;
+                correct += (p == label) as usize;
+                loss += o
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| {
+                        let e = v as f64 - if k == label { 1.0 } else { 0.0 };
+                        e * e
+                    })
+                    .sum::<f64>();
+                preds.push(p as u8);
+            }
+            (stats, preds, correct, loss)
+        })
+        .collect();
+    let mut out = Evaluation {
+        samples: n,
+        correct: 0,
+        loss_sum: 0.0,
+        predictions: Vec::with_capacity(n),
+        stats: SpikeStats::new(net.layers()),
+    };
+    for (stats, preds, correct, loss) in parts {
+        out.stats.add(&stats);
+        out.predictions.extend(preds);
+        out.correct += correct;
+        out.loss_sum += loss;
+    }
+    out
+}
+
+/// Per-layer numbers of an evaluation, as written to JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerReport {
+    /// Layer name.
+    pub name: String,
+    /// Neurons in the layer.
+    pub neurons: usize,
+    /// Spikes emitted by the layer over all samples and steps (0 for the readout).
+    pub spikes: u64,
+    /// Spikes per neuron per step (the spike rate).
+    pub spike_rate: f64,
+    /// Synaptic operations into the layer over all samples.
+    pub synaptic_ops: u64,
+    /// Dense MACs of the equivalent ANN layer over all samples (per-step MACs × samples; an ANN
+    /// runs once per sample).
+    pub ann_macs: u64,
+}
+
+/// Per-layer report of an evaluation.
+pub fn layer_reports(net: &CompiledNet, ev: &Evaluation, timesteps: usize) -> Vec<LayerReport> {
+    net.plan
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let neurons = layer.output.len();
+            let spikes = ev.stats.layer_spikes[l];
+            LayerReport {
+                name: layer.name.clone(),
+                neurons,
+                spikes,
+                spike_rate: spikes as f64 / (neurons * timesteps * ev.samples.max(1)) as f64,
+                synaptic_ops: ev.stats.layer_synops[l],
+                ann_macs: layer.dense_macs() * ev.samples as u64,
+            }
+        })
+        .collect()
+}

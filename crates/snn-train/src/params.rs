@@ -1,0 +1,103 @@
+//! Trainable weights: initialisation (paper-method §5.4) and the transposed copies the backward
+//! pass reads (one contiguous row per *output* neuron, so an output event touches one slice).
+
+use crate::seed::stream_rng;
+use rand_distr::{Distribution, Normal};
+use snn_core::model_file::LayerWeights;
+use snn_core::plan::{NetworkPlan, Synapses};
+
+/// `(blocks, rows, cols)` of a weight tensor viewed as `blocks` row-major `rows × cols`
+/// matrices with rows = inputs and cols = outputs: conv `[ky·kx·c_in][c_out]`, dense
+/// `[in][out]`. The transposed conv layout is therefore `[c_out][ky][kx][c_in]`, in which one
+/// output neuron's taps along a kernel row are contiguous and line up with the channel-last input.
+pub fn block_dims(syn: &Synapses) -> (usize, usize, usize) {
+    match *syn {
+        Synapses::Conv {
+            kernel,
+            input,
+            output,
+            ..
+        } => (1, kernel * kernel * input.channels, output.channels),
+        Synapses::Dense { inputs, outputs } => (1, inputs, outputs),
+        Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => (0, 0, 0),
+    }
+}
+
+/// Transposes each block of `w` (rows × cols → cols × rows) into `out`.
+pub fn transpose_into(syn: &Synapses, w: &[f32], out: &mut Vec<f32>) {
+    let (b, r, c) = block_dims(syn);
+    out.clear();
+    out.resize(w.len(), 0.0);
+    for k in 0..b {
+        let src = &w[k * r * c..(k + 1) * r * c];
+        let dst = &mut out[k * r * c..(k + 1) * r * c];
+        for i in 0..r {
+            for j in 0..c {
+                dst[j * r + i] = src[i * c + j];
+            }
+        }
+    }
+}
+
+/// Inverse of [`transpose_into`]: reads a transposed tensor and yields the element at
+/// canonical position `p` through `f(p, value)`.
+pub fn for_each_untransposed(syn: &Synapses, wt: &[f32], mut f: impl FnMut(usize, f32)) {
+    let (b, r, c) = block_dims(syn);
+    for k in 0..b {
+        let base = k * r * c;
+        for i in 0..r {
+            for j in 0..c {
+                f(base + i * c + j, wt[base + j * r + i]);
+            }
+        }
+    }
+}
+
+/// Normal(0, sqrt(gain / fan_in)) weights for every layer, from a seeded stream per layer.
+pub fn init(plan: &NetworkPlan, gain: f64, seed: u64) -> Vec<LayerWeights> {
+    plan.layers
+        .iter()
+        .enumerate()
+        .map(|(l, layer)| {
+            let draw = |syn: &Synapses, stream: u64| -> Vec<f32> {
+                let n = syn.weight_count();
+                if n == 0 {
+                    return Vec::new();
+                }
+                let std = (gain / syn.fan_in() as f64).sqrt();
+                let normal = Normal::new(0.0, std).expect("finite std");
+                let mut rng = stream_rng(seed, &[0x1417, l as u64, stream]);
+                (0..n).map(|_| normal.sample(&mut rng) as f32).collect()
+            };
+            LayerWeights {
+                layer: layer.name.clone(),
+                main: draw(&layer.synapses, 0),
+                shortcut: layer
+                    .shortcut
+                    .map(|s| draw(&s.synapses, 1))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// Transposed copies of all weights (rebuilt after every update).
+#[derive(Clone, Debug, Default)]
+pub struct TransposedWeights {
+    /// Per layer: (main, shortcut) in output-major layout.
+    pub layers: Vec<(Vec<f32>, Vec<f32>)>,
+}
+
+impl TransposedWeights {
+    /// Rebuilds from the canonical weights.
+    pub fn update(&mut self, plan: &NetworkPlan, weights: &[LayerWeights]) {
+        self.layers.resize_with(plan.layers.len(), Default::default);
+        for ((layer, w), (m, s)) in plan.layers.iter().zip(weights).zip(&mut self.layers) {
+            transpose_into(&layer.synapses, &w.main, m);
+            match layer.shortcut {
+                Some(sc) => transpose_into(&sc.synapses, &w.shortcut, s),
+                None => s.clear(),
+            }
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! The training loop: epochs of shuffled mini-batches, evaluation after every epoch, logs,
+//! charts, best/last model files, atomic checkpoints, resume, interruption and divergence stop.
+
+use crate::batch::{BatchContext, BatchEngine};
+use crate::config::TrainConfig;
+use crate::error::TrainError;
+use crate::eval::{evaluate, layer_reports};
+use crate::log::{draw_curves, read_log, write_json, write_log, EpochRecord, Summary};
+use crate::params;
+use crate::seed::{derive, stream_rng};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use snn_core::model_file::{LayerWeights, ModelMeta, TrainingState};
+use snn_core::step::CompiledNet;
+use snn_core::{preset, Model};
+use snn_data::dataset::{load, Dataset, DatasetKind, Split};
+use snn_data::encode::RateEncoder;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Loss per sample above which a run is considered to have exploded.
+const DIVERGED_LOSS: f64 = 1e3;
+
+/// How to run (not part of the model's identity: thread count, output, UI).
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Worker threads.
+    pub threads: usize,
+    /// Show progress bars.
+    pub progress: bool,
+    /// Set by Ctrl-C: checkpoint and stop after the current batch.
+    pub interrupt: Arc<AtomicBool>,
+    /// Testing aid: behave as if Ctrl-C came after this many batches of this invocation.
+    pub stop_after_batches: Option<u64>,
+}
+
+/// The trainer's state stored in checkpoints (`TrainingState::trainer_state_json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct TrainerState {
+    config: TrainConfig,
+    epoch_loss_sum: f64,
+    epoch_correct: usize,
+    epoch_samples: usize,
+    epoch_train_seconds: f64,
+    epoch_seconds: f64,
+}
+
+/// Loads a data split, applying a limit (0 = all).
+pub fn load_split(
+    config: &TrainConfig,
+    data_dir: &Path,
+    split: Split,
+    limit: usize,
+) -> Result<Dataset, TrainError> {
+    let kind: DatasetKind = config.dataset.parse()?;
+    let mut data = load(kind, data_dir, split)?;
+    if limit > 0 {
+        data.truncate(limit);
+    }
+    Ok(data)
+}
+
+fn model_of(
+    spec: &snn_core::NetworkSpec,
+    weights: &[LayerWeights],
+    config: &TrainConfig,
+    epochs: u32,
+    acc: Option<f64>,
+) -> Model {
+    Model {
+        spec: spec.clone(),
+        weights: weights.to_vec(),
+        meta: ModelMeta {
+            created_by: format!("snn-train {}", env!("CARGO_PKG_VERSION")),
+            dataset: config.dataset.clone(),
+            timesteps: config.timesteps,
+            seed: config.seed,
+            epochs,
+            test_accuracy: acc,
+        },
+        training: None,
+    }
+}
+
+/// Trains from scratch (`resume == false`) or continues the checkpoint in `opts.out`.
+pub fn train(
+    config: Option<TrainConfig>,
+    opts: &RunOptions,
+    resume_epochs: Option<u32>,
+) -> Result<Summary, TrainError> {
+    std::fs::create_dir_all(&opts.out).map_err(TrainError::io(&opts.out))?;
+    let last_path = opts.out.join("last.snn");
+    let best_path = opts.out.join("model.snn");
+    let log_path = opts.out.join("log.jsonl");
+
+    // Start fresh or from the checkpoint.
+    let (config, spec, mut weights, start_epoch, start_batch, mut records, mut best, mut partial) =
+        match config {
+            Some(config) => {
+                config.validate().map_err(TrainError::Config)?;
+                let spec = preset::resolve(&config.arch)?;
+                let net = CompiledNet::new(&spec)?;
+                let weights = params::init(&net.plan, config.init_gain, config.seed);
+                let partial = TrainerState {
+                    config: config.clone(),
+                    epoch_loss_sum: 0.0,
+                    epoch_correct: 0,
+                    epoch_samples: 0,
+                    epoch_train_seconds: 0.0,
+                    epoch_seconds: 0.0,
+                };
+                (
+                    config,
+                    spec,
+                    weights,
+                    1,
+                    0usize,
+                    Vec::new(),
+                    (0.0, 0u32),
+                    partial,
+                )
+            }
+            None => {
+                let ckpt = Model::load(&last_path)?;
+                let state = ckpt.training.clone().ok_or_else(|| {
+                    TrainError::Config(format!(
+                        "{}: not a checkpoint (no training state)",
+                        last_path.display()
+                    ))
+                })?;
+                let mut partial: TrainerState = serde_json::from_str(&state.trainer_state_json)
+                    .map_err(|e| {
+                        TrainError::Config(format!(
+                            "{}: bad trainer state: {e}",
+                            last_path.display()
+                        ))
+                    })?;
+                if let Some(e) = resume_epochs {
+                    partial.config.epochs = e;
+                }
+                let mut records = if log_path.exists() {
+                    read_log(&log_path).map_err(TrainError::io(&log_path))?
+                } else {
+                    Vec::new()
+                };
+                records.truncate(state.completed_epochs as usize);
+                (
+                    partial.config.clone(),
+                    ckpt.spec.clone(),
+                    ckpt.weights.clone(),
+                    state.completed_epochs + 1,
+                    state.next_batch as usize,
+                    records,
+                    (state.best_test_accuracy, state.best_epoch),
+                    partial,
+                )
+            }
+        };
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .map_err(|e| TrainError::Config(format!("--threads: {e}")))?;
+    let train_data = load_split(&config, &opts.data_dir, Split::Train, config.train_limit)?;
+    let test_data = load_split(&config, &opts.data_dir, Split::Test, config.test_limit)?;
+    let net = CompiledNet::new(&spec)?;
+    if train_data.pixels_per_image() != net.plan.input.len() {
+        return Err(TrainError::Config(format!(
+            "{} images have {} pixels but network '{}' expects input {}",
+            config.dataset,
+            train_data.pixels_per_image(),
+            spec.name,
+            net.plan.input
+        )));
+    }
+    let mut engine = BatchEngine::new(net.clone());
+    let timesteps = config.timesteps as usize;
+    let n_train = train_data.len();
+    let batches = n_train.div_ceil(config.batch_size);
+    let eval_encoder = RateEncoder::new(config.seed, spec.input_scale);
+    let mut batches_run = 0u64;
+    let title = format!(
+        "{} on {} ({} grad, T={})",
+        spec.name,
+        config.dataset,
+        serde_json::to_value(config.grad)
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .unwrap_or_default(),
+        config.timesteps
+    );
+
+    let checkpoint = |weights: &[LayerWeights],
+                      completed: u32,
+                      next_batch: usize,
+                      best: (f64, u32),
+                      partial: &TrainerState|
+     -> Result<(), TrainError> {
+        let mut m = model_of(&spec, weights, &config, completed, None);
+        m.training = Some(TrainingState {
+            completed_epochs: completed,
+            next_batch: next_batch as u32,
+            trainer_state_json: serde_json::to_string(partial).expect("state serializes"),
+            best_test_accuracy: best.0,
+            best_epoch: best.1,
+        });
+        m.save(&last_path)?;
+        Ok(())
+    };
+
+    for epoch in start_epoch..=config.epochs {
+        let epoch_start = Instant::now();
+        let mut order: Vec<usize> = (0..n_train).collect();
+        order.shuffle(&mut stream_rng(config.seed, &[0x5EF1, epoch as u64]));
+        let encoder = RateEncoder::new(
+            derive(config.seed, &[0xE9C0, epoch as u64]),
+            spec.input_scale,
+        );
+        let lr = config.lr_at(epoch);
+        let first_batch = if epoch == start_epoch { start_batch } else { 0 };
+        if first_batch == 0 {
+            partial.epoch_loss_sum = 0.0;
+            partial.epoch_correct = 0;
+            partial.epoch_samples = 0;
+            partial.epoch_train_seconds = 0.0;
+            partial.epoch_seconds = 0.0;
+        }
+        let bar = progress_bar(
+            opts.progress,
+            n_train,
+            format!("epoch {epoch}/{}", config.epochs),
+        );
+        bar.set_position(partial.epoch_samples as u64);
+        let train_start = Instant::now();
+        for b in first_batch..batches {
+            let stop_now = opts.interrupt.load(Ordering::SeqCst)
+                || opts.stop_after_batches.is_some_and(|n| batches_run >= n);
+            if stop_now {
+                bar.abandon();
+                partial.epoch_train_seconds += train_start.elapsed().as_secs_f64();
+                partial.epoch_seconds += epoch_start.elapsed().as_secs_f64();
+                checkpoint(&weights, epoch - 1, b, best, &partial)?;
+                return Err(TrainError::Interrupted {
+                    epoch,
+                    batch: b,
+                    checkpoint: last_path.clone(),
+                    dir: opts.out.clone(),
+                });
+            }
+            let idx = &order[b * config.batch_size..((b + 1) * config.batch_size).min(n_train)];
+            let ctx = BatchContext {
+                data: &train_data,
+                encoder: &encoder,
+                timesteps,
+                mode: config.grad,
+                dropout: config.dropout,
+                seed: config.seed,
+                epoch,
+                lr,
+                weight_decay: config.weight_decay,
+            };
+            let outcome = pool.install(|| engine.train_batch(&mut weights, idx, &ctx));
+            batches_run += 1;
+            let per_sample = outcome.loss_sum / outcome.samples as f64;
+            if !per_sample.is_finite() || per_sample > DIVERGED_LOSS {
+                bar.abandon();
+                return Err(TrainError::Diverged {
+                    epoch,
+                    batch: b,
+                    loss: per_sample,
+                    checkpoint: last_path.clone(),
+                });
+            }
+            partial.epoch_loss_sum += outcome.loss_sum;
+            partial.epoch_correct += outcome.correct;
+            partial.epoch_samples += outcome.samples;
+            bar.set_position(partial.epoch_samples as u64);
+            bar.set_message(format!(
+                "loss {:.4} acc {:.2}%",
+                partial.epoch_loss_sum / partial.epoch_samples as f64,
+                100.0 * partial.epoch_correct as f64 / partial.epoch_samples as f64
+            ));
+        }
+        bar.finish_and_clear();
+        let train_seconds = partial.epoch_train_seconds + train_start.elapsed().as_secs_f64();
+        let ev = pool.install(|| {
+            evaluate(
+                &net,
+                &weights,
+                &test_data,
+                &eval_encoder,
+                timesteps,
+                test_data.len(),
+            )
+        });
+        let seconds = partial.epoch_seconds + epoch_start.elapsed().as_secs_f64();
+        let record = EpochRecord {
+            epoch,
+            lr,
+            loss: partial.epoch_loss_sum / partial.epoch_samples.max(1) as f64,
+            train_accuracy: partial.epoch_correct as f64 / partial.epoch_samples.max(1) as f64,
+            test_accuracy: ev.accuracy(),
+            test_loss: ev.loss_sum / ev.samples.max(1) as f64,
+            spike_rate: layer_reports(&net, &ev, timesteps)
+                .into_iter()
+                .filter(|r| r.spikes > 0 || r.name != "readout")
+                .filter(|r| r.name != "readout")
+                .map(|r| (r.name, r.spike_rate))
+                .collect(),
+            seconds,
+            train_samples_per_second: partial.epoch_samples as f64 / train_seconds.max(1e-9),
+        };
+        if opts.progress {
+            eprintln!(
+                "epoch {epoch}: loss {:.4}  train {:.2}%  test {:.2}%  ({:.0} samples/s, {:.0} s)",
+                record.loss,
+                100.0 * record.train_accuracy,
+                100.0 * record.test_accuracy,
+                record.train_samples_per_second,
+                record.seconds
+            );
+        }
+        records.push(record);
+        if ev.accuracy() > best.0 || best.1 == 0 {
+            best = (ev.accuracy(), epoch);
+            model_of(&spec, &weights, &config, epoch, Some(ev.accuracy())).save(&best_path)?;
+        }
+        partial.epoch_loss_sum = 0.0;
+        partial.epoch_correct = 0;
+        partial.epoch_samples = 0;
+        partial.epoch_train_seconds = 0.0;
+        partial.epoch_seconds = 0.0;
+        checkpoint(&weights, epoch, 0, best, &partial)?;
+        write_log(&log_path, &records).map_err(TrainError::io(&log_path))?;
+        draw_curves(&opts.out.join("training.png"), &title, &records)?;
+        let summary = summarize(&config, opts, &records, best, &train_data, &test_data, &net);
+        let summary_path = opts.out.join("summary.json");
+        write_json(&summary_path, &summary).map_err(TrainError::io(&summary_path))?;
+    }
+    let summary = summarize(&config, opts, &records, best, &train_data, &test_data, &net);
+    Ok(summary)
+}
+
+fn summarize(
+    config: &TrainConfig,
+    opts: &RunOptions,
+    records: &[EpochRecord],
+    best: (f64, u32),
+    train: &Dataset,
+    test: &Dataset,
+    net: &CompiledNet,
+) -> Summary {
+    let seconds: f64 = records.iter().map(|r| r.seconds).sum();
+    let train_seconds: f64 = records
+        .iter()
+        .map(|r| train.len() as f64 / r.train_samples_per_second.max(1e-9))
+        .sum();
+    Summary {
+        arch: config.arch.clone(),
+        dataset: config.dataset.clone(),
+        grad: serde_json::to_value(config.grad)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        test_accuracy: best.0,
+        best_epoch: best.1,
+        final_test_accuracy: records.last().map_or(0.0, |r| r.test_accuracy),
+        epochs: records.len() as u32,
+        timesteps: config.timesteps,
+        batch_size: config.batch_size,
+        seed: config.seed,
+        threads: opts.threads,
+        train_samples: train.len(),
+        test_samples: test.len(),
+        seconds,
+        train_samples_per_second: if train_seconds > 0.0 {
+            (train.len() * records.len()) as f64 / train_seconds
+        } else {
+            0.0
+        },
+        params: net.plan.params(),
+        dense_macs: net.plan.dense_macs(),
+    }
+}
+
+fn progress_bar(show: bool, len: usize, prefix: String) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
+}

@@ -1,0 +1,453 @@
+//! Gradients checked against independent computations:
+//! * the single-neuron reference vector of shared/reference (forward and code-mode recurrence);
+//! * code mode on tiny networks against a naive dense unrolled backward written here;
+//! * aggregate mode against central finite differences of the spike-count surrogate.
+
+mod common;
+
+use common::*;
+use snn_core::neuron::lif_step;
+use snn_core::plan::LayerKind;
+use snn_core::step::CompiledNet;
+use snn_data::encode::RateEncoder;
+use snn_train::forward::Runner;
+use snn_train::grad::{
+    backward_sample, code_recurrence_reference, leak_correction, BackwardScratch, GradMode, Grads,
+};
+use snn_train::params::{for_each_untransposed, TransposedWeights};
+use snn_train::trace::Trace;
+
+#[test]
+fn single_neuron_reference_vector_is_reproduced() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/lif_neuron_vector.json"
+    ))
+    .or_else(|_| std::fs::read_to_string("/work/shared/reference/lif_neuron_vector.json"))
+    .expect("shared/reference/lif_neuron_vector.json next to the repository");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let f = |k: &str| -> Vec<f64> {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let (lambda, v_th) = (v["lambda"].as_f64().unwrap(), v["v_th"].as_f64().unwrap());
+    let input = f("input_current");
+    let mut mem = vec![0.0f32];
+    let mut spikes = Vec::new();
+    let mut steps = Vec::new();
+    for (t, &i) in input.iter().enumerate() {
+        let u = mem[0] + i as f32;
+        assert!((u as f64 - f("u")[t]).abs() < 1e-6, "u at step {t}");
+        let mut cur = vec![i as f32];
+        let mut s = Vec::new();
+        lif_step(&mut mem, &mut cur, lambda as f32, v_th as f32, &mut s);
+        spikes.push(!s.is_empty());
+        if !s.is_empty() {
+            steps.push(t);
+        }
+        assert!(
+            (mem[0] as f64 - f("v_after_reset_and_leak")[t]).abs() < 1e-6,
+            "v at step {t}"
+        );
+    }
+    let want: Vec<bool> = f("spikes").iter().map(|&x| x == 1.0).collect();
+    assert_eq!(spikes, want);
+    let ng = leak_correction(&steps, input.len(), lambda);
+    assert!((ng - v["ng"].as_f64().unwrap()).abs() < 1e-6, "NG {ng}");
+    let du = code_recurrence_reference(&spikes, &f("g"), ng, v_th);
+    for (a, b) in du.iter().zip(f("du")) {
+        assert!((a - b).abs() < 1e-6, "du {a} vs {b}");
+    }
+}
+
+/// Runs one sample and returns (trace, gradient in canonical layout per layer).
+fn our_gradient(
+    net: &CompiledNet,
+    w: &[snn_core::model_file::LayerWeights],
+    image: &[f32],
+    label: usize,
+    t: usize,
+    mode: GradMode,
+) -> (Trace, Vec<Vec<f64>>, f64) {
+    let enc = RateEncoder::new(3, net.input_scale);
+    let img = enc.prepare(image);
+    let mut runner = Runner::new(net);
+    let mut trace = Trace::default();
+    runner.run(net, w, &enc, &img, 0, t, None, Some(&mut trace), None);
+    let mut wt = TransposedWeights::default();
+    wt.update(&net.plan, w);
+    let mut grads = Grads::zeros(net);
+    let loss = backward_sample(
+        net,
+        &wt,
+        &trace,
+        label,
+        mode,
+        &mut grads,
+        &mut BackwardScratch::default(),
+    );
+    let canon = net
+        .plan
+        .layers
+        .iter()
+        .zip(&grads.layers)
+        .map(|(l, (g, _))| {
+            let mut out = vec![0.0f64; g.len()];
+            for_each_untransposed(&l.synapses, g, |p, v| out[p] = v as f64);
+            out
+        })
+        .collect();
+    (trace, canon, loss)
+}
+
+/// Dense 0/1 (times value) vector of a step's spikes.
+fn dense(idx: &[u32], n: usize, value: f64) -> Vec<f64> {
+    let mut x = vec![0.0; n];
+    for &i in idx {
+        x[i as usize] += value;
+    }
+    x
+}
+
+fn input_at(trace: &Trace, t: usize, n: usize) -> Vec<f64> {
+    let mut x = dense(trace.input_pos.step(t), n, 1.0);
+    for &i in trace.input_neg.step(t) {
+        x[i as usize] -= 1.0;
+    }
+    x
+}
+
+/// Naive code-mode backward of paper-method §4.3, unrolled over steps with dense matrices.
+fn naive_code_gradient(
+    net: &CompiledNet,
+    w: &[snn_core::model_file::LayerWeights],
+    trace: &Trace,
+    label: usize,
+) -> Vec<Vec<f64>> {
+    let layers = &net.plan.layers;
+    let n = layers.len();
+    let tt = trace.timesteps;
+    let lambda = net.neuron.leak as f64;
+    let m: Vec<Vec<Vec<f64>>> = layers
+        .iter()
+        .zip(w)
+        .map(|(l, lw)| dense_matrix(&l.synapses, &lw.main))
+        .collect();
+    // per-step inputs of each layer
+    let x_of = |l: usize, t: usize| -> Vec<f64> {
+        if l == 0 {
+            input_at(trace, t, net.plan.input.len())
+        } else {
+            dense(
+                trace.layers[l - 1].step(t),
+                layers[l - 1].output.len(),
+                trace.values[l - 1] as f64,
+            )
+        }
+    };
+    // gates
+    let gate: Vec<Vec<f64>> = (0..n - 1)
+        .map(|l| {
+            let len = layers[l].output.len();
+            (0..len)
+                .map(|j| {
+                    let steps: Vec<usize> = (0..tt)
+                        .filter(|&t| trace.layers[l].step(t).contains(&(j as u32)))
+                        .collect();
+                    if steps.is_empty() {
+                        return 0.0;
+                    }
+                    if layers[l].kind == LayerKind::Pool {
+                        return 1.0;
+                    }
+                    let lf: f64 = steps
+                        .iter()
+                        .map(|&t| lambda.powi((tt - 1 - t) as i32))
+                        .sum();
+                    (1.0 + lambda.ln() * lf / steps.len() as f64) / net.neuron.threshold as f64
+                })
+                .collect()
+        })
+        .collect();
+    let mut dm: Vec<Vec<Vec<f64>>> = m
+        .iter()
+        .map(|mm| vec![vec![0.0; mm.first().map_or(0, |r| r.len())]; mm.len()])
+        .collect();
+    let classes = layers[n - 1].output.len();
+    let d_out: Vec<f64> = (0..classes)
+        .map(|k| 2.0 * (trace.output[k] as f64 - if k == label { 1.0 } else { 0.0 }) / tt as f64)
+        .collect();
+    let mut du_next: Vec<Vec<f64>> = (0..n - 1)
+        .map(|l| vec![0.0; layers[l].output.len()])
+        .collect();
+    for t in (0..tt).rev() {
+        // readout
+        let x = x_of(n - 1, t);
+        for k in 0..classes {
+            for i in 0..x.len() {
+                dm[n - 1][k][i] += d_out[k] * x[i];
+            }
+        }
+        let mut g: Vec<f64> = (0..x.len())
+            .map(|i| (0..classes).map(|k| m[n - 1][k][i] * d_out[k]).sum())
+            .collect();
+        for l in (0..n - 1).rev() {
+            let s = dense(trace.layers[l].step(t), layers[l].output.len(), 1.0);
+            let du: Vec<f64> = (0..s.len())
+                .map(|j| {
+                    if s[j] > 0.0 {
+                        gate[l][j] * g[j]
+                    } else {
+                        du_next[l][j]
+                    }
+                })
+                .collect();
+            let x = x_of(l, t);
+            for j in 0..du.len() {
+                for i in 0..x.len() {
+                    dm[l][j][i] += du[j] * x[i];
+                }
+            }
+            g = (0..x.len())
+                .map(|i| (0..du.len()).map(|j| m[l][j][i] * du[j]).sum())
+                .collect();
+            du_next[l] = du;
+        }
+    }
+    layers
+        .iter()
+        .zip(&dm)
+        .map(|(l, d)| {
+            matrix_basis(&l.synapses)
+                .iter()
+                .map(|b| {
+                    b.iter()
+                        .zip(d)
+                        .map(|(br, dr)| br.iter().zip(dr).map(|(a, c)| a * c).sum::<f64>())
+                        .sum()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_close(a: &[Vec<f64>], b: &[Vec<f64>], what: &str) {
+    let scale = b.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(
+        scale > 0.0,
+        "{what}: reference gradient is all zero; test would be vacuous"
+    );
+    for (l, (la, lb)) in a.iter().zip(b).enumerate() {
+        for (p, (x, y)) in la.iter().zip(lb).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * scale + 1e-6,
+                "{what}: layer {l} weight {p}: {x} vs {y}"
+            );
+        }
+    }
+}
+
+const TWO_LAYER: &str = r#"
+name = "two-layer"
+input = { channels = 1, height = 4, width = 4 }
+input_scale = 1.0
+[[layer]]
+type = "linear"
+out_features = 6
+[[layer]]
+type = "readout"
+out_features = 3
+"#;
+
+const CONV_NET: &str = r#"
+name = "conv-pool"
+input = { channels = 2, height = 6, width = 6 }
+input_scale = 1.0
+[[layer]]
+type = "conv"
+out_channels = 3
+kernel = 3
+padding = 1
+[[layer]]
+type = "pool"
+[[layer]]
+type = "conv"
+out_channels = 4
+kernel = 3
+stride = 2
+padding = 1
+[[layer]]
+type = "linear"
+out_features = 5
+[[layer]]
+type = "readout"
+out_features = 3
+"#;
+
+#[test]
+fn code_mode_matches_unrolled_two_layer_net() {
+    let net = CompiledNet::new(&spec(TWO_LAYER)).unwrap();
+    let data = synthetic(4, 1, 4, 4, 3, 11);
+    let mut checked_spikes = 0;
+    for s in 0..4 {
+        let w = weights_for(&net.plan, 100 + s as u64, 0.6, 0.15);
+        let (trace, ours, _) = our_gradient(
+            &net,
+            &w,
+            data.image(s),
+            data.labels[s] as usize,
+            12,
+            GradMode::Code,
+        );
+        checked_spikes += trace.layers[0].total();
+        assert_close(
+            &ours,
+            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
+            "two-layer code grad",
+        );
+    }
+    assert!(
+        checked_spikes > 10,
+        "hidden layer must spike for the test to mean anything"
+    );
+}
+
+#[test]
+fn code_mode_matches_unrolled_conv_pool_net() {
+    let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
+    let data = synthetic(3, 2, 6, 6, 3, 5);
+    for s in 0..3 {
+        let w = weights_for(&net.plan, 7 + s as u64, 0.5, 0.12);
+        let (trace, ours, _) = our_gradient(
+            &net,
+            &w,
+            data.image(s),
+            data.labels[s] as usize,
+            10,
+            GradMode::Code,
+        );
+        for l in 0..4 {
+            assert!(
+                trace.layers[l].total() > 0,
+                "layer {l} silent: weights too weak for a meaningful test"
+            );
+        }
+        assert_close(
+            &ours,
+            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
+            "conv code grad",
+        );
+    }
+}
+
+/// Spike-count surrogate of the aggregate mode: hidden activations linearised around the real
+/// spike counts, `a_l = γ_l + G_l ⊙ (M_l(W) a_{l−1} − M_l(W₀) γ_{l−1})`, output
+/// `o = o_real + (M_out(W) a_L − M_out(W₀) γ_L)/T`, loss `Σ (o − y)²`.
+fn surrogate_loss(
+    net: &CompiledNet,
+    w0: &[snn_core::model_file::LayerWeights],
+    w: &[snn_core::model_file::LayerWeights],
+    trace: &Trace,
+    label: usize,
+) -> f64 {
+    let layers = &net.plan.layers;
+    let n = layers.len();
+    let tt = trace.timesteps;
+    let lambda = net.neuron.leak as f64;
+    let mut counts_in: Vec<f64> = vec![0.0; net.plan.input.len()];
+    for t in 0..tt {
+        for (i, v) in input_at(trace, t, counts_in.len()).iter().enumerate() {
+            counts_in[i] += v;
+        }
+    }
+    let mv = |m: &Vec<Vec<f64>>, x: &[f64]| -> Vec<f64> {
+        m.iter()
+            .map(|r| r.iter().zip(x).map(|(a, b)| a * b).sum())
+            .collect()
+    };
+    let mut a = counts_in.clone();
+    let mut gamma_prev = counts_in;
+    for l in 0..n - 1 {
+        let m = dense_matrix(&layers[l].synapses, &w[l].main);
+        let m0 = dense_matrix(&layers[l].synapses, &w0[l].main);
+        let len = layers[l].output.len();
+        let mut gamma = vec![0.0; len];
+        let mut lf = vec![0.0; len];
+        for t in 0..tt {
+            for &j in trace.layers[l].step(t) {
+                gamma[j as usize] += 1.0;
+                lf[j as usize] += lambda.powi((tt - 1 - t) as i32);
+            }
+        }
+        let gate: Vec<f64> = (0..len)
+            .map(|j| {
+                if gamma[j] == 0.0 {
+                    0.0
+                } else if layers[l].kind == LayerKind::Pool {
+                    1.0
+                } else {
+                    1.0 + lambda.ln() * lf[j] / gamma[j]
+                }
+            })
+            .collect();
+        let net_w = mv(&m, &a);
+        let net_0 = mv(&m0, &gamma_prev);
+        a = (0..len)
+            .map(|j| gamma[j] + gate[j] * (net_w[j] - net_0[j]))
+            .collect();
+        gamma_prev = gamma;
+    }
+    let m = dense_matrix(&layers[n - 1].synapses, &w[n - 1].main);
+    let m0 = dense_matrix(&layers[n - 1].synapses, &w0[n - 1].main);
+    let (ow, o0) = (mv(&m, &a), mv(&m0, &gamma_prev));
+    (0..ow.len())
+        .map(|k| {
+            let o = trace.output[k] as f64 + (ow[k] - o0[k]) / tt as f64;
+            let e = o - if k == label { 1.0 } else { 0.0 };
+            e * e
+        })
+        .sum()
+}
+
+#[test]
+fn aggregate_mode_matches_finite_differences_of_the_count_surrogate() {
+    let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
+    let data = synthetic(2, 2, 6, 6, 3, 9);
+    let label = data.labels[1] as usize;
+    let w0 = weights_for(&net.plan, 31, 0.5, 0.12);
+    let (trace, ours, loss) =
+        our_gradient(&net, &w0, data.image(1), label, 10, GradMode::Aggregate);
+    assert!(
+        (surrogate_loss(&net, &w0, &w0, &trace, label) - loss).abs() < 1e-5,
+        "surrogate equals the real loss at W0"
+    );
+    let h = 1e-2f32;
+    let mut r = Lcg(4);
+    let mut nonzero = 0;
+    for (l, layer) in net.plan.layers.iter().enumerate() {
+        let count = layer.synapses.weight_count();
+        for _ in 0..count.min(12) {
+            let p = (r.next() * count as f64) as usize;
+            let mut plus = w0.clone();
+            plus[l].main[p] += h;
+            let mut minus = w0.clone();
+            minus[l].main[p] -= h;
+            let fd = (surrogate_loss(&net, &w0, &plus, &trace, label)
+                - surrogate_loss(&net, &w0, &minus, &trace, label))
+                / (2.0 * h as f64);
+            let g = ours[l][p];
+            nonzero += (fd.abs() > 1e-6) as usize;
+            assert!(
+                (fd - g).abs() <= 1e-3 * fd.abs().max(1e-2),
+                "layer {l} weight {p}: finite difference {fd} vs aggregate {g}"
+            );
+        }
+    }
+    assert!(
+        nonzero > 10,
+        "too few non-zero gradients ({nonzero}) for a meaningful check"
+    );
+}
