@@ -190,16 +190,34 @@ impl NetworkSpec {
     }
 }
 
-/// Turns a toml error into one line: "line L, column C: message".
+/// Turns a toml error into one line: "line L, column C: message". For an unknown field the
+/// line of that key is given (toml reports the span of the whole enclosing table).
 fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().replace('\n', " ");
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before.len() - before.rfind('\n').map(|p| p + 1).unwrap_or(0) + 1;
-            format!("line {line}, column {col}: {msg}")
+    let Some(span) = e.span() else { return msg };
+    let mut start = span.start.min(text.len());
+    if let Some(key) = msg
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    {
+        let mut offset = start;
+        for (i, line) in text[start..].split_inclusive('\n').enumerate() {
+            let trimmed = line.trim_start();
+            if i > 0 && trimmed.starts_with('[') {
+                break; // the next table: the key was not found in this one
+            }
+            if trimmed
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                start = offset + (line.len() - trimmed.len());
+                break;
+            }
+            offset += line.len();
         }
-        None => msg,
     }
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map(|p| p + 1).unwrap_or(0) + 1;
+    format!("line {line}, column {col}: {msg}")
 }

@@ -16,7 +16,12 @@ use std::sync::Arc;
 
 /// Train deep spiking networks with spike-based backpropagation (Lee et al. 2020).
 #[derive(Parser, Debug)]
-#[command(name = "snn-train", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "snn-train",
+    version,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -1,0 +1,176 @@
+//! The `snn-train` binary on malformed input of every kind: one line on stderr that names the
+//! file or flag and the cause, a non-zero exit, never a panic, nothing half-written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_snn-train"))
+}
+
+fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("SNN_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir)
+        .expect("MNIST available or fetchable");
+    dir
+}
+
+/// Asserts failure with a single-line message containing every needle.
+fn fails_with(out: Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {err}"
+    );
+    assert!(
+        !err.contains("panicked"),
+        "panic instead of an error: {err}"
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    for n in needles {
+        assert!(lines[0].contains(n), "'{}' lacks '{n}'", lines[0]);
+    }
+}
+
+fn train_args(out: &Path) -> Vec<String> {
+    [
+        "--epochs",
+        "1",
+        "--timesteps",
+        "4",
+        "--train-limit",
+        "64",
+        "--test-limit",
+        "32",
+        "--quiet",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+#[test]
+fn truncated_idx_file_is_named_in_the_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = tmp.path().join("data/mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    let real = data_dir().join("mnist");
+    for f in [
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::copy(real.join(f), mnist.join(f)).unwrap();
+    }
+    let images = std::fs::read(real.join("train-images-idx3-ubyte")).unwrap();
+    std::fs::write(mnist.join("train-images-idx3-ubyte"), &images[..5000]).unwrap();
+    let out = bin()
+        .args(train_args(&tmp.path().join("run")))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .output()
+        .unwrap();
+    fails_with(out, &["train-images-idx3-ubyte", "truncated"]);
+}
+
+#[test]
+fn missing_data_points_to_fetch_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(train_args(&tmp.path().join("run")))
+        .arg("--data-dir")
+        .arg(tmp.path().join("nothing"))
+        .output()
+        .unwrap();
+    fails_with(out, &["fetch-data"]);
+}
+
+#[test]
+fn corrupt_model_file_is_rejected_by_eval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.snn");
+    std::fs::write(
+        &bad,
+        b"SNNMODEL\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    )
+    .unwrap();
+    let out = bin().args(["eval", "--model"]).arg(&bad).output().unwrap();
+    fails_with(out, &["bad.snn", "truncated"]);
+    std::fs::write(&bad, b"hello").unwrap();
+    let out = bin().args(["eval", "--model"]).arg(&bad).output().unwrap();
+    fails_with(out, &["bad.snn", "not an snn model file"]);
+    let out = bin()
+        .args(["eval", "--model"])
+        .arg(tmp.path().join("absent.snn"))
+        .output()
+        .unwrap();
+    fails_with(out, &["absent.snn"]);
+}
+
+#[test]
+fn malformed_network_toml_names_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = tmp.path().join("net.toml");
+    std::fs::write(
+        &net,
+        "name = \"x\"\ninput = { channels = 1, height = 28, width = 28 }\n[[layer]]\ntype = \"conv\"\nout_channels = 4\nkernal = 3\n[[layer]]\ntype = \"readout\"\nout_features = 10\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(train_args(&tmp.path().join("run")))
+        .arg("--arch")
+        .arg(&net)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .output()
+        .unwrap();
+    fails_with(out, &["net.toml", "line 6", "kernal"]);
+    assert!(!tmp.path().join("run/model.snn").exists());
+}
+
+#[test]
+fn bad_flag_values_are_one_line_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let d = data_dir();
+    for (flag, value, needle) in [
+        ("--lr", "-1", "--lr"),
+        ("--timesteps", "0", "--timesteps"),
+        ("--threads", "0", "--threads"),
+        ("--dropout", "1.5", "--dropout"),
+        ("--dataset", "cifar99", "cifar99"),
+        ("--arch", "alexnet", "alexnet"),
+        ("--batch-size", "0", "--batch-size"),
+    ] {
+        let out = bin()
+            .args(train_args(&run))
+            .arg(format!("{flag}={value}"))
+            .arg("--data-dir")
+            .arg(&d)
+            .output()
+            .unwrap();
+        fails_with(out, &[needle]);
+    }
+    // Parse errors come from clap: non-zero exit, cause on the first line.
+    let out = bin().args(["--grad", "sideways"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().next().unwrap().contains("sideways"), "{err}");
+}
+
+#[test]
+fn resume_without_checkpoint_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("--resume")
+        .arg(tmp.path())
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    fails_with(out, &["last.snn"]);
+}
