@@ -86,7 +86,29 @@ fn lif_scalar(
     }
 }
 
-/// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`].
+/// For each 8-bit mask, the positions of its set bits packed one per byte (ascending).
+#[cfg(target_arch = "x86_64")]
+const COMPRESS: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut packed, mut n, mut b) = (0u64, 0, 0);
+        while b < 8 {
+            if m & (1 << b) != 0 {
+                packed |= (b as u64) << (8 * n);
+                n += 1;
+            }
+            b += 1;
+        }
+        t[m] = packed;
+        m += 1;
+    }
+    t
+};
+
+/// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`]. Firing indices
+/// are written branch-free: all 8 lanes' indices are compressed by a table-driven permute and
+/// stored, and the length advances by the number of spikes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn lif_avx2(
@@ -97,23 +119,66 @@ unsafe fn lif_avx2(
     spikes: &mut Vec<u32>,
 ) {
     use std::arch::x86_64::*;
+    let n = v.len().min(current.len());
+    spikes.reserve(n + 8);
+    let out = spikes.as_mut_ptr();
+    let mut len = spikes.len();
     let th = _mm256_set1_ps(threshold);
     let lk = _mm256_set1_ps(leak);
     let zero = _mm256_setzero_ps();
+    let mut idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let eight = _mm256_set1_epi32(8);
     let vp = v.as_mut_ptr();
     let ip = current.as_mut_ptr();
     let mut c = 0;
-    while c < v.len() {
+    while c + 8 <= n {
         let u = _mm256_add_ps(_mm256_loadu_ps(vp.add(c)), _mm256_loadu_ps(ip.add(c)));
         let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
         _mm256_storeu_ps(vp.add(c), _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u)));
         _mm256_storeu_ps(ip.add(c), zero);
-        let mut mask = _mm256_movemask_ps(fire) as u32;
-        while mask != 0 {
-            spikes.push((c + mask.trailing_zeros() as usize) as u32);
-            mask &= mask - 1;
-        }
+        let mask = _mm256_movemask_ps(fire) as usize;
+        let perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(COMPRESS[mask] as i64));
+        // SAFETY: capacity ≥ len + 8 since at most one spike per neuron precedes this store.
+        _mm256_storeu_si256(
+            out.add(len) as *mut __m256i,
+            _mm256_permutevar8x32_epi32(idx, perm),
+        );
+        len += mask.count_ones() as usize;
+        idx = _mm256_add_epi32(idx, eight);
         c += 8;
+    }
+    spikes.set_len(len);
+}
+
+/// Pooling IF step restricted to the neurons whose bit is set in `touched` (bit `j` of word
+/// `j/64`), which must include every neuron with a nonzero current; clears those bits and
+/// currents. Equivalent to [`if_step`] when `threshold >= 0`: an untouched pooling neuron
+/// has `P ≤ threshold` (it did not fire, or was reset to 0) and no leak, so it neither changes
+/// nor fires. Spikes are appended in ascending order.
+pub fn if_step_touched(
+    q: &mut [f32],
+    current: &mut [f32],
+    threshold: f32,
+    touched: &mut [u64],
+    spikes: &mut Vec<u32>,
+) {
+    assert_eq!(q.len(), current.len());
+    assert!(touched.len() * 64 >= q.len());
+    for (wi, word) in touched.iter_mut().enumerate() {
+        let mut m = *word;
+        *word = 0;
+        while m != 0 {
+            let j = wi * 64 + m.trailing_zeros() as usize;
+            m &= m - 1;
+            let u = q[j] + current[j];
+            current[j] = 0.0;
+            if u > threshold {
+                q[j] = 0.0;
+                spikes.push(j as u32);
+            } else {
+                q[j] = u;
+            }
+        }
     }
 }
 
@@ -193,6 +258,33 @@ mod tests {
             v2.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
         );
         assert!(!s1.is_empty());
+    }
+
+    #[test]
+    fn touched_if_step_matches_dense_if_step() {
+        let n = 301;
+        let mut seed = 5u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+            seed >> 8
+        };
+        let (mut q1, mut q2) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let mut touched = vec![0u64; n.div_ceil(64)];
+        for _ in 0..20 {
+            let mut i1 = vec![0.0f32; n];
+            for _ in 0..60 {
+                let j = rnd() as usize % n;
+                i1[j] += 0.25;
+                touched[j / 64] |= 1 << (j % 64);
+            }
+            let mut i2 = i1.clone();
+            let (mut s1, mut s2) = (Vec::new(), Vec::new());
+            if_step(&mut q1, &mut i1, 0.75, &mut s1);
+            if_step_touched(&mut q2, &mut i2, 0.75, &mut touched, &mut s2);
+            assert_eq!(s1, s2);
+            assert_eq!(q1, q2);
+            assert!(i2.iter().all(|&x| x == 0.0) && touched.iter().all(|&w| w == 0));
+        }
     }
 
     #[test]

@@ -45,3 +45,256 @@ macro_rules! dispatch_avx2 {
     }};
 }
 pub(crate) use dispatch_avx2 as dispatch;
+
+/// Most weight rows [`accumulate_rows`] adds in one pass.
+pub const MAX_ROWS: usize = 8;
+
+/// `out[i] = (…((out[i] + w[o₀+i]·v) + w[o₁+i]·v) …)` for every `i`, rows in the order of
+/// `offsets`: the same per-element sequence of roundings as one `y += x·v` pass per row, but
+/// `out` is loaded and stored once. When `v == 1` the multiply is skipped (`x·1 == x` exactly).
+/// Multiply and add are never fused, so the result is bit-identical to the scalar loop.
+#[inline(always)]
+pub fn accumulate_rows(out: &mut [f32], w: &[f32], offsets: &[usize], value: f32) {
+    let len = out.len();
+    assert!(offsets.len() <= MAX_ROWS);
+    for &o in offsets {
+        assert!(
+            o <= w.len() && len <= w.len() - o,
+            "weight row out of range"
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: AVX2+FMA present; every row `w[o..o+len]` is in bounds (checked above) and
+        // `out` has `len` elements.
+        unsafe {
+            if value == 1.0 {
+                accumulate_rows_avx2::<true>(out.as_mut_ptr(), len, w.as_ptr(), offsets, value)
+            } else {
+                accumulate_rows_avx2::<false>(out.as_mut_ptr(), len, w.as_ptr(), offsets, value)
+            }
+        }
+        return;
+    }
+    accumulate_rows_scalar(out, w, offsets, value)
+}
+
+/// Scalar reference of [`accumulate_rows`].
+pub fn accumulate_rows_scalar(out: &mut [f32], w: &[f32], offsets: &[usize], value: f32) {
+    for (i, y) in out.iter_mut().enumerate() {
+        let mut acc = *y;
+        for &o in offsets {
+            acc += w[o + i] * value;
+        }
+        *y = acc;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn accumulate_rows_avx2<const UNIT: bool>(
+    out: *mut f32,
+    len: usize,
+    w: *const f32,
+    offsets: &[usize],
+    value: f32,
+) {
+    use std::arch::x86_64::*;
+    if offsets.len() == 1 {
+        return accumulate_row_avx2::<UNIT>(out, len, w.add(offsets[0]), value);
+    }
+    let v8 = _mm256_set1_ps(value);
+    let v4 = _mm_set1_ps(value);
+    let rows = offsets;
+    let mut i = 0;
+    while i + 32 <= len {
+        let mut a0 = _mm256_loadu_ps(out.add(i));
+        let mut a1 = _mm256_loadu_ps(out.add(i + 8));
+        let mut a2 = _mm256_loadu_ps(out.add(i + 16));
+        let mut a3 = _mm256_loadu_ps(out.add(i + 24));
+        for &o in rows {
+            let r = w.add(o);
+            let (mut x0, mut x1) = (_mm256_loadu_ps(r.add(i)), _mm256_loadu_ps(r.add(i + 8)));
+            let (mut x2, mut x3) = (
+                _mm256_loadu_ps(r.add(i + 16)),
+                _mm256_loadu_ps(r.add(i + 24)),
+            );
+            if !UNIT {
+                x0 = _mm256_mul_ps(x0, v8);
+                x1 = _mm256_mul_ps(x1, v8);
+                x2 = _mm256_mul_ps(x2, v8);
+                x3 = _mm256_mul_ps(x3, v8);
+            }
+            a0 = _mm256_add_ps(a0, x0);
+            a1 = _mm256_add_ps(a1, x1);
+            a2 = _mm256_add_ps(a2, x2);
+            a3 = _mm256_add_ps(a3, x3);
+        }
+        _mm256_storeu_ps(out.add(i), a0);
+        _mm256_storeu_ps(out.add(i + 8), a1);
+        _mm256_storeu_ps(out.add(i + 16), a2);
+        _mm256_storeu_ps(out.add(i + 24), a3);
+        i += 32;
+    }
+    while i + 8 <= len {
+        let mut a = _mm256_loadu_ps(out.add(i));
+        for &o in rows {
+            let r = w.add(o);
+            let x = _mm256_loadu_ps(r.add(i));
+            a = _mm256_add_ps(a, if UNIT { x } else { _mm256_mul_ps(x, v8) });
+        }
+        _mm256_storeu_ps(out.add(i), a);
+        i += 8;
+    }
+    if i + 4 <= len {
+        let mut a = _mm_loadu_ps(out.add(i));
+        for &o in rows {
+            let r = w.add(o);
+            let x = _mm_loadu_ps(r.add(i));
+            a = _mm_add_ps(a, if UNIT { x } else { _mm_mul_ps(x, v4) });
+        }
+        _mm_storeu_ps(out.add(i), a);
+        i += 4;
+    }
+    while i < len {
+        let mut a = *out.add(i);
+        for &o in rows {
+            let x = *w.add(o + i);
+            a += if UNIT { x } else { x * value };
+        }
+        *out.add(i) = a;
+        i += 1;
+    }
+}
+
+/// One-row case of [`accumulate_rows_avx2`]: `out[i] += r[i]·value` for `i < len`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn accumulate_row_avx2<const UNIT: bool>(
+    out: *mut f32,
+    len: usize,
+    r: *const f32,
+    value: f32,
+) {
+    use std::arch::x86_64::*;
+    let v8 = _mm256_set1_ps(value);
+    let v4 = _mm_set1_ps(value);
+    let mut i = 0;
+    while i + 32 <= len {
+        let (mut x0, mut x1) = (_mm256_loadu_ps(r.add(i)), _mm256_loadu_ps(r.add(i + 8)));
+        let (mut x2, mut x3) = (
+            _mm256_loadu_ps(r.add(i + 16)),
+            _mm256_loadu_ps(r.add(i + 24)),
+        );
+        if !UNIT {
+            x0 = _mm256_mul_ps(x0, v8);
+            x1 = _mm256_mul_ps(x1, v8);
+            x2 = _mm256_mul_ps(x2, v8);
+            x3 = _mm256_mul_ps(x3, v8);
+        }
+        _mm256_storeu_ps(out.add(i), _mm256_add_ps(_mm256_loadu_ps(out.add(i)), x0));
+        _mm256_storeu_ps(
+            out.add(i + 8),
+            _mm256_add_ps(_mm256_loadu_ps(out.add(i + 8)), x1),
+        );
+        _mm256_storeu_ps(
+            out.add(i + 16),
+            _mm256_add_ps(_mm256_loadu_ps(out.add(i + 16)), x2),
+        );
+        _mm256_storeu_ps(
+            out.add(i + 24),
+            _mm256_add_ps(_mm256_loadu_ps(out.add(i + 24)), x3),
+        );
+        i += 32;
+    }
+    while i + 8 <= len {
+        let mut x = _mm256_loadu_ps(r.add(i));
+        if !UNIT {
+            x = _mm256_mul_ps(x, v8);
+        }
+        _mm256_storeu_ps(out.add(i), _mm256_add_ps(_mm256_loadu_ps(out.add(i)), x));
+        i += 8;
+    }
+    if i + 4 <= len {
+        let mut x = _mm_loadu_ps(r.add(i));
+        if !UNIT {
+            x = _mm_mul_ps(x, v4);
+        }
+        _mm_storeu_ps(out.add(i), _mm_add_ps(_mm_loadu_ps(out.add(i)), x));
+        i += 4;
+    }
+    while i < len {
+        let x = *r.add(i);
+        *out.add(i) += if UNIT { x } else { x * value };
+        i += 1;
+    }
+}
+
+/// Division of `u32` values by a fixed divisor with a multiply instead of a `div` (Lemire's
+/// method: exact for every `u32` numerator and nonzero divisor).
+#[derive(Clone, Copy, Debug)]
+pub struct FastDiv {
+    m: u64,
+    d: u32,
+}
+
+impl FastDiv {
+    /// Divisor `d` (nonzero).
+    pub fn new(d: usize) -> Self {
+        assert!(d > 0 && d <= u32::MAX as usize, "FastDiv divisor");
+        FastDiv {
+            m: u64::MAX / d as u64 + 1,
+            d: d as u32,
+        }
+    }
+
+    /// `(n / d, n % d)`.
+    #[inline(always)]
+    pub fn div_rem(self, n: u32) -> (u32, u32) {
+        let q = if self.d == 1 {
+            n
+        } else {
+            ((self.m as u128 * n as u128) >> 64) as u32
+        };
+        (q, n - q * self.d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_div_is_exact() {
+        for d in [
+            1usize,
+            2,
+            3,
+            5,
+            7,
+            20,
+            50,
+            64,
+            100,
+            784,
+            1000,
+            65537,
+            4_000_000_000,
+        ] {
+            let f = FastDiv::new(d);
+            let mut n = 0u32;
+            loop {
+                assert_eq!(f.div_rem(n), (n / d as u32, n % d as u32), "{n}/{d}");
+                match n.checked_add(n / 3 + 1) {
+                    Some(m) => n = m,
+                    None => break,
+                }
+            }
+            for n in [u32::MAX, u32::MAX - 1, d as u32, (d as u32).wrapping_sub(1)] {
+                assert_eq!(f.div_rem(n), (n / d as u32, n % d as u32), "{n}/{d}");
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ use crate::ops::LayerFanOut;
 use crate::plan::{LayerKind, NetworkPlan, Synapses};
 use crate::spec::{NetworkSpec, NeuronParams};
 use crate::synapse::{self, ConvGeometry};
+use std::borrow::Cow;
 
 /// A network prepared for stepping: plan plus precomputed geometry and fan-out tables.
 #[derive(Clone, Debug)]
@@ -58,6 +59,68 @@ impl CompiledNet {
     }
 }
 
+/// Weights laid out for the forward scatter kernels, built once per weight update from the
+/// canonical [`LayerWeights`]: conv weights reordered by [`ConvGeometry::prepare`], all others
+/// borrowed as they are. Pass to [`NetState::step_prepared`].
+#[derive(Clone, Debug)]
+pub struct PreparedWeights<'a> {
+    /// Per layer: (main, shortcut).
+    layers: Vec<(Cow<'a, [f32]>, Cow<'a, [f32]>)>,
+}
+
+impl<'a> PreparedWeights<'a> {
+    /// Prepares `weights` (one entry per plan layer) for `net`.
+    pub fn new(net: &CompiledNet, weights: &'a [LayerWeights]) -> Self {
+        assert_eq!(
+            weights.len(),
+            net.layers(),
+            "one LayerWeights per plan layer"
+        );
+        let prep = |geo: Option<&ConvGeometry>, w: &'a [f32]| -> Cow<'a, [f32]> {
+            match geo {
+                Some(g) => {
+                    let mut out = Vec::new();
+                    g.prepare(w, &mut out);
+                    Cow::Owned(out)
+                }
+                None => Cow::Borrowed(w),
+            }
+        };
+        let layers = (0..net.layers())
+            .map(|l| {
+                (
+                    prep(net.geometry[l].as_ref(), &weights[l].main),
+                    prep(net.shortcut_geometry[l].as_ref(), &weights[l].shortcut),
+                )
+            })
+            .collect();
+        PreparedWeights { layers }
+    }
+}
+
+/// The weights a step reads: canonical (reference kernels) or prepared (fast kernels).
+#[derive(Clone, Copy)]
+enum StepWeights<'w, 'a> {
+    Canonical(&'w [LayerWeights]),
+    Prepared(&'w PreparedWeights<'a>),
+}
+
+impl StepWeights<'_, '_> {
+    fn main(&self, l: usize) -> &[f32] {
+        match self {
+            StepWeights::Canonical(w) => &w[l].main,
+            StepWeights::Prepared(p) => &p.layers[l].0,
+        }
+    }
+
+    fn shortcut(&self, l: usize) -> &[f32] {
+        match self {
+            StepWeights::Canonical(w) => &w[l].shortcut,
+            StepWeights::Prepared(p) => &p.layers[l].1,
+        }
+    }
+}
+
 /// Where a layer's input spikes come from in the current step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -99,6 +162,8 @@ pub struct NetState {
     /// Value carried by each layer's emitted spikes this sample (1, or the dropout scale).
     pub value: Vec<f32>,
     raw: Vec<u32>,
+    /// Bitmap of pooling neurons that received current this step (prepared path only).
+    touched: Vec<u64>,
 }
 
 impl NetState {
@@ -121,6 +186,15 @@ impl NetState {
             spikes: vec![Vec::new(); n],
             value: vec![1.0; n],
             raw: Vec::new(),
+            touched: vec![
+                0;
+                net.plan
+                    .layers
+                    .iter()
+                    .map(|l| l.output.len().div_ceil(64))
+                    .max()
+                    .unwrap_or(0)
+            ],
         }
     }
 
@@ -135,8 +209,10 @@ impl NetState {
         self.value.fill(1.0);
     }
 
-    /// Advances the network by one step. `input_pos`/`input_neg` are the +1/−1 input spikes;
-    /// `dropout[l]` (training only) masks LIF layer `l`'s emitted spikes.
+    /// Advances the network by one step with canonical weights and the plain (reference)
+    /// kernels. `input_pos`/`input_neg` are the +1/−1 input spikes; `dropout[l]` (training
+    /// only) masks LIF layer `l`'s emitted spikes. [`NetState::step_prepared`] gives
+    /// bit-identical results faster.
     pub fn step(
         &mut self,
         net: &CompiledNet,
@@ -145,16 +221,95 @@ impl NetState {
         input_neg: &[u32],
         dropout: Option<&[Option<DropoutMask>]>,
     ) {
+        self.step_with(
+            net,
+            StepWeights::Canonical(weights),
+            input_pos,
+            input_neg,
+            dropout,
+        )
+    }
+
+    /// [`NetState::step`] with prepared weights and the fast kernels (bit-identical).
+    pub fn step_prepared(
+        &mut self,
+        net: &CompiledNet,
+        weights: &PreparedWeights<'_>,
+        input_pos: &[u32],
+        input_neg: &[u32],
+        dropout: Option<&[Option<DropoutMask>]>,
+    ) {
+        self.step_with(
+            net,
+            StepWeights::Prepared(weights),
+            input_pos,
+            input_neg,
+            dropout,
+        )
+    }
+
+    fn step_with(
+        &mut self,
+        net: &CompiledNet,
+        weights: StepWeights<'_, '_>,
+        input_pos: &[u32],
+        input_neg: &[u32],
+        dropout: Option<&[Option<DropoutMask>]>,
+    ) {
         let np = net.neuron;
+        let fast = matches!(weights, StepWeights::Prepared(_));
         for l in 0..net.layers() {
             let layer = &net.plan.layers[l];
             let mut current = std::mem::take(&mut self.current[l]);
+            // Pooling IF neurons without current cannot change or fire (no leak, P ≤ θ ≥ 0):
+            // the fast path updates only the ones the pooling scatter touched.
+            let sparse_pool = fast
+                && layer.kind == LayerKind::Pool
+                && layer.shortcut.is_none()
+                && np.pool_threshold >= 0.0
+                && matches!(layer.synapses, Synapses::AvgPool2 { .. });
+            if sparse_pool {
+                let Synapses::AvgPool2 { input, output } = layer.synapses else {
+                    unreachable!()
+                };
+                let mut touched = std::mem::take(&mut self.touched);
+                let mut mark = |spikes: &[u32], value: f32| {
+                    synapse::avgpool_scatter_mark(
+                        input,
+                        output,
+                        spikes,
+                        value,
+                        &mut current,
+                        &mut touched,
+                    )
+                };
+                match Source::main_of(l) {
+                    Source::Input => {
+                        mark(input_pos, 1.0);
+                        if !input_neg.is_empty() {
+                            mark(input_neg, -1.0);
+                        }
+                    }
+                    Source::Layer(i) => mark(&self.spikes[i], self.value[i]),
+                }
+                self.spikes[l].clear();
+                neuron::if_step_touched(
+                    &mut self.membrane[l],
+                    &mut current,
+                    np.pool_threshold,
+                    &mut touched,
+                    &mut self.spikes[l],
+                );
+                self.touched = touched;
+                self.current[l] = current;
+                continue;
+            }
             self.scatter(
-                net,
                 Source::main_of(l),
                 &layer.synapses,
                 net.geometry[l].as_ref(),
-                &weights[l].main,
+                weights.main(l),
+                fast,
                 input_pos,
                 input_neg,
                 &mut current,
@@ -162,11 +317,11 @@ impl NetState {
             if let Some(sc) = layer.shortcut {
                 let src = sc.source.map_or(Source::Input, Source::Layer);
                 self.scatter(
-                    net,
                     src,
                     &sc.synapses,
                     net.shortcut_geometry[l].as_ref(),
-                    &weights[l].shortcut,
+                    weights.shortcut(l),
+                    fast,
                     input_pos,
                     input_neg,
                     &mut current,
@@ -222,30 +377,145 @@ impl NetState {
     #[allow(clippy::too_many_arguments)]
     fn scatter(
         &self,
-        _net: &CompiledNet,
         src: Source,
         syn: &Synapses,
         geo: Option<&ConvGeometry>,
         w: &[f32],
+        fast: bool,
         input_pos: &[u32],
         input_neg: &[u32],
         current: &mut [f32],
     ) {
+        let go = |spikes: &[u32], value: f32, current: &mut [f32]| {
+            if !fast {
+                return synapse::scatter(syn, geo, w, spikes, value, current);
+            }
+            match *syn {
+                Synapses::Conv { .. } => synapse::conv_scatter_prepared(
+                    geo.expect("conv geometry for conv synapses"),
+                    w,
+                    spikes,
+                    value,
+                    current,
+                ),
+                Synapses::Dense { outputs, .. } => {
+                    synapse::dense_scatter_grouped(w, outputs, spikes, value, current)
+                }
+                _ => synapse::scatter(syn, geo, w, spikes, value, current),
+            }
+        };
         match src {
             Source::Input => {
-                synapse::scatter(syn, geo, w, input_pos, 1.0, current);
+                go(input_pos, 1.0, current);
                 if !input_neg.is_empty() {
-                    synapse::scatter(syn, geo, w, input_neg, -1.0, current);
+                    go(input_neg, -1.0, current);
                 }
             }
-            Source::Layer(i) => {
-                synapse::scatter(syn, geo, w, &self.spikes[i], self.value[i], current)
-            }
+            Source::Layer(i) => go(&self.spikes[i], self.value[i], current),
         }
     }
 
     /// The readout membrane (valid after the last step: output = membrane / T).
     pub fn readout(&self) -> &[f32] {
         self.membrane.last().map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NET: &str = r#"
+name = "mixed"
+input = { channels = 2, height = 12, width = 12 }
+input_scale = 1.0
+[[layer]]
+type = "conv"
+out_channels = 20
+kernel = 5
+padding = 2
+[[layer]]
+type = "pool"
+[[layer]]
+type = "residual"
+out_channels = 11
+stride = 2
+[[layer]]
+type = "conv"
+out_channels = 9
+kernel = 3
+stride = 2
+padding = 1
+[[layer]]
+type = "linear"
+out_features = 40
+[[layer]]
+type = "readout"
+out_features = 5
+"#;
+
+    fn lcg(seed: &mut u64) -> f32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    }
+
+    /// The fast step (prepared weights, sparse pooling) is bit-identical to the reference step,
+    /// with and without dropout, over many steps.
+    #[test]
+    fn prepared_step_matches_reference_step() {
+        let spec = NetworkSpec::from_toml_str(NET, std::path::Path::new("test")).unwrap();
+        let net = CompiledNet::new(&spec).unwrap();
+        let mut seed = 11;
+        let weights: Vec<LayerWeights> = net
+            .plan
+            .layers
+            .iter()
+            .map(|l| {
+                let mut draw = |n: usize| (0..n).map(|_| 0.9 * lcg(&mut seed)).collect();
+                LayerWeights {
+                    layer: l.name.clone(),
+                    main: draw(l.synapses.weight_count()),
+                    shortcut: draw(l.shortcut.map_or(0, |s| s.synapses.weight_count())),
+                }
+            })
+            .collect();
+        let prepared = PreparedWeights::new(&net, &weights);
+        let masks: Vec<Option<DropoutMask>> = net
+            .plan
+            .layers
+            .iter()
+            .map(|l| {
+                matches!(l.kind, LayerKind::Conv | LayerKind::Linear).then(|| DropoutMask {
+                    keep: (0..l.output.len()).map(|_| lcg(&mut seed) > -0.3).collect(),
+                    value: 1.25,
+                })
+            })
+            .collect();
+        let n_in = net.plan.input.len();
+        for dropout in [None, Some(masks.as_slice())] {
+            let (mut a, mut b) = (NetState::new(&net), NetState::new(&net));
+            let mut fired = vec![0usize; net.layers()];
+            for _ in 0..30 {
+                let pos: Vec<u32> = (0..n_in as u32).filter(|_| lcg(&mut seed) > 0.1).collect();
+                let neg: Vec<u32> = (0..n_in as u32).filter(|_| lcg(&mut seed) > 0.4).collect();
+                a.step(&net, &weights, &pos, &neg, dropout);
+                b.step_prepared(&net, &prepared, &pos, &neg, dropout);
+                assert_eq!(a.spikes, b.spikes);
+                for (l, s) in a.spikes.iter().enumerate() {
+                    fired[l] += s.len();
+                }
+                for (ma, mb) in a.membrane.iter().zip(&b.membrane) {
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(ma), bits(mb));
+                }
+            }
+            let last = net.layers() - 1;
+            assert!(
+                fired[..last].iter().all(|&n| n > 0),
+                "every spiking layer must fire for a meaningful test: {fired:?}"
+            );
+        }
     }
 }

@@ -26,6 +26,10 @@ pub struct ConvGeometry {
     rows: Vec<(u32, u32)>,
     col_start: Vec<u32>,
     cols: Vec<(u32, u32)>,
+    /// Position of kernel column `kx` in the prepared layout (see [`ConvGeometry::prepare`]).
+    kx_pos: Vec<u32>,
+    /// Per input column `ix`: (first output column, prepared position of its tap, tap count).
+    col_run: Vec<(u32, u32, u32)>,
 }
 
 fn taps(
@@ -70,6 +74,26 @@ impl ConvGeometry {
         };
         let (row_start, rows) = taps(input.height, output.height, kernel, stride, padding);
         let (col_start, cols) = taps(input.width, output.width, kernel, stride, padding);
+        // Prepared column order: kernel columns grouped by residue mod stride, each group in
+        // descending kx. The taps one input column reaches all share a residue and have output
+        // columns that rise as kx falls, so they form one contiguous run in this order.
+        let mut kx_pos = vec![0u32; kernel];
+        let mut pos = 0u32;
+        for r in 0..stride.min(kernel) {
+            for kx in (r..kernel).step_by(stride).rev() {
+                kx_pos[kx] = pos;
+                pos += 1;
+            }
+        }
+        let col_run = (0..input.width)
+            .map(|ix| {
+                let c = &cols[col_start[ix] as usize..col_start[ix + 1] as usize];
+                match c.last() {
+                    Some(&(kx, ox)) => (ox, kx_pos[kx as usize], c.len() as u32),
+                    None => (0, 0, 0),
+                }
+            })
+            .collect();
         ConvGeometry {
             kernel,
             stride,
@@ -80,6 +104,28 @@ impl ConvGeometry {
             rows,
             col_start,
             cols,
+            kx_pos,
+            col_run,
+        }
+    }
+
+    /// Reorders canonical weights `[ky][kx][c_in][c_out]` into the scatter layout
+    /// `[c_in][ky][kx'][c_out]`, where kx' is the column order of [`ConvGeometry::new`]: for a
+    /// fixed input spike and kernel row, the weights of all taps it reaches are one contiguous
+    /// run that lines up with one contiguous run of (channel-last) output neurons.
+    pub fn prepare(&self, weights: &[f32], out: &mut Vec<f32>) {
+        let (k, cin, cout) = (self.kernel, self.input.channels, self.output.channels);
+        assert_eq!(weights.len(), k * k * cin * cout, "conv weight count");
+        out.clear();
+        out.resize(weights.len(), 0.0);
+        for ky in 0..k {
+            for kx in 0..k {
+                for ci in 0..cin {
+                    let src = ((ky * k + kx) * cin + ci) * cout;
+                    let dst = ((ci * k + ky) * k + self.kx_pos[kx] as usize) * cout;
+                    out[dst..dst + cout].copy_from_slice(&weights[src..src + cout]);
+                }
+            }
         }
     }
 
@@ -146,6 +192,104 @@ fn conv_scatter_body(
     }
 }
 
+/// Like [`conv_scatter`] but with weights in the layout of [`ConvGeometry::prepare`]: per
+/// spike and kernel row one contiguous run is added, and consecutive spikes at the same pixel
+/// (different channels) share one pass over the output. Each output element still receives
+/// `+ w·value` once per spike, in spike order, so the result is bit-identical to
+/// [`conv_scatter`].
+pub fn conv_scatter_prepared(
+    geo: &ConvGeometry,
+    prepared: &[f32],
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+) {
+    simd::dispatch!(conv_scatter_prepared_body(
+        geo, prepared, spikes, value, current
+    ))
+}
+
+#[inline(always)]
+fn conv_scatter_prepared_body(
+    geo: &ConvGeometry,
+    prepared: &[f32],
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+) {
+    let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
+    assert_eq!(prepared.len(), k * k * cin * cout, "conv weight count");
+    assert_eq!(current.len(), geo.output.len(), "conv output length");
+    let wout = geo.output.width;
+    let (dc, dw) = (simd::FastDiv::new(cin), simd::FastDiv::new(geo.input.width));
+    let mut base = [0usize; simd::MAX_ROWS];
+    let mut offs = [0usize; simd::MAX_ROWS];
+    let mut i = 0;
+    while i < spikes.len() {
+        let (pix, ci) = dc.div_rem(spikes[i]);
+        assert!(
+            (pix as usize) < geo.input.height * geo.input.width,
+            "spike index out of range"
+        );
+        base[0] = ci as usize * k * k * cout;
+        let mut g = 1;
+        while g < simd::MAX_ROWS && i + g < spikes.len() {
+            let (p, c) = dc.div_rem(spikes[i + g]);
+            if p != pix {
+                break;
+            }
+            base[g] = c as usize * k * k * cout;
+            g += 1;
+        }
+        i += g;
+        let (iy, ix) = dw.div_rem(pix);
+        let (iy, ix) = (iy as usize, ix as usize);
+        let (ox_lo, pos_lo, n) = geo.col_run[ix];
+        let len = n as usize * cout;
+        if len == 0 {
+            continue;
+        }
+        for &(ky, oy) in geo.rows(iy) {
+            let w0 = (ky as usize * k + pos_lo as usize) * cout;
+            for (o, b) in offs[..g].iter_mut().zip(&base[..g]) {
+                *o = b + w0;
+            }
+            let o = (oy as usize * wout + ox_lo as usize) * cout;
+            simd::accumulate_rows(&mut current[o..o + len], prepared, &offs[..g], value);
+        }
+    }
+}
+
+/// Like [`dense_scatter`], processing up to [`simd::MAX_ROWS`] spikes per pass over the output
+/// (same per-element order, bit-identical).
+pub fn dense_scatter_grouped(
+    weights: &[f32],
+    outputs: usize,
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+) {
+    simd::dispatch!(dense_grouped_body(weights, outputs, spikes, value, current))
+}
+
+#[inline(always)]
+fn dense_grouped_body(
+    weights: &[f32],
+    outputs: usize,
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+) {
+    let current = &mut current[..outputs];
+    let mut offs = [0usize; simd::MAX_ROWS];
+    for chunk in spikes.chunks(simd::MAX_ROWS) {
+        for (o, &s) in offs.iter_mut().zip(chunk) {
+            *o = s as usize * outputs;
+        }
+        simd::accumulate_rows(current, weights, &offs[..chunk.len()], value);
+    }
+}
+
 /// `y += a·x` over equal-length slices (vectorizes).
 #[inline(always)]
 pub fn axpy(y: &mut [f32], x: &[f32], a: f32) {
@@ -197,6 +341,32 @@ pub fn avgpool_scatter(
         let (y, x) = (p / input.width / 2, p % input.width / 2);
         if y < output.height && x < output.width {
             current[output.index(y, x, c)] += q;
+        }
+    }
+}
+
+/// [`avgpool_scatter`] that also sets bit `o` of `touched` for every output neuron `o` it adds to.
+pub fn avgpool_scatter_mark(
+    input: Shape3,
+    output: Shape3,
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+    touched: &mut [u64],
+) {
+    let q = 0.25 * value;
+    let (dc, dw) = (
+        simd::FastDiv::new(input.channels),
+        simd::FastDiv::new(input.width),
+    );
+    for &s in spikes {
+        let (p, c) = dc.div_rem(s);
+        let (y, x) = dw.div_rem(p);
+        let (y, x, c) = (y as usize / 2, x as usize / 2, c as usize);
+        if y < output.height && x < output.width {
+            let o = output.index(y, x, c);
+            current[o] += q;
+            touched[o / 64] |= 1 << (o % 64);
         }
     }
 }
@@ -352,22 +522,55 @@ mod tests {
     }
 
     fn check(syn: Synapses) {
+        for (density, value) in [(0.2, 1.0f32), (-0.3, -1.0), (0.0, 1.25), (-0.5, 0.7)] {
+            check_one(syn, density, value);
+        }
+    }
+
+    /// Spikes where a uniform(−0.5, 0.5) draw exceeds `density`, each carrying `value`.
+    fn check_one(syn: Synapses, density: f32, value: f32) {
         let mut seed = 7;
         let w: Vec<f32> = (0..syn.weight_count()).map(|_| lcg(&mut seed)).collect();
         let spikes: Vec<u32> = (0..syn.input_len() as u32)
-            .filter(|_| lcg(&mut seed) > 0.2)
+            .filter(|_| lcg(&mut seed) > density)
             .collect();
         let mut x = vec![0.0f32; syn.input_len()];
         for &s in &spikes {
-            x[s as usize] = 1.0;
+            x[s as usize] = value;
         }
         let want = reference::forward(&syn, &w, &x);
         let geo = matches!(syn, Synapses::Conv { .. }).then(|| ConvGeometry::new(&syn));
-        let mut got = vec![0.0f32; syn.output_len()];
-        scatter(&syn, geo.as_ref(), &w, &spikes, 1.0, &mut got);
-        for (a, b) in got.iter().zip(&want) {
-            assert!((a - b).abs() < 1e-4, "{syn:?}: {a} vs {b}");
+        // Start from a nonzero current so accumulation onto existing values is covered.
+        let init: Vec<f32> = (0..syn.output_len()).map(|_| lcg(&mut seed)).collect();
+        let mut got = init.clone();
+        scatter(&syn, geo.as_ref(), &w, &spikes, value, &mut got);
+        for ((a, b), c) in got.iter().zip(&want).zip(&init) {
+            assert!((a - c - b).abs() < 1e-4, "{syn:?}: {a} - {c} vs {b}");
         }
+        // The fast kernels must be bit-identical to the plain ones.
+        let mut fast = init.clone();
+        match syn {
+            Synapses::Conv { .. } => {
+                let g = geo.as_ref().unwrap();
+                let mut prepared = Vec::new();
+                g.prepare(&w, &mut prepared);
+                conv_scatter_prepared(g, &prepared, &spikes, value, &mut fast);
+            }
+            Synapses::Dense { outputs, .. } => {
+                dense_scatter_grouped(&w, outputs, &spikes, value, &mut fast)
+            }
+            Synapses::AvgPool2 { input, output } => {
+                let mut touched = vec![0u64; output.len().div_ceil(64)];
+                avgpool_scatter_mark(input, output, &spikes, value, &mut fast, &mut touched);
+                for (o, (a, c)) in fast.iter().zip(&init).enumerate() {
+                    let marked = touched[o / 64] >> (o % 64) & 1 == 1;
+                    assert!(marked || a == c, "untouched output {o} changed");
+                }
+            }
+            Synapses::Subsample { .. } => return,
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast), bits(&got), "{syn:?} value {value}");
     }
 
     #[test]
@@ -401,9 +604,43 @@ mod tests {
             input: s(2, 6, 6),
             output: s(3, 4, 4),
         });
+        // Wide channels (32-float blocks, 8-float and 4-float tails) and same-pixel groups
+        // longer than simd::MAX_ROWS.
+        check(Synapses::Conv {
+            kernel: 5,
+            stride: 1,
+            padding: 2,
+            input: s(12, 7, 6),
+            output: s(50, 7, 6),
+        });
+        check(Synapses::Conv {
+            kernel: 3,
+            stride: 2,
+            padding: 1,
+            input: s(11, 9, 9),
+            output: s(37, 5, 5),
+        });
+        check(Synapses::Conv {
+            kernel: 4,
+            stride: 3,
+            padding: 2,
+            input: s(3, 10, 11),
+            output: s(9, 4, 4),
+        });
+        check(Synapses::Conv {
+            kernel: 1,
+            stride: 1,
+            padding: 0,
+            input: s(9, 3, 3),
+            output: s(13, 3, 3),
+        });
         check(Synapses::Dense {
             inputs: 37,
             outputs: 11,
+        });
+        check(Synapses::Dense {
+            inputs: 50,
+            outputs: 203,
         });
         check(Synapses::AvgPool2 {
             input: s(3, 6, 4),

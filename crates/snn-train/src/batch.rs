@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
 use snn_core::plan::LayerKind;
-use snn_core::step::{CompiledNet, DropoutMask};
+use snn_core::step::{CompiledNet, DropoutMask, PreparedWeights};
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 
@@ -122,6 +122,7 @@ impl BatchEngine {
         ctx: &BatchContext,
     ) -> BatchOutcome {
         self.wt.update(&self.net.plan, weights);
+        let prepared = PreparedWeights::new(&self.net, weights);
         let chunks = indices.len().div_ceil(CHUNK);
         while self.work.len() < chunks {
             self.work.push(ChunkWork {
@@ -134,6 +135,7 @@ impl BatchEngine {
         }
         let net = &self.net;
         let wt = &self.wt;
+        let prepared = &prepared;
         self.work[..chunks]
             .par_iter_mut()
             .zip(indices.par_chunks(CHUNK))
@@ -145,7 +147,7 @@ impl BatchEngine {
                     let masks = dropout_masks(net, ctx.dropout, ctx.seed, ctx.epoch, i as u64);
                     w.runner.run(
                         net,
-                        weights,
+                        prepared,
                         ctx.encoder,
                         &image,
                         i as u64,

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
-use snn_core::step::CompiledNet;
+use snn_core::step::{CompiledNet, PreparedWeights};
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 
@@ -50,6 +50,7 @@ pub fn evaluate(
 ) -> Evaluation {
     let n = samples.min(data.len());
     let indices: Vec<usize> = (0..n).collect();
+    let prepared = PreparedWeights::new(net, weights);
     let parts: Vec<(SpikeStats, Vec<u8>, usize, f64)> = indices
         .par_chunks(EVAL_CHUNK)
         .map(|idx| {
@@ -61,7 +62,7 @@ pub fn evaluate(
                 let image = encoder.prepare(data.image(i));
                 let o = runner.run(
                     net,
-                    weights,
+                    &prepared,
                     encoder,
                     &image,
                     i as u64,

@@ -2,10 +2,9 @@
 //! `snn_core::step`. Records spikes for the backward (training) or counts them (evaluation).
 
 use crate::trace::Trace;
-use snn_core::model_file::LayerWeights;
 use snn_core::neuron;
 use snn_core::ops::synops;
-use snn_core::step::{CompiledNet, DropoutMask, NetState, Source};
+use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights, Source};
 use snn_data::encode::{PreparedImage, RateEncoder};
 
 /// Per-layer counters accumulated by evaluation (integers, so sums never depend on order).
@@ -62,12 +61,13 @@ impl Runner {
 
     /// Runs one sample for `timesteps` steps and returns the output `V(T)/T`. When `trace` is
     /// given every step's spikes are recorded; when `stats` is given spikes and synaptic
-    /// operations are counted.
+    /// operations are counted. `weights` are prepared once per weight update
+    /// ([`PreparedWeights::new`]).
     #[allow(clippy::too_many_arguments)]
     pub fn run(
         &mut self,
         net: &CompiledNet,
-        weights: &[LayerWeights],
+        weights: &PreparedWeights<'_>,
         encoder: &RateEncoder,
         image: &PreparedImage,
         sample_index: u64,
@@ -83,7 +83,8 @@ impl Runner {
         }
         for t in 0..timesteps {
             encoder.encode_step(image, sample_index, t as u32, &mut self.pos, &mut self.neg);
-            self.state.step(net, weights, &self.pos, &self.neg, dropout);
+            self.state
+                .step_prepared(net, weights, &self.pos, &self.neg, dropout);
             if let Some(tr) = trace.as_deref_mut() {
                 tr.input_pos.push_step(&self.pos);
                 tr.input_neg.push_step(&self.neg);

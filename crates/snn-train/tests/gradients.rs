@@ -76,7 +76,8 @@ fn our_gradient(
     let img = enc.prepare(image);
     let mut runner = Runner::new(net);
     let mut trace = Trace::default();
-    runner.run(net, w, &enc, &img, 0, t, None, Some(&mut trace), None);
+    let pw = snn_core::step::PreparedWeights::new(net, w);
+    runner.run(net, &pw, &enc, &img, 0, t, None, Some(&mut trace), None);
     let mut wt = TransposedWeights::default();
     wt.update(&net.plan, w);
     let mut grads = Grads::zeros(net);
@@ -318,11 +319,25 @@ fn code_mode_matches_unrolled_wide_net() {
     let data = synthetic(2, 3, 4, 4, 3, 21);
     for s in 0..2 {
         let w = weights_for(&net.plan, 50 + s as u64, 0.4, 0.1);
-        let (trace, ours, _) = our_gradient(&net, &w, data.image(s), data.labels[s] as usize, 10, GradMode::Code);
+        let (trace, ours, _) = our_gradient(
+            &net,
+            &w,
+            data.image(s),
+            data.labels[s] as usize,
+            10,
+            GradMode::Code,
+        );
         for l in 0..4 {
-            assert!(trace.layers[l].total() > 0, "layer {l} silent: weights too weak for a meaningful test");
+            assert!(
+                trace.layers[l].total() > 0,
+                "layer {l} silent: weights too weak for a meaningful test"
+            );
         }
-        assert_close(&ours, &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize), "wide code grad");
+        assert_close(
+            &ours,
+            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
+            "wide code grad",
+        );
     }
 }
 
