@@ -185,6 +185,7 @@ pub fn train(
     let batches = n_train.div_ceil(config.batch_size);
     let eval_encoder = RateEncoder::new(config.seed, spec.input_scale);
     let mut batches_run = 0u64;
+    let plain_progress = opts.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let title = format!(
         "{} on {} ({} grad, T={})",
         spec.name,
@@ -237,6 +238,7 @@ pub fn train(
         );
         bar.set_position(partial.epoch_samples as u64);
         let train_start = Instant::now();
+        let mut last_line = Instant::now();
         for b in first_batch..batches {
             let stop_now = opts.interrupt.load(Ordering::SeqCst)
                 || opts.stop_after_batches.is_some_and(|n| batches_run >= n);
@@ -280,11 +282,27 @@ pub fn train(
             partial.epoch_correct += outcome.correct;
             partial.epoch_samples += outcome.samples;
             bar.set_position(partial.epoch_samples as u64);
-            bar.set_message(format!(
+            let status = format!(
                 "loss {:.4} acc {:.2}%",
                 partial.epoch_loss_sum / partial.epoch_samples as f64,
                 100.0 * partial.epoch_correct as f64 / partial.epoch_samples as f64
-            ));
+            );
+            if plain_progress && last_line.elapsed().as_secs() >= 30 {
+                // No terminal (nohup, CI): a plain line every 30 s instead of a bar.
+                let done = partial.epoch_samples as f64;
+                let rate = (done - (first_batch * config.batch_size) as f64)
+                    / train_start.elapsed().as_secs_f64();
+                eprintln!(
+                    "epoch {epoch}/{} {}/{} samples  {:.0} samples/s  ETA {:.0} s  {status}",
+                    config.epochs,
+                    partial.epoch_samples,
+                    n_train,
+                    rate,
+                    (n_train as f64 - done) / rate.max(1e-9)
+                );
+                last_line = Instant::now();
+            }
+            bar.set_message(status);
         }
         bar.finish_and_clear();
         let train_seconds = partial.epoch_train_seconds + train_start.elapsed().as_secs_f64();
