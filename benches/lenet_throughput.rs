@@ -1,0 +1,201 @@
+//! LeNet throughput benchmark: training (code and aggregate gradients) and inference
+//! samples/s of snn-train on real MNIST, T=100, batch 64, measured in the same run as the
+//! PyTorch peers of `benches/peers/` (hand-written "authors' style" PyTorch and snnTorch),
+//! and the ratios between them.
+//!
+//! `cargo bench --bench lenet_throughput -- [--timesteps 100] [--batch-size 64] [--batches 4]
+//!  [--infer-samples 256] [--threads 2] [--peer-iters 2] [--model reports/mnist-lenet/model.snn]
+//!  [--no-peer] [--out reports/benchmarks]`
+//!
+//! Spike-driven kernels cost what the spikes cost, so the weights matter: by default the trained
+//! model in reports/mnist-lenet/ is used (realistic spike rates); without it, fresh
+//! initialisation. The peers are dense, so their cost does not depend on the weights.
+
+use snn::core::step::CompiledNet;
+use snn::core::{preset, Model};
+use snn::data::dataset::{load, resolve_data_dir, DatasetKind, Split};
+use snn::data::encode::RateEncoder;
+use snn::train::batch::{BatchContext, BatchEngine};
+use snn::train::eval::evaluate;
+use snn::train::params;
+use snn::train::GradMode;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+struct Args {
+    timesteps: usize,
+    batch: usize,
+    batches: usize,
+    infer: usize,
+    threads: usize,
+    peer_iters: usize,
+    model: PathBuf,
+    peer: bool,
+    out: PathBuf,
+}
+
+fn parse() -> Args {
+    let mut a = Args {
+        timesteps: 100,
+        batch: 64,
+        batches: 4,
+        infer: 256,
+        threads: 2,
+        peer_iters: 2,
+        model: PathBuf::from("reports/mnist-lenet/model.snn"),
+        peer: true,
+        out: PathBuf::from("reports/benchmarks"),
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let v = argv.get(i + 1).cloned().unwrap_or_default();
+        let num = |s: &str| s.parse::<usize>().unwrap_or_else(|_| panic!("{}: not a number: {s}", argv[i]));
+        match argv[i].as_str() {
+            "--timesteps" => a.timesteps = num(&v),
+            "--batch-size" => a.batch = num(&v),
+            "--batches" => a.batches = num(&v),
+            "--infer-samples" => a.infer = num(&v),
+            "--threads" => a.threads = num(&v),
+            "--peer-iters" => a.peer_iters = num(&v),
+            "--model" => a.model = PathBuf::from(&v),
+            "--out" => a.out = PathBuf::from(&v),
+            "--no-peer" => {
+                a.peer = false;
+                i += 1;
+                continue;
+            }
+            _ => {
+                i += 1; // cargo's own flags such as --bench
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a
+}
+
+fn main() {
+    let a = parse();
+    let data_dir = resolve_data_dir(None);
+    snn::data::fetch::fetch(DatasetKind::Mnist, &data_dir).expect("MNIST");
+    let train = load(DatasetKind::Mnist, &data_dir, Split::Train).expect("MNIST train");
+    let test = load(DatasetKind::Mnist, &data_dir, Split::Test).expect("MNIST test");
+    let (spec, weights, source) = match Model::load(&a.model) {
+        Ok(m) => (m.spec, m.weights, format!("trained model {}", a.model.display())),
+        Err(_) => {
+            let spec = preset::lenet();
+            let net = CompiledNet::new(&spec).unwrap();
+            let w = params::init(&net.plan, 2.0, 1);
+            (spec, w, "fresh initialisation (no trained model found)".to_string())
+        }
+    };
+    let net = CompiledNet::new(&spec).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads).build().unwrap();
+    let encoder = RateEncoder::new(7, spec.input_scale);
+    println!(
+        "snn-train LeNet benchmark: T={} batch={} threads={} weights: {source}",
+        a.timesteps, a.batch, a.threads
+    );
+
+    let train_rate = |mode: GradMode| -> f64 {
+        let mut w = weights.clone();
+        let mut engine = BatchEngine::new(net.clone());
+        let ctx = |lr| BatchContext {
+            data: &train,
+            encoder: &encoder,
+            timesteps: a.timesteps,
+            mode,
+            dropout: 0.0,
+            seed: 1,
+            epoch: 1,
+            lr,
+            weight_decay: 5e-4,
+        };
+        let batch = |b: usize| -> Vec<usize> { (b * a.batch..(b + 1) * a.batch).collect() };
+        pool.install(|| engine.train_batch(&mut w, &batch(0), &ctx(0.0085))); // warm-up
+        let start = Instant::now();
+        for b in 1..=a.batches {
+            pool.install(|| engine.train_batch(&mut w, &batch(b), &ctx(0.0085)));
+        }
+        (a.batches * a.batch) as f64 / start.elapsed().as_secs_f64()
+    };
+    let code = train_rate(GradMode::Code);
+    println!("  train, code grad:      {code:8.1} samples/s");
+    let aggregate = train_rate(GradMode::Aggregate);
+    println!("  train, aggregate grad: {aggregate:8.1} samples/s");
+    let start = Instant::now();
+    let ev = pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
+    let infer = ev.samples as f64 / start.elapsed().as_secs_f64();
+    println!("  inference:             {infer:8.1} samples/s (accuracy on these {} samples: {:.2} %)", ev.samples, 100.0 * ev.accuracy());
+
+    let mut peers = serde_json::Value::Null;
+    let python = PathBuf::from("benches/peers/.venv/bin/python");
+    if a.peer && python.exists() {
+        let json = std::env::temp_dir().join(format!("snn-peer-{}.json", std::process::id()));
+        let status = Command::new(&python)
+            .args(["benches/peers/lenet_peer.py", "--json"])
+            .arg(&json)
+            .args(["--timesteps", &a.timesteps.to_string(), "--batch-size", &a.batch.to_string()])
+            .args(["--iters", &a.peer_iters.to_string(), "--threads", &a.threads.to_string()])
+            .arg("--data-dir")
+            .arg(data_dir.join("mnist"))
+            .status();
+        match status {
+            Ok(s) if s.success() => {
+                peers = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+                let _ = std::fs::remove_file(&json);
+            }
+            other => eprintln!("peer script failed: {other:?}"),
+        }
+    } else if a.peer {
+        eprintln!("no peer venv: run benches/peers/setup.sh to compare against PyTorch");
+    }
+
+    let mut md = format!(
+        "# LeNet throughput, T={}, batch {}, {} threads\n\nsnn-train weights: {source}. Command: `cargo bench --bench lenet_throughput`.\n\n| implementation | train samples/s (code grad) | train samples/s (aggregate grad) | inference samples/s |\n|---|---|---|---|\n| snn-train | {code:.1} | {aggregate:.1} | {infer:.1} |\n",
+        a.timesteps, a.batch, a.threads
+    );
+    let mut ratios = serde_json::Map::new();
+    for name in ["torch-authors", "snntorch"] {
+        let p = &peers[name];
+        if let (Some(t), Some(i)) = (p["train_samples_per_s"].as_f64(), p["infer_samples_per_s"].as_f64()) {
+            md.push_str(&format!("| {name} | {t:.1} | (same peer) | {i:.1} |\n"));
+            ratios.insert(
+                name.to_string(),
+                serde_json::json!({
+                    "train_code_ratio": code / t,
+                    "train_aggregate_ratio": aggregate / t,
+                    "inference_ratio": infer / i,
+                }),
+            );
+            println!(
+                "  vs {name}: train code {:.1}x, train aggregate {:.1}x, inference {:.1}x (peer: train {t:.1}, infer {i:.1} samples/s)",
+                code / t,
+                aggregate / t,
+                infer / i
+            );
+        }
+    }
+    if !ratios.is_empty() {
+        md.push_str("\n| ratio snn-train / peer | train code | train aggregate | inference |\n|---|---|---|---|\n");
+        for (name, r) in &ratios {
+            md.push_str(&format!(
+                "| {name} | {:.1}x | {:.1}x | {:.1}x |\n",
+                r["train_code_ratio"].as_f64().unwrap(),
+                r["train_aggregate_ratio"].as_f64().unwrap(),
+                r["inference_ratio"].as_f64().unwrap()
+            ));
+        }
+    }
+    let doc = serde_json::json!({
+        "timesteps": a.timesteps, "batch_size": a.batch, "threads": a.threads, "weights": source,
+        "snn_train": {"train_code_samples_per_s": code, "train_aggregate_samples_per_s": aggregate, "infer_samples_per_s": infer},
+        "peers": peers, "ratios": ratios,
+    });
+    std::fs::create_dir_all(&a.out).unwrap();
+    snn::core::atomic::write_atomic(&a.out.join("lenet_throughput.json"), serde_json::to_string_pretty(&doc).unwrap().as_bytes()).unwrap();
+    snn::core::atomic::write_atomic(&a.out.join("lenet_throughput.md"), md.as_bytes()).unwrap();
+    println!("wrote {}/lenet_throughput.{{json,md}}", a.out.display());
+}
