@@ -16,7 +16,7 @@ pub fn spec(text: &str) -> NetworkSpec {
 /// Deterministic pseudo-random numbers in [0, 1).
 pub struct Lcg(pub u64);
 impl Lcg {
-    pub fn next(&mut self) -> f64 {
+    pub fn uniform(&mut self) -> f64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -29,7 +29,13 @@ impl Lcg {
 pub fn synthetic(n: usize, c: usize, h: usize, w: usize, classes: usize, seed: u64) -> Dataset {
     let mut r = Lcg(seed);
     let images = (0..n * c * h * w)
-        .map(|_| if r.next() < 0.5 { r.next() as f32 } else { 0.0 })
+        .map(|_| {
+            if r.uniform() < 0.5 {
+                r.uniform() as f32
+            } else {
+                0.0
+            }
+        })
         .collect();
     Dataset {
         kind: DatasetKind::Mnist,
@@ -81,7 +87,7 @@ pub fn weights_for(
         .map(|l| LayerWeights {
             layer: l.name.clone(),
             main: (0..l.synapses.weight_count())
-                .map(|_| ((r.next() * 2.0 - 1.0) * scale + bias) as f32)
+                .map(|_| ((r.uniform() * 2.0 - 1.0) * scale + bias) as f32)
                 .collect(),
             shortcut: vec![],
         })

@@ -12,7 +12,8 @@ fn data_dir() -> PathBuf {
     let dir = std::env::var_os("SNN_DATA_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
-    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir).expect("MNIST available or fetchable");
+    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir)
+        .expect("MNIST available or fetchable");
     dir
 }
 
@@ -55,10 +56,22 @@ fn same_seed_gives_byte_identical_models_and_thread_count_does_not_matter() {
         let sa = train(Some(small_config(5, grad)), &opts(&a, 1, None), None).unwrap();
         let sb = train(Some(small_config(5, grad)), &opts(&b, 2, None), None).unwrap();
         train(Some(small_config(6, grad)), &opts(&c, 2, None), None).unwrap();
-        assert_eq!(bytes(a.join("model.snn")), bytes(b.join("model.snn")), "{grad:?}: threads 1 vs 2");
-        assert_eq!(bytes(a.join("last.snn")), bytes(b.join("last.snn")), "{grad:?}: threads 1 vs 2 (last)");
+        assert_eq!(
+            bytes(a.join("model.snn")),
+            bytes(b.join("model.snn")),
+            "{grad:?}: threads 1 vs 2"
+        );
+        assert_eq!(
+            bytes(a.join("last.snn")),
+            bytes(b.join("last.snn")),
+            "{grad:?}: threads 1 vs 2 (last)"
+        );
         assert_eq!(sa.test_accuracy, sb.test_accuracy);
-        assert_ne!(bytes(a.join("last.snn")), bytes(c.join("last.snn")), "{grad:?}: another seed must differ");
+        assert_ne!(
+            bytes(a.join("last.snn")),
+            bytes(c.join("last.snn")),
+            "{grad:?}: another seed must differ"
+        );
     }
 }
 
@@ -67,17 +80,50 @@ fn interrupted_then_resumed_run_equals_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let whole = tmp.path().join("whole");
     let parts = tmp.path().join("parts");
-    train(Some(small_config(9, GradMode::Code)), &opts(&whole, 2, None), None).unwrap();
+    train(
+        Some(small_config(9, GradMode::Code)),
+        &opts(&whole, 2, None),
+        None,
+    )
+    .unwrap();
     // 5 batches per epoch: stop in the middle of epoch 1, then again in the middle of epoch 2.
-    let e = train(Some(small_config(9, GradMode::Code)), &opts(&parts, 2, Some(3)), None).unwrap_err();
-    assert!(matches!(e, TrainError::Interrupted { epoch: 1, batch: 3, .. }), "{e}");
+    let e = train(
+        Some(small_config(9, GradMode::Code)),
+        &opts(&parts, 2, Some(3)),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TrainError::Interrupted {
+                epoch: 1,
+                batch: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("--resume"), "{e}");
     let e = train(None, &opts(&parts, 1, Some(4)), None).unwrap_err();
-    assert!(matches!(e, TrainError::Interrupted { epoch: 2, batch: 2, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            TrainError::Interrupted {
+                epoch: 2,
+                batch: 2,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let summary = train(None, &opts(&parts, 2, None), None).unwrap();
     assert_eq!(summary.epochs, 2);
     assert_eq!(bytes(whole.join("last.snn")), bytes(parts.join("last.snn")));
-    assert_eq!(bytes(whole.join("model.snn")), bytes(parts.join("model.snn")));
+    assert_eq!(
+        bytes(whole.join("model.snn")),
+        bytes(parts.join("model.snn"))
+    );
     let lines = std::fs::read_to_string(parts.join("log.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 2);
 }

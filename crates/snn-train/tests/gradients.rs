@@ -484,7 +484,7 @@ fn aggregate_mode_matches_finite_differences_of_the_count_surrogate() {
     for (l, layer) in net.plan.layers.iter().enumerate() {
         let count = layer.synapses.weight_count();
         for _ in 0..count.min(12) {
-            let p = (r.next() * count as f64) as usize;
+            let p = (r.uniform() * count as f64) as usize;
             let mut plus = w0.clone();
             plus[l].main[p] += h;
             let mut minus = w0.clone();

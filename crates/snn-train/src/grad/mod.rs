@@ -115,10 +115,7 @@ pub fn code_recurrence_reference(spikes: &[bool], g: &[f64], ng: f64, v_th: f64)
     du
 }
 
-fn source_train<'a>(
-    trace: &'a Trace,
-    src: Option<usize>,
-) -> (&'a SpikeTrain, Option<&'a SpikeTrain>, f32) {
+fn source_train(trace: &Trace, src: Option<usize>) -> (&SpikeTrain, Option<&SpikeTrain>, f32) {
     match src {
         None => (&trace.input_pos, Some(&trace.input_neg), 1.0),
         Some(i) => (&trace.layers[i], None, trace.values[i]),
@@ -228,10 +225,10 @@ fn backward_body(
                 }
             }
             let scale = trace.values[l] as f64 / net.neuron.threshold as f64;
-            for j in 0..len {
+            for (j, (g, fired)) in gate.iter_mut().zip(s.fired[l].iter_mut()).enumerate() {
                 if s.count[j] > 0 {
-                    gate[j] = (leak_correction_ng(s.count[j] as f64, s.lf[j], leak) * scale) as f32;
-                    s.fired[l][j] = true;
+                    *g = (leak_correction_ng(s.count[j] as f64, s.lf[j], leak) * scale) as f32;
+                    *fired = true;
                 }
             }
         }
