@@ -7,7 +7,7 @@ use snn_core::Model;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
 use snn_train::eval::{evaluate, layer_reports};
-use snn_train::train::{load_split, train, RunOptions};
+use snn_train::train::{load_split, train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig, TrainError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,7 +93,7 @@ struct TrainArgs {
     /// Data directory (else $SNN_DATA_DIR, else data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Continue the interrupted run in DIR (its last.snn); --epochs may extend it.
+    /// Continue the interrupted run in DIR (its last.snn); --epochs and --lr may be changed.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     /// Hide progress bars.
@@ -175,7 +175,14 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
         stop_after_batches: a.stop_after_batches,
     };
     let summary = if a.resume.is_some() {
-        train(None, &opts, a.epochs)?
+        train(
+            None,
+            &opts,
+            ResumeOverrides {
+                epochs: a.epochs,
+                lr: a.lr,
+            },
+        )?
     } else {
         let mut c = TrainConfig::preset(&a.arch);
         set(a.dataset, &mut c.dataset);
@@ -192,7 +199,7 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
         set(a.seed, &mut c.seed);
         set(a.train_limit, &mut c.train_limit);
         set(a.test_limit, &mut c.test_limit);
-        train(Some(c), &opts, None)?
+        train(Some(c), &opts, ResumeOverrides::default())?
     };
     println!(
         "{}",

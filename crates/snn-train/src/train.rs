@@ -88,11 +88,21 @@ fn model_of(
     }
 }
 
-/// Trains from scratch (`resume == false`) or continues the checkpoint in `opts.out`.
+/// Settings a resumed run may change: more epochs, or a new learning rate from here on.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ResumeOverrides {
+    /// New total number of epochs.
+    pub epochs: Option<u32>,
+    /// New initial learning rate (the milestone schedule still applies).
+    pub lr: Option<f64>,
+}
+
+/// Trains from scratch (`config` given) or continues the checkpoint in `opts.out` (`None`,
+/// with optional overrides).
 pub fn train(
     config: Option<TrainConfig>,
     opts: &RunOptions,
-    resume_epochs: Option<u32>,
+    overrides: ResumeOverrides,
 ) -> Result<Summary, TrainError> {
     std::fs::create_dir_all(&opts.out).map_err(TrainError::io(&opts.out))?;
     let last_path = opts.out.join("last.snn");
@@ -141,9 +151,13 @@ pub fn train(
                             last_path.display()
                         ))
                     })?;
-                if let Some(e) = resume_epochs {
+                if let Some(e) = overrides.epochs {
                     partial.config.epochs = e;
                 }
+                if let Some(lr) = overrides.lr {
+                    partial.config.lr = lr;
+                }
+                partial.config.validate().map_err(TrainError::Config)?;
                 let mut records = if log_path.exists() {
                     read_log(&log_path).map_err(TrainError::io(&log_path))?
                 } else {

@@ -2,7 +2,7 @@
 //! the thread count never changes results, and an interrupted-then-resumed run ends with exactly
 //! the weights of the uninterrupted run.
 
-use snn_train::train::{train, RunOptions};
+use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig, TrainError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -53,9 +53,24 @@ fn same_seed_gives_byte_identical_models_and_thread_count_does_not_matter() {
         let a = tmp.path().join(format!("{grad:?}-a"));
         let b = tmp.path().join(format!("{grad:?}-b"));
         let c = tmp.path().join(format!("{grad:?}-c"));
-        let sa = train(Some(small_config(5, grad)), &opts(&a, 1, None), None).unwrap();
-        let sb = train(Some(small_config(5, grad)), &opts(&b, 2, None), None).unwrap();
-        train(Some(small_config(6, grad)), &opts(&c, 2, None), None).unwrap();
+        let sa = train(
+            Some(small_config(5, grad)),
+            &opts(&a, 1, None),
+            ResumeOverrides::default(),
+        )
+        .unwrap();
+        let sb = train(
+            Some(small_config(5, grad)),
+            &opts(&b, 2, None),
+            ResumeOverrides::default(),
+        )
+        .unwrap();
+        train(
+            Some(small_config(6, grad)),
+            &opts(&c, 2, None),
+            ResumeOverrides::default(),
+        )
+        .unwrap();
         assert_eq!(
             bytes(a.join("model.snn")),
             bytes(b.join("model.snn")),
@@ -83,14 +98,14 @@ fn interrupted_then_resumed_run_equals_uninterrupted_run() {
     train(
         Some(small_config(9, GradMode::Code)),
         &opts(&whole, 2, None),
-        None,
+        ResumeOverrides::default(),
     )
     .unwrap();
     // 5 batches per epoch: stop in the middle of epoch 1, then again in the middle of epoch 2.
     let e = train(
         Some(small_config(9, GradMode::Code)),
         &opts(&parts, 2, Some(3)),
-        None,
+        ResumeOverrides::default(),
     )
     .unwrap_err();
     assert!(
@@ -105,7 +120,7 @@ fn interrupted_then_resumed_run_equals_uninterrupted_run() {
         "{e}"
     );
     assert!(e.to_string().contains("--resume"), "{e}");
-    let e = train(None, &opts(&parts, 1, Some(4)), None).unwrap_err();
+    let e = train(None, &opts(&parts, 1, Some(4)), ResumeOverrides::default()).unwrap_err();
     assert!(
         matches!(
             e,
@@ -117,7 +132,7 @@ fn interrupted_then_resumed_run_equals_uninterrupted_run() {
         ),
         "{e}"
     );
-    let summary = train(None, &opts(&parts, 2, None), None).unwrap();
+    let summary = train(None, &opts(&parts, 2, None), ResumeOverrides::default()).unwrap();
     assert_eq!(summary.epochs, 2);
     assert_eq!(bytes(whole.join("last.snn")), bytes(parts.join("last.snn")));
     assert_eq!(
@@ -126,4 +141,38 @@ fn interrupted_then_resumed_run_equals_uninterrupted_run() {
     );
     let lines = std::fs::read_to_string(parts.join("log.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 2);
+}
+
+#[test]
+fn exploding_loss_stops_and_keeps_the_last_good_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let config = TrainConfig {
+        epochs: 1,
+        ..small_config(2, GradMode::Code)
+    };
+    train(
+        Some(config),
+        &opts(&dir, 2, None),
+        ResumeOverrides::default(),
+    )
+    .unwrap();
+    let good = bytes(dir.join("last.snn"));
+    let e = train(
+        None,
+        &opts(&dir, 2, None),
+        ResumeOverrides {
+            epochs: Some(2),
+            lr: Some(1e7),
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, TrainError::Diverged { epoch: 2, .. }), "{e}");
+    assert!(e.to_string().contains("last.snn"), "{e}");
+    assert_eq!(
+        bytes(dir.join("last.snn")),
+        good,
+        "the last good checkpoint must survive"
+    );
+    snn_core::Model::load(&dir.join("model.snn")).unwrap();
 }

@@ -3,7 +3,7 @@
 //! cannot reach the bound.
 
 use snn_core::Model;
-use snn_train::train::{train, RunOptions};
+use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -37,7 +37,7 @@ fn run(grad: GradMode, out: &Path) -> snn_train::log::Summary {
         interrupt: Arc::new(AtomicBool::new(false)),
         stop_after_batches: None,
     };
-    train(Some(config), &opts, None).unwrap()
+    train(Some(config), &opts, ResumeOverrides::default()).unwrap()
 }
 
 #[test]
