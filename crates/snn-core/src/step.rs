@@ -59,13 +59,16 @@ impl CompiledNet {
     }
 }
 
+/// One prepared weight tensor: reordered (owned) or as given (borrowed).
+type PreparedTensor<'a> = Cow<'a, [f32]>;
+
 /// Weights laid out for the forward scatter kernels, built once per weight update from the
 /// canonical [`LayerWeights`]: conv weights reordered by [`ConvGeometry::prepare`], all others
 /// borrowed as they are. Pass to [`NetState::step_prepared`].
 #[derive(Clone, Debug)]
 pub struct PreparedWeights<'a> {
     /// Per layer: (main, shortcut).
-    layers: Vec<(Cow<'a, [f32]>, Cow<'a, [f32]>)>,
+    layers: Vec<(PreparedTensor<'a>, PreparedTensor<'a>)>,
 }
 
 impl<'a> PreparedWeights<'a> {
