@@ -1,20 +1,13 @@
 //! The `snn-train` binary on malformed input of every kind: one line on stderr that names the
 //! file or flag and the cause, a non-zero exit, never a panic, nothing half-written.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_snn-train"))
-}
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("SNN_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
-    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir)
-        .expect("MNIST available or fetchable");
-    dir
 }
 
 /// Asserts failure with a single-line message containing every needle.
@@ -59,7 +52,7 @@ fn truncated_idx_file_is_named_in_the_error() {
     let tmp = tempfile::tempdir().unwrap();
     let mnist = tmp.path().join("data/mnist");
     std::fs::create_dir_all(&mnist).unwrap();
-    let real = data_dir().join("mnist");
+    let real = common::mnist_dir().join("mnist");
     for f in [
         "train-labels-idx1-ubyte",
         "t10k-images-idx3-ubyte",
@@ -126,7 +119,7 @@ fn malformed_network_toml_names_file_line_and_key() {
         .arg("--arch")
         .arg(&net)
         .arg("--data-dir")
-        .arg(data_dir())
+        .arg(common::mnist_dir())
         .output()
         .unwrap();
     fails_with(out, &["net.toml", "line 6", "kernal"]);
@@ -137,7 +130,7 @@ fn malformed_network_toml_names_file_line_and_key() {
 fn bad_flag_values_are_one_line_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let d = data_dir();
+    let d = common::mnist_dir();
     for (flag, value, needle) in [
         ("--lr", "-1", "--lr"),
         ("--timesteps", "0", "--timesteps"),

@@ -6,7 +6,7 @@ use snn_core::plan::Synapses;
 use snn_core::synapse::reference;
 use snn_core::NetworkSpec;
 use snn_data::dataset::{Dataset, DatasetKind, Split};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A network from TOML text.
 pub fn spec(text: &str) -> NetworkSpec {
@@ -92,4 +92,14 @@ pub fn weights_for(
             shortcut: vec![],
         })
         .collect()
+}
+
+/// The MNIST data directory ($SNN_DATA_DIR or the workspace's data/), fetched if missing.
+pub fn mnist_dir() -> PathBuf {
+    let dir = std::env::var_os("SNN_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir)
+        .expect("MNIST available or fetchable");
+    dir
 }

@@ -2,20 +2,13 @@
 //! the thread count never changes results, and an interrupted-then-resumed run ends with exactly
 //! the weights of the uninterrupted run.
 
+mod common;
+
 use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig, TrainError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("SNN_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
-    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir)
-        .expect("MNIST available or fetchable");
-    dir
-}
 
 fn small_config(seed: u64, grad: GradMode) -> TrainConfig {
     TrainConfig {
@@ -34,7 +27,7 @@ fn small_config(seed: u64, grad: GradMode) -> TrainConfig {
 fn opts(out: &Path, threads: usize, stop: Option<u64>) -> RunOptions {
     RunOptions {
         out: out.to_path_buf(),
-        data_dir: data_dir(),
+        data_dir: common::mnist_dir(),
         threads,
         progress: false,
         interrupt: Arc::new(AtomicBool::new(false)),

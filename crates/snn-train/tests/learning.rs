@@ -2,21 +2,14 @@
 //! and writes every promised artifact. A broken gradient (wrong sign, missing layer, bad gate)
 //! cannot reach the bound.
 
+mod common;
+
 use snn_core::Model;
 use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("SNN_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data"));
-    snn_data::fetch::fetch(snn_data::dataset::DatasetKind::Mnist, &dir)
-        .expect("MNIST available or fetchable");
-    dir
-}
 
 fn run(grad: GradMode, out: &Path) -> snn_train::log::Summary {
     let config = TrainConfig {
@@ -31,7 +24,7 @@ fn run(grad: GradMode, out: &Path) -> snn_train::log::Summary {
     };
     let opts = RunOptions {
         out: out.to_path_buf(),
-        data_dir: data_dir(),
+        data_dir: common::mnist_dir(),
         threads: 2,
         progress: false,
         interrupt: Arc::new(AtomicBool::new(false)),
