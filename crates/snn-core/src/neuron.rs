@@ -130,9 +130,21 @@ unsafe fn lif_avx2(
     let eight = _mm256_set1_epi32(8);
     let vp = v.as_mut_ptr();
     let ip = current.as_mut_ptr();
+    // A block whose membranes and currents are all +0.0 stays +0.0 (λ·(0+0) = +0) and cannot
+    // fire when threshold ≥ 0: skip its stores (silent regions, e.g. image background).
+    let skip_zero = threshold >= 0.0;
     let mut c = 0;
     while c + 8 <= n {
-        let u = _mm256_add_ps(_mm256_loadu_ps(vp.add(c)), _mm256_loadu_ps(ip.add(c)));
+        let (vv, ii) = (_mm256_loadu_ps(vp.add(c)), _mm256_loadu_ps(ip.add(c)));
+        if skip_zero {
+            let bits = _mm256_castps_si256(_mm256_or_ps(vv, ii));
+            if _mm256_testz_si256(bits, bits) == 1 {
+                idx = _mm256_add_epi32(idx, eight);
+                c += 8;
+                continue;
+            }
+        }
+        let u = _mm256_add_ps(vv, ii);
         let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
         _mm256_storeu_ps(vp.add(c), _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u)));
         _mm256_storeu_ps(ip.add(c), zero);
@@ -258,6 +270,37 @@ mod tests {
             v2.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
         );
         assert!(!s1.is_empty());
+    }
+
+    #[test]
+    fn silent_blocks_match_scalar_for_any_threshold_sign() {
+        let n = 203;
+        // Whole 8-blocks of zeros (skippable), blocks with a -0.0 or one nonzero value.
+        let init: Vec<f32> = (0..n)
+            .map(|k| match (k / 8) % 4 {
+                0 => 0.0,
+                1 if k % 8 == 3 => -0.0,
+                2 if k % 8 == 5 => 0.9,
+                _ => 0.0,
+            })
+            .collect();
+        let cur: Vec<f32> = (0..n)
+            .map(|k| if k % 29 == 0 { 0.6 } else { 0.0 })
+            .collect();
+        for th in [1.0f32, 0.0, -0.5] {
+            let (mut v1, mut i1, mut s1) = (init.clone(), cur.clone(), Vec::new());
+            let (mut v2, mut i2, mut s2) = (init.clone(), cur.clone(), Vec::new());
+            for _ in 0..3 {
+                s1.clear();
+                s2.clear();
+                lif_step(&mut v1, &mut i1, 0.99, th, &mut s1);
+                lif_scalar(&mut v2, &mut i2, 0.99, th, 0, &mut s2);
+                assert_eq!(s1, s2, "threshold {th}");
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&v1), bits(&v2), "threshold {th}");
+                assert_eq!(bits(&i1), bits(&i2), "threshold {th}");
+            }
+        }
     }
 
     #[test]
