@@ -444,6 +444,9 @@ type = "residual"
 out_channels = 11
 stride = 2
 [[layer]]
+type = "residual"
+out_channels = 11
+[[layer]]
 type = "conv"
 out_channels = 9
 kernel = 3
