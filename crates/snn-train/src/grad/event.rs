@@ -9,6 +9,17 @@
 use snn_core::plan::Synapses;
 use snn_core::synapse::axpy;
 
+/// `y1 += x1·a` and `y2 += x2·a` in one pass (equal lengths; each element as in [`axpy`]).
+#[inline(always)]
+fn axpy_pair(y1: &mut [f32], x1: &[f32], y2: &mut [f32], x2: &[f32], a: f32) {
+    let n = y1.len();
+    let (x1, y2, x2) = (&x1[..n], &mut y2[..n], &x2[..n]);
+    for i in 0..n {
+        y1[i] += x1[i] * a;
+        y2[i] += x2[i] * a;
+    }
+}
+
 /// Applies one event of output neuron `j` with change `delta` through `syn`.
 /// `x`: cumulative input values; `wt`: transposed weights; `dwt`: transposed weight gradient;
 /// `g_in`: gradient at the inputs (None when the inputs are the image).
@@ -54,9 +65,15 @@ pub fn apply(
                 let ix = (x0 + kx_lo as isize) as usize;
                 let w = ((co * kernel + ky) * kernel + kx_lo) * cin;
                 let xi = (iy * input.width + ix) * cin;
-                axpy(&mut dwt[w..w + len], &x[xi..xi + len], delta);
-                if let Some(g) = g_in.as_deref_mut() {
-                    axpy(&mut g[xi..xi + len], &wt[w..w + len], delta);
+                match g_in.as_deref_mut() {
+                    Some(g) => axpy_pair(
+                        &mut dwt[w..w + len],
+                        &x[xi..xi + len],
+                        &mut g[xi..xi + len],
+                        &wt[w..w + len],
+                        delta,
+                    ),
+                    None => axpy(&mut dwt[w..w + len], &x[xi..xi + len], delta),
                 }
             }
         }
