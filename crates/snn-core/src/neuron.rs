@@ -176,6 +176,10 @@ pub fn if_step_touched(
 ) {
     assert_eq!(q.len(), current.len());
     assert!(touched.len() * 64 >= q.len());
+    let n = q.len();
+    spikes.reserve(n);
+    let mut len = spikes.len();
+    let out = spikes.as_mut_ptr();
     for (wi, word) in touched.iter_mut().enumerate() {
         let mut m = *word;
         *word = 0;
@@ -184,14 +188,17 @@ pub fn if_step_touched(
             m &= m - 1;
             let u = q[j] + current[j];
             current[j] = 0.0;
-            if u > threshold {
-                q[j] = 0.0;
-                spikes.push(j as u32);
-            } else {
-                q[j] = u;
-            }
+            let fire = u > threshold;
+            q[j] = if fire { 0.0 } else { u };
+            // Branch-free append: always write the index, advance only on a spike.
+            // SAFETY: j < n (indexed above) and each neuron is visited once, so fewer than
+            // n indices are appended before this write: len < old len + n ≤ capacity.
+            unsafe { out.add(len).write(j as u32) };
+            len += fire as usize;
         }
     }
+    // SAFETY: the first `len` elements are initialised.
+    unsafe { spikes.set_len(len) };
 }
 
 /// Pooling IF step: `P = q + I`; fire iff `P > threshold`; hard reset to 0; no leak.
