@@ -71,7 +71,7 @@ fn our_gradient(
     label: usize,
     t: usize,
     mode: GradMode,
-) -> (Trace, Vec<Vec<f64>>, f64) {
+) -> (Trace, Vec<(Vec<f64>, Vec<f64>)>, f64) {
     let enc = RateEncoder::new(3, net.input_scale);
     let img = enc.prepare(image);
     let mut runner = Runner::new(net);
@@ -95,10 +95,14 @@ fn our_gradient(
         .layers
         .iter()
         .zip(&grads.layers)
-        .map(|(l, (g, _))| {
+        .map(|(l, (g, gs))| {
             let mut out = vec![0.0f64; g.len()];
             for_each_untransposed(&l.synapses, g, |p, v| out[p] = v as f64);
-            out
+            let mut short = vec![0.0f64; gs.len()];
+            if let Some(sc) = l.shortcut {
+                for_each_untransposed(&sc.synapses, gs, |p, v| short[p] = v as f64);
+            }
+            (out, short)
         })
         .collect();
     (trace, canon, loss)
@@ -121,13 +125,15 @@ fn input_at(trace: &Trace, t: usize, n: usize) -> Vec<f64> {
     x
 }
 
-/// Naive code-mode backward of paper-method §4.3, unrolled over steps with dense matrices.
+/// Naive code-mode backward of paper-method §4.3, unrolled over steps with dense matrices,
+/// including residual shortcuts (their current enters the block's second membrane, so the same
+/// `δu` flows into the shortcut's source). Returns (main, shortcut) weight gradients per layer.
 fn naive_code_gradient(
     net: &CompiledNet,
     w: &[snn_core::model_file::LayerWeights],
     trace: &Trace,
     label: usize,
-) -> Vec<Vec<f64>> {
+) -> Vec<(Vec<f64>, Vec<f64>)> {
     let layers = &net.plan.layers;
     let n = layers.len();
     let tt = trace.timesteps;
@@ -137,23 +143,29 @@ fn naive_code_gradient(
         .zip(w)
         .map(|(l, lw)| dense_matrix(&l.synapses, &lw.main))
         .collect();
-    // per-step inputs of each layer
-    let x_of = |l: usize, t: usize| -> Vec<f64> {
-        if l == 0 {
-            input_at(trace, t, net.plan.input.len())
-        } else {
-            dense(
-                trace.layers[l - 1].step(t),
-                layers[l - 1].output.len(),
-                trace.values[l - 1] as f64,
-            )
+    let msc: Vec<Option<Vec<Vec<f64>>>> = layers
+        .iter()
+        .zip(w)
+        .map(|(l, lw)| {
+            l.shortcut
+                .map(|sc| dense_matrix(&sc.synapses, &lw.shortcut))
+        })
+        .collect();
+    // Spikes (times their value) of a source at step t: None = the input image.
+    let spikes_of = |src: Option<usize>, t: usize| -> Vec<f64> {
+        match src {
+            None => input_at(trace, t, net.plan.input.len()),
+            Some(i) => dense(
+                trace.layers[i].step(t),
+                layers[i].output.len(),
+                trace.values[i] as f64,
+            ),
         }
     };
-    // gates
+    let main_src = |l: usize| if l == 0 { None } else { Some(l - 1) };
     let gate: Vec<Vec<f64>> = (0..n - 1)
         .map(|l| {
-            let len = layers[l].output.len();
-            (0..len)
+            (0..layers[l].output.len())
                 .map(|j| {
                     let steps: Vec<usize> = (0..tt)
                         .filter(|&t| trace.layers[l].step(t).contains(&(j as u32)))
@@ -173,10 +185,11 @@ fn naive_code_gradient(
                 .collect()
         })
         .collect();
-    let mut dm: Vec<Vec<Vec<f64>>> = m
-        .iter()
-        .map(|mm| vec![vec![0.0; mm.first().map_or(0, |r| r.len())]; mm.len()])
-        .collect();
+    let zeros_like =
+        |mm: &Vec<Vec<f64>>| vec![vec![0.0; mm.first().map_or(0, |r| r.len())]; mm.len()];
+    let mut dm: Vec<Vec<Vec<f64>>> = m.iter().map(zeros_like).collect();
+    let mut dsc: Vec<Option<Vec<Vec<f64>>>> =
+        msc.iter().map(|o| o.as_ref().map(zeros_like)).collect();
     let classes = layers[n - 1].output.len();
     let d_out: Vec<f64> = (0..classes)
         .map(|k| 2.0 * (trace.output[k] as f64 - if k == label { 1.0 } else { 0.0 }) / tt as f64)
@@ -184,68 +197,98 @@ fn naive_code_gradient(
     let mut du_next: Vec<Vec<f64>> = (0..n - 1)
         .map(|l| vec![0.0; layers[l].output.len()])
         .collect();
-    for t in (0..tt).rev() {
-        // readout
-        let x = x_of(n - 1, t);
-        for k in 0..classes {
-            for i in 0..x.len() {
-                dm[n - 1][k][i] += d_out[k] * x[i];
+    let outer = |d: &mut Vec<Vec<f64>>, du: &[f64], x: &[f64]| {
+        for (row, &u) in d.iter_mut().zip(du) {
+            for (c, &xi) in row.iter_mut().zip(x) {
+                *c += u * xi;
             }
         }
-        let mut g: Vec<f64> = (0..x.len())
-            .map(|i| (0..classes).map(|k| m[n - 1][k][i] * d_out[k]).sum())
+    };
+    let back = |mm: &Vec<Vec<f64>>, du: &[f64], g: &mut Vec<f64>| {
+        for (row, &u) in mm.iter().zip(du) {
+            for (gi, &wv) in g.iter_mut().zip(row) {
+                *gi += wv * u;
+            }
+        }
+    };
+    for t in (0..tt).rev() {
+        // g[l] = gradient at the output spikes of layer l, accumulated from every consumer.
+        let mut g: Vec<Vec<f64>> = (0..n - 1)
+            .map(|l| vec![0.0; layers[l].output.len()])
             .collect();
+        outer(&mut dm[n - 1], &d_out, &spikes_of(main_src(n - 1), t));
+        back(&m[n - 1], &d_out, &mut g[n - 2]);
         for l in (0..n - 1).rev() {
             let s = dense(trace.layers[l].step(t), layers[l].output.len(), 1.0);
             let du: Vec<f64> = (0..s.len())
                 .map(|j| {
                     if s[j] > 0.0 {
-                        gate[l][j] * g[j]
+                        gate[l][j] * g[l][j]
                     } else {
                         du_next[l][j]
                     }
                 })
                 .collect();
-            let x = x_of(l, t);
-            for j in 0..du.len() {
-                for i in 0..x.len() {
-                    dm[l][j][i] += du[j] * x[i];
+            outer(&mut dm[l], &du, &spikes_of(main_src(l), t));
+            if let Some(src) = main_src(l) {
+                let mut gi = std::mem::take(&mut g[src]);
+                back(&m[l], &du, &mut gi);
+                g[src] = gi;
+            }
+            if let (Some(sc), Some(msc_l)) = (layers[l].shortcut, msc[l].as_ref()) {
+                outer(dsc[l].as_mut().unwrap(), &du, &spikes_of(sc.source, t));
+                if let Some(src) = sc.source {
+                    let mut gi = std::mem::take(&mut g[src]);
+                    back(msc_l, &du, &mut gi);
+                    g[src] = gi;
                 }
             }
-            g = (0..x.len())
-                .map(|i| (0..du.len()).map(|j| m[l][j][i] * du[j]).sum())
-                .collect();
             du_next[l] = du;
         }
     }
+    let to_weights = |syn: &snn_core::plan::Synapses, d: &Vec<Vec<f64>>| -> Vec<f64> {
+        matrix_basis(syn)
+            .iter()
+            .map(|b| {
+                b.iter()
+                    .zip(d)
+                    .map(|(br, dr)| br.iter().zip(dr).map(|(a, c)| a * c).sum::<f64>())
+                    .sum()
+            })
+            .collect()
+    };
     layers
         .iter()
-        .zip(&dm)
-        .map(|(l, d)| {
-            matrix_basis(&l.synapses)
-                .iter()
-                .map(|b| {
-                    b.iter()
-                        .zip(d)
-                        .map(|(br, dr)| br.iter().zip(dr).map(|(a, c)| a * c).sum::<f64>())
-                        .sum()
-                })
-                .collect()
+        .enumerate()
+        .map(|(l, layer)| {
+            let main = to_weights(&layer.synapses, &dm[l]);
+            let short = match (layer.shortcut, dsc[l].as_ref()) {
+                (Some(sc), Some(d)) => to_weights(&sc.synapses, d),
+                _ => Vec::new(),
+            };
+            (main, short)
         })
         .collect()
 }
 
-fn assert_close(a: &[Vec<f64>], b: &[Vec<f64>], what: &str) {
+fn assert_close(a: &[(Vec<f64>, Vec<f64>)], b: &[(Vec<f64>, Vec<f64>)], what: &str) {
+    let all = |v: &[(Vec<f64>, Vec<f64>)]| -> Vec<Vec<f64>> {
+        v.iter().flat_map(|(m, s)| [m.clone(), s.clone()]).collect()
+    };
+    let (a, b) = (all(a), all(b));
     let scale = b.iter().flatten().fold(0.0f64, |m, x| m.max(x.abs()));
     assert!(
         scale > 0.0,
         "{what}: reference gradient is all zero; test would be vacuous"
     );
-    for (l, (la, lb)) in a.iter().zip(b).enumerate() {
+    for (k, (la, lb)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(la.len(), lb.len(), "{what}: tensor {k} sizes");
         for (p, (x, y)) in la.iter().zip(lb).enumerate() {
             assert!(
                 (x - y).abs() <= 1e-4 * scale + 1e-6,
-                "{what}: layer {l} weight {p}: {x} vs {y}"
+                "{what}: layer {} {} weight {p}: {x} vs {y}",
+                k / 2,
+                if k % 2 == 0 { "main" } else { "shortcut" }
             );
         }
     }
@@ -337,6 +380,71 @@ fn code_mode_matches_unrolled_wide_net() {
             &ours,
             &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
             "wide code grad",
+        );
+    }
+}
+
+/// Residual blocks: a 1×1-conv shortcut (channels change) and a subsampling identity (stride 2).
+const RESIDUAL_NET: &str = r#"
+name = "residual"
+input = { channels = 2, height = 4, width = 4 }
+input_scale = 1.0
+[[layer]]
+type = "conv"
+out_channels = 3
+kernel = 3
+padding = 1
+[[layer]]
+type = "residual"
+out_channels = 4
+[[layer]]
+type = "residual"
+out_channels = 4
+stride = 2
+[[layer]]
+type = "linear"
+out_features = 6
+[[layer]]
+type = "readout"
+out_features = 3
+"#;
+
+#[test]
+fn code_mode_matches_unrolled_residual_net() {
+    let net = CompiledNet::new(&spec(RESIDUAL_NET)).unwrap();
+    let data = synthetic(2, 2, 4, 4, 3, 77);
+    for s in 0..2 {
+        let mut w = weights_for(&net.plan, 90 + s as u64, 0.4, 0.1);
+        let mut r = Lcg(5 + s as u64);
+        for (lw, l) in w.iter_mut().zip(&net.plan.layers) {
+            if let Some(sc) = l.shortcut {
+                lw.shortcut = (0..sc.synapses.weight_count())
+                    .map(|_| ((r.uniform() * 2.0 - 1.0) * 0.4 + 0.1) as f32)
+                    .collect();
+            }
+        }
+        let (trace, ours, _) = our_gradient(
+            &net,
+            &w,
+            data.image(s),
+            data.labels[s] as usize,
+            10,
+            GradMode::Code,
+        );
+        for l in 0..net.plan.layers.len() - 1 {
+            assert!(
+                trace.layers[l].total() > 0,
+                "layer {l} silent: weights too weak for a meaningful test"
+            );
+        }
+        assert!(
+            ours[1].1.is_empty() && !ours[2].1.is_empty(),
+            "res1b has a 1x1-conv shortcut"
+        );
+        assert_close(
+            &ours,
+            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
+            "residual code grad",
         );
     }
 }
@@ -492,7 +600,7 @@ fn aggregate_mode_matches_finite_differences_of_the_count_surrogate() {
             let fd = (surrogate_loss(&net, &w0, &plus, &trace, label)
                 - surrogate_loss(&net, &w0, &minus, &trace, label))
                 / (2.0 * h as f64);
-            let g = ours[l][p];
+            let g = ours[l].0[p];
             nonzero += (fd.abs() > 1e-6) as usize;
             assert!(
                 (fd - g).abs() <= 1e-3 * fd.abs().max(1e-2),
