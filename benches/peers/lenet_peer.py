@@ -63,6 +63,10 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=1, help="untimed iterations per measurement")
     p.add_argument("--iters", type=int, default=3, help="timed iterations per measurement")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    p.add_argument("--omp-wait-policy", choices=("passive", "active"), default=None,
+                   help="OpenMP idle threads sleep (passive) or spin (active). Default: "
+                        "$OMP_WAIT_POLICY if set, else passive, which keeps 2 threads on a "
+                        "shared 2-core machine from stalling at every parallel region")
     p.add_argument("--impl", choices=IMPLS + ("all",), default="all",
                    help="which peer(s) to time")
     p.add_argument("--surrogate", choices=("atan", "fast_sigmoid"), default="atan",
@@ -89,6 +93,10 @@ def parse_args(argv=None):
 _ARGS = parse_args()
 os.environ.setdefault("OMP_NUM_THREADS", str(_ARGS.threads))
 os.environ.setdefault("MKL_NUM_THREADS", str(_ARGS.threads))
+if _ARGS.omp_wait_policy:
+    os.environ["OMP_WAIT_POLICY"] = _ARGS.omp_wait_policy.upper()
+else:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -291,16 +299,21 @@ def build(impl, surrogate_name):
 # Input
 # --------------------------------------------------------------------------------------------
 
-def _read_idx(path):
+def _read_idx(path, count):
+    """The first `count` items of an unsigned-byte IDX file (optionally gzipped)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
-        data = f.read()
-    _, dtype_code, ndim = struct.unpack(">HBB", data[:4])
-    if dtype_code != 0x08:
-        raise ValueError(f"{path}: expected unsigned-byte IDX data, got type 0x{dtype_code:02x}")
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    body = data[4 + 4 * ndim:]
-    return torch.frombuffer(bytearray(body), dtype=torch.uint8).reshape(dims)
+        _, dtype_code, ndim = struct.unpack(">HBB", f.read(4))
+        if dtype_code != 0x08:
+            raise ValueError(f"{path}: expected unsigned-byte IDX data, got type 0x{dtype_code:02x}")
+        dims = struct.unpack(">" + "I" * ndim, f.read(4 * ndim))
+        if dims[0] < count:
+            raise ValueError(f"{path} has only {dims[0]} items, need {count}")
+        item = math.prod(dims[1:])
+        body = f.read(count * item)
+    if len(body) != count * item:
+        raise ValueError(f"{path}: truncated")
+    return torch.frombuffer(bytearray(body), dtype=torch.uint8).reshape((count,) + dims[1:])
 
 
 def _find(data_dir, stem):
@@ -315,10 +328,8 @@ def make_batch(args):
     """(images in [0,1] of shape (B,1,28,28), one-hot labels (B,10), description)."""
     b = args.batch_size
     if args.data_dir:
-        images = _read_idx(_find(args.data_dir, "train-images-idx3-ubyte"))[:b]
-        labels = _read_idx(_find(args.data_dir, "train-labels-idx1-ubyte"))[:b].long()
-        if images.shape[0] < b:
-            raise ValueError(f"{args.data_dir} has only {images.shape[0]} images")
+        images = _read_idx(_find(args.data_dir, "train-images-idx3-ubyte"), b)
+        labels = _read_idx(_find(args.data_dir, "train-labels-idx1-ubyte"), b).long()
         images = images.float().div_(255.0).unsqueeze(1)
         desc = f"MNIST IDX from {args.data_dir} (first {b} training images)"
     else:
@@ -498,7 +509,8 @@ def main(args):
     except OSError:
         load = None
     print(f"LeNet SNN peers: T={args.timesteps}, batch {args.batch_size}, threads {args.threads}, "
-          f"warmup {args.warmup}, iters {args.iters}; torch {torch.__version__}, "
+          f"warmup {args.warmup}, iters {args.iters}, OMP_WAIT_POLICY "
+          f"{os.environ['OMP_WAIT_POLICY']}; torch {torch.__version__}, "
           f"snntorch {snntorch.__version__}; input: {desc}")
     pressure_before = cpu_pressure()
     if load:
@@ -544,6 +556,7 @@ def main(args):
             "iters": args.iters,
             "input": desc,
             "surrogate": args.surrogate,
+            "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
             "python_version": platform.python_version(),
             "load_average_before": list(load) if load else None,
             "cpu_pressure_before": pressure_before,
