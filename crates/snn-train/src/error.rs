@@ -17,7 +17,9 @@ pub enum TrainError {
     /// A file could not be written or read.
     #[error("{path}: {source}")]
     Io {
+        /// The file concerned.
         path: PathBuf,
+        /// The underlying error.
         source: std::io::Error,
     },
     /// A flag value is invalid.
@@ -29,17 +31,25 @@ pub enum TrainError {
     /// The loss became NaN/infinite or exploded.
     #[error("training diverged at epoch {epoch}, batch {batch}: loss per sample {loss}; kept the last good checkpoint {checkpoint} (try a smaller --lr)")]
     Diverged {
+        /// 1-based epoch.
         epoch: u32,
+        /// Batch index within the epoch.
         batch: usize,
+        /// Loss per sample of that batch.
         loss: f64,
+        /// The checkpoint left untouched.
         checkpoint: PathBuf,
     },
     /// Stopped by Ctrl-C (or `--stop-after-batches`) after writing a checkpoint.
     #[error("interrupted at epoch {epoch}, batch {batch}; checkpoint written to {checkpoint}; continue with --resume {dir}")]
     Interrupted {
+        /// 1-based epoch that was running.
         epoch: u32,
+        /// Next batch to run in that epoch.
         batch: usize,
+        /// The checkpoint written.
         checkpoint: PathBuf,
+        /// The run directory to pass to `--resume`.
         dir: PathBuf,
     },
 }

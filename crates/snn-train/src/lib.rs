@@ -6,6 +6,8 @@
 //! mini-batch in parallel and applies [`optim`]'s SGD step; [`train`] loops over epochs, calls
 //! [`eval`] and writes logs, charts and model files.
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod config;
 pub mod error;
