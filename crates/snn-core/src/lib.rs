@@ -11,6 +11,7 @@
 
 pub mod atomic;
 pub mod error;
+pub mod gather;
 pub mod model_file;
 pub mod neuron;
 pub mod ops;

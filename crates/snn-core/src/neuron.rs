@@ -88,7 +88,7 @@ fn lif_scalar(
 
 /// For each 8-bit mask, the positions of its set bits packed one per byte (ascending).
 #[cfg(target_arch = "x86_64")]
-const COMPRESS: [u64; 256] = {
+pub(crate) const COMPRESS: [u64; 256] = {
     let mut t = [0u64; 256];
     let mut m = 0;
     while m < 256 {
