@@ -188,8 +188,8 @@ pub fn if_step_touched(
             m &= m - 1;
             let u = q[j] + current[j];
             current[j] = 0.0;
-            let fire = u > threshold;
-            q[j] = if fire { 0.0 } else { u };
+            let (fire, next) = fire_reset(u, threshold);
+            q[j] = next;
             // Branch-free append: always write the index, advance only on a spike.
             // SAFETY: j < n (indexed above) and each neuron is visited once, so fewer than
             // n indices are appended before this write: len < old len + n ≤ capacity.
@@ -199,6 +199,29 @@ pub fn if_step_touched(
     }
     // SAFETY: the first `len` elements are initialised.
     unsafe { spikes.set_len(len) };
+}
+
+/// `(u > threshold, if fired { 0.0 } else { u })` without a branch (spikes are unpredictable,
+/// and the compiler turns the plain select into a jump).
+#[inline(always)]
+fn fire_reset(u: f32, threshold: f32) -> (bool, f32) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unused_unsafe)]
+    // SAFETY: SSE is part of the x86_64 baseline.
+    unsafe {
+        use std::arch::x86_64::*;
+        let uv = _mm_set_ss(u);
+        let f = _mm_cmpgt_ss(uv, _mm_set_ss(threshold));
+        (
+            _mm_movemask_ps(f) & 1 == 1,
+            _mm_cvtss_f32(_mm_andnot_ps(f, uv)),
+        )
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let fire = u > threshold;
+        (fire, if fire { 0.0 } else { u })
+    }
 }
 
 /// Pooling IF step: `P = q + I`; fire iff `P > threshold`; hard reset to 0; no leak.
