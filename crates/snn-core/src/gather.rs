@@ -9,6 +9,7 @@
 //! first and adding after (never fused). Then `u = v + acc`, fire iff `u > θ`,
 //! `v = fire ? 0 : λ·u`, exactly as the LIF kernels do.
 
+use crate::simd::FastDiv;
 use crate::synapse::ConvGeometry;
 
 /// Largest number of output channels the gather supports (8 accumulator registers of 8).
@@ -135,14 +136,16 @@ pub fn conv_lif_gather(
     pix_start.reserve(pixels + 1);
     key.clear();
     key.reserve(spikes.len());
-    let row_len = (w_in * cin) as u32;
+    let (dc, dw) = (FastDiv::new(cin), FastDiv::new(w_in));
     for (j, &s) in spikes.iter().enumerate() {
-        let p = s as usize / cin;
+        let (p, c) = dc.div_rem(s);
+        let p = p as usize;
         assert!(p < pixels, "spike index out of range");
         while pix_start.len() <= p {
             pix_start.push(j as u32);
         }
-        key.push((s % row_len) * gw.row as u32);
+        let ix = dw.div_rem(p as u32).1 as usize;
+        key.push(((ix * cin + c as usize) * gw.row) as u32);
     }
     pix_start.resize(pixels + 1, spikes.len() as u32);
     let need = geo.output.height * geo.output.width * gw.row;
