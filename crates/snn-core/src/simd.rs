@@ -237,6 +237,44 @@ unsafe fn accumulate_row_avx2<const UNIT: bool>(
     }
 }
 
+/// `bits[w]` = bitmap of the nonzero bytes of `flags[64w..64w+64]` (bit `i` for byte
+/// `64w+i`), for every `w < bits.len()`; zeroes those bytes. `flags.len() == 64·bits.len()`.
+pub fn flags_to_bits(flags: &mut [u8], bits: &mut [u64]) {
+    assert_eq!(flags.len(), bits.len() * 64);
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: AVX2 present; every 32-byte access lies inside `flags` (length 64·bits.len()).
+        unsafe { flags_to_bits_avx2(flags, bits) };
+        return;
+    }
+    for (b, f) in bits.iter_mut().zip(flags.chunks_exact_mut(64)) {
+        let mut m = 0u64;
+        for (i, x) in f.iter_mut().enumerate() {
+            m |= ((*x != 0) as u64) << i;
+            *x = 0;
+        }
+        *b = m;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn flags_to_bits_avx2(flags: &mut [u8], bits: &mut [u64]) {
+    use std::arch::x86_64::*;
+    let zero = _mm256_setzero_si256();
+    let p = flags.as_mut_ptr();
+    for (w, b) in bits.iter_mut().enumerate() {
+        let q = p.add(64 * w);
+        let lo = _mm256_loadu_si256(q as *const __m256i);
+        let hi = _mm256_loadu_si256(q.add(32) as *const __m256i);
+        let z_lo = _mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, zero)) as u32;
+        let z_hi = _mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, zero)) as u32;
+        *b = !((z_lo as u64) | ((z_hi as u64) << 32));
+        _mm256_storeu_si256(q as *mut __m256i, zero);
+        _mm256_storeu_si256(q.add(32) as *mut __m256i, zero);
+    }
+}
+
 /// Division of `u32` values by a fixed divisor with a multiply instead of a `div` (Lemire's
 /// method: exact for every `u32` numerator and nonzero divisor).
 #[derive(Clone, Copy, Debug)]
@@ -302,6 +340,21 @@ mod tests {
                 assert_eq!(bits(&c), want, "rows n={n} a={a}");
             }
         }
+    }
+
+    #[test]
+    fn flags_to_bits_packs_and_clears() {
+        let mut flags = vec![0u8; 192];
+        for i in [0usize, 5, 63, 64, 100, 127, 191] {
+            flags[i] = 1;
+        }
+        let mut bits = vec![u64::MAX; 3];
+        flags_to_bits(&mut flags, &mut bits);
+        assert_eq!(
+            bits,
+            vec![1 | 1 << 5 | 1 << 63, 1 | 1 << 36 | 1 << 63, 1 << 63]
+        );
+        assert!(flags.iter().all(|&f| f == 0));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::model_file::LayerWeights;
 use crate::neuron;
 use crate::ops::LayerFanOut;
 use crate::plan::{LayerKind, NetworkPlan, Synapses};
+use crate::simd;
 use crate::spec::{NetworkSpec, NeuronParams};
 use crate::synapse::{self, ConvGeometry};
 use std::borrow::Cow;
@@ -181,6 +182,8 @@ pub struct NetState {
     raw: Vec<u32>,
     /// Bitmap of pooling neurons that received current this step (prepared path only).
     touched: Vec<u64>,
+    /// Byte flags of touched pooling neurons (64 per `touched` word; all zero between steps).
+    flags: Vec<u8>,
     /// Scratch of the gathered conv+LIF step.
     gather: GatherScratch,
 }
@@ -215,6 +218,7 @@ impl NetState {
                     .unwrap_or(0)
             ],
             gather: GatherScratch::default(),
+            flags: Vec::new(),
         }
     }
 
@@ -292,16 +296,14 @@ impl NetState {
                 let Synapses::AvgPool2 { input, output } = layer.synapses else {
                     unreachable!()
                 };
-                let mut touched = std::mem::take(&mut self.touched);
+                let words = output.len().div_ceil(64);
+                let touched = &mut self.touched[..words];
+                if self.flags.len() < words * 64 {
+                    self.flags.resize(words * 64, 0);
+                }
+                let flags = &mut self.flags[..words * 64];
                 let mut mark = |spikes: &[u32], value: f32| {
-                    synapse::avgpool_scatter_mark(
-                        input,
-                        output,
-                        spikes,
-                        value,
-                        &mut current,
-                        &mut touched,
-                    )
+                    synapse::avgpool_scatter_flag(input, output, spikes, value, &mut current, flags)
                 };
                 match Source::main_of(l) {
                     Source::Input => {
@@ -312,15 +314,15 @@ impl NetState {
                     }
                     Source::Layer(i) => mark(&self.spikes[i], self.value[i]),
                 }
+                simd::flags_to_bits(flags, touched);
                 self.spikes[l].clear();
                 neuron::if_step_touched(
                     &mut self.membrane[l],
                     &mut current,
                     np.pool_threshold,
-                    &mut touched,
+                    touched,
                     &mut self.spikes[l],
                 );
-                self.touched = touched;
                 self.current[l] = current;
                 continue;
             }

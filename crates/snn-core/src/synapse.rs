@@ -371,6 +371,33 @@ pub fn avgpool_scatter_mark(
     }
 }
 
+/// [`avgpool_scatter`] that also sets `flags[o] = 1` for every output neuron `o` it adds to
+/// (plain byte stores: no read-modify-write chain through a shared bitmap word).
+pub fn avgpool_scatter_flag(
+    input: Shape3,
+    output: Shape3,
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+    flags: &mut [u8],
+) {
+    let q = 0.25 * value;
+    let (dc, dw) = (
+        simd::FastDiv::new(input.channels),
+        simd::FastDiv::new(input.width),
+    );
+    for &s in spikes {
+        let (p, c) = dc.div_rem(s);
+        let (y, x) = dw.div_rem(p);
+        let (y, x, c) = (y as usize / 2, x as usize / 2, c as usize);
+        if y < output.height && x < output.width {
+            let o = output.index(y, x, c);
+            current[o] += q;
+            flags[o] = 1;
+        }
+    }
+}
+
 /// Identity shortcut with subsampling: input (y, x, c) reaches output (y/stride, x/stride, c)
 /// when both coordinates are multiples of the stride.
 pub fn subsample_scatter(
