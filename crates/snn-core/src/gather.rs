@@ -132,22 +132,25 @@ pub fn conv_lif_gather(
         key,
         buf,
     } = scratch;
+    // Histogram of spikes per pixel, then prefix sums (branch-free).
     pix_start.clear();
-    pix_start.reserve(pixels + 1);
+    pix_start.resize(pixels + 1, 0);
     key.clear();
     key.reserve(spikes.len());
     let (dc, dw) = (FastDiv::new(cin), FastDiv::new(w_in));
-    for (j, &s) in spikes.iter().enumerate() {
+    for &s in spikes {
         let (p, c) = dc.div_rem(s);
         let p = p as usize;
         assert!(p < pixels, "spike index out of range");
-        while pix_start.len() <= p {
-            pix_start.push(j as u32);
-        }
+        pix_start[p + 1] += 1;
         let ix = dw.div_rem(p as u32).1 as usize;
         key.push(((ix * cin + c as usize) * gw.row) as u32);
     }
-    pix_start.resize(pixels + 1, spikes.len() as u32);
+    let mut sum = 0;
+    for x in pix_start.iter_mut() {
+        sum += *x;
+        *x = sum;
+    }
     let need = geo.output.height * geo.output.width * gw.row;
     if buf.len() * 8 < need {
         buf.resize(need / 8, F8::default());
