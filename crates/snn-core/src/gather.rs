@@ -181,8 +181,7 @@ pub fn conv_lif_gather(
     gather_scalar(geo, gw, pix_start, key, value, v, leak, threshold, out);
 }
 
-/// Window of output pixel `o` along one axis: input range `[lo, hi)` and the kernel index of
-/// `lo`... returned as (lo, hi).
+/// Input range `[lo, hi)` (clipped to `0..len`) read by output `o` along one axis.
 #[inline(always)]
 fn window(o: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
     let lo = o.saturating_sub(pad);
