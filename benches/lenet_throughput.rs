@@ -156,8 +156,11 @@ fn main() {
     }
 
     let mut md = format!(
-        "# LeNet throughput, T={}, batch {}, {} threads\n\nsnn-train weights: {source}. Command: `cargo bench --bench lenet_throughput`.\n\n| implementation | train samples/s (code grad) | train samples/s (aggregate grad) | inference samples/s |\n|---|---|---|---|\n| snn-train | {code:.1} | {aggregate:.1} | {infer:.1} |\n",
-        a.timesteps, a.batch, a.threads
+        "# LeNet throughput, T={}, batch {}, {} threads\n\nsnn-train weights: {source}. Command: `cargo bench --bench lenet_throughput -- {}`.\n\n| implementation | train samples/s (code grad) | train samples/s (aggregate grad) | inference samples/s |\n|---|---|---|---|\n| snn-train | {code:.1} | {aggregate:.1} | {infer:.1} |\n",
+        a.timesteps,
+        a.batch,
+        a.threads,
+        std::env::args().skip(1).filter(|x| x != "--bench").collect::<Vec<_>>().join(" ")
     );
     let mut ratios = serde_json::Map::new();
     for name in ["torch-authors", "snntorch"] {
