@@ -356,32 +356,40 @@ type = "readout"
 out_features = 3
 "#;
 
+/// Compares our code-mode gradient with the naive unrolled one on every sample of `data`,
+/// requiring every hidden layer to spike (otherwise the comparison would be vacuous).
+fn check_code_mode(
+    net: &CompiledNet,
+    data: &snn_data::dataset::Dataset,
+    weights: impl Fn(usize) -> Vec<snn_core::model_file::LayerWeights>,
+    steps: usize,
+    what: &str,
+) {
+    for s in 0..data.len() {
+        let w = weights(s);
+        let label = data.labels[s] as usize;
+        let (trace, ours, _) = our_gradient(net, &w, data.image(s), label, steps, GradMode::Code);
+        for l in 0..net.plan.layers.len() - 1 {
+            assert!(
+                trace.layers[l].total() > 0,
+                "{what}: layer {l} silent on sample {s}; weights too weak for a meaningful test"
+            );
+        }
+        assert_close(&ours, &naive_code_gradient(net, &w, &trace, label), what);
+    }
+}
+
 #[test]
 fn code_mode_matches_unrolled_wide_net() {
     let net = CompiledNet::new(&spec(WIDE_NET)).unwrap();
     let data = synthetic(2, 3, 4, 4, 3, 21);
-    for s in 0..2 {
-        let w = weights_for(&net.plan, 50 + s as u64, 0.4, 0.1);
-        let (trace, ours, _) = our_gradient(
-            &net,
-            &w,
-            data.image(s),
-            data.labels[s] as usize,
-            10,
-            GradMode::Code,
-        );
-        for l in 0..4 {
-            assert!(
-                trace.layers[l].total() > 0,
-                "layer {l} silent: weights too weak for a meaningful test"
-            );
-        }
-        assert_close(
-            &ours,
-            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
-            "wide code grad",
-        );
-    }
+    check_code_mode(
+        &net,
+        &data,
+        |s| weights_for(&net.plan, 50 + s as u64, 0.4, 0.1),
+        10,
+        "wide code grad",
+    );
 }
 
 /// Residual blocks: a 1×1-conv shortcut (channels change) and a subsampling identity (stride 2).
@@ -412,8 +420,14 @@ out_features = 3
 #[test]
 fn code_mode_matches_unrolled_residual_net() {
     let net = CompiledNet::new(&spec(RESIDUAL_NET)).unwrap();
+    assert!(
+        net.plan.layers[2]
+            .shortcut
+            .is_some_and(|sc| sc.synapses.weight_count() > 0),
+        "res1b has a 1x1-conv shortcut"
+    );
     let data = synthetic(2, 2, 4, 4, 3, 77);
-    for s in 0..2 {
+    let weights = |s: usize| {
         let mut w = weights_for(&net.plan, 90 + s as u64, 0.4, 0.1);
         let mut r = Lcg(5 + s as u64);
         for (lw, l) in w.iter_mut().zip(&net.plan.layers) {
@@ -423,57 +437,21 @@ fn code_mode_matches_unrolled_residual_net() {
                     .collect();
             }
         }
-        let (trace, ours, _) = our_gradient(
-            &net,
-            &w,
-            data.image(s),
-            data.labels[s] as usize,
-            10,
-            GradMode::Code,
-        );
-        for l in 0..net.plan.layers.len() - 1 {
-            assert!(
-                trace.layers[l].total() > 0,
-                "layer {l} silent: weights too weak for a meaningful test"
-            );
-        }
-        assert!(
-            ours[1].1.is_empty() && !ours[2].1.is_empty(),
-            "res1b has a 1x1-conv shortcut"
-        );
-        assert_close(
-            &ours,
-            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
-            "residual code grad",
-        );
-    }
+        w
+    };
+    check_code_mode(&net, &data, weights, 10, "residual code grad");
 }
 
 #[test]
 fn code_mode_matches_unrolled_two_layer_net() {
     let net = CompiledNet::new(&spec(TWO_LAYER)).unwrap();
     let data = synthetic(4, 1, 4, 4, 3, 11);
-    let mut checked_spikes = 0;
-    for s in 0..4 {
-        let w = weights_for(&net.plan, 100 + s as u64, 0.6, 0.15);
-        let (trace, ours, _) = our_gradient(
-            &net,
-            &w,
-            data.image(s),
-            data.labels[s] as usize,
-            12,
-            GradMode::Code,
-        );
-        checked_spikes += trace.layers[0].total();
-        assert_close(
-            &ours,
-            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
-            "two-layer code grad",
-        );
-    }
-    assert!(
-        checked_spikes > 10,
-        "hidden layer must spike for the test to mean anything"
+    check_code_mode(
+        &net,
+        &data,
+        |s| weights_for(&net.plan, 100 + s as u64, 0.6, 0.15),
+        12,
+        "two-layer code grad",
     );
 }
 
@@ -481,28 +459,13 @@ fn code_mode_matches_unrolled_two_layer_net() {
 fn code_mode_matches_unrolled_conv_pool_net() {
     let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
     let data = synthetic(3, 2, 6, 6, 3, 5);
-    for s in 0..3 {
-        let w = weights_for(&net.plan, 7 + s as u64, 0.5, 0.12);
-        let (trace, ours, _) = our_gradient(
-            &net,
-            &w,
-            data.image(s),
-            data.labels[s] as usize,
-            10,
-            GradMode::Code,
-        );
-        for l in 0..4 {
-            assert!(
-                trace.layers[l].total() > 0,
-                "layer {l} silent: weights too weak for a meaningful test"
-            );
-        }
-        assert_close(
-            &ours,
-            &naive_code_gradient(&net, &w, &trace, data.labels[s] as usize),
-            "conv code grad",
-        );
-    }
+    check_code_mode(
+        &net,
+        &data,
+        |s| weights_for(&net.plan, 7 + s as u64, 0.5, 0.12),
+        10,
+        "conv code grad",
+    );
 }
 
 /// Spike-count surrogate of the aggregate mode: hidden activations linearised around the real
