@@ -10,9 +10,9 @@ OUT="${OUT:-runs/main-job}"
 cargo build --release -p snn-train
 BIN=./target/release/snn-train
 "$BIN" fetch-data --dataset mnist
+# The summary JSON printed on stdout is also written to $OUT/summary.json, read below.
 "$BIN" --arch lenet --dataset mnist --epochs "$EPOCHS" --timesteps "$TIMESTEPS" --out "$OUT" \
-    ${THREADS:+--threads "$THREADS"} > "$OUT.summary.json.tmp" || { rm -f "$OUT.summary.json.tmp"; exit 1; }
-rm -f "$OUT.summary.json.tmp"
+    ${THREADS:+--threads "$THREADS"} > /dev/null
 python3 - "$OUT/summary.json" <<'PY' 2>/dev/null || cat "$OUT/summary.json"
 import json, sys
 s = json.load(open(sys.argv[1]))
