@@ -202,12 +202,7 @@ pub fn train(
     let plain_progress = opts.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let title = format!(
         "{} on {} ({} grad, T={})",
-        spec.name,
-        config.dataset,
-        serde_json::to_value(config.grad)
-            .map(|v| v.as_str().unwrap_or("").to_string())
-            .unwrap_or_default(),
-        config.timesteps
+        spec.name, config.dataset, config.grad, config.timesteps
     );
 
     let checkpoint = |weights: &[LayerWeights],
@@ -340,7 +335,6 @@ pub fn train(
             test_loss: ev.loss_sum / ev.samples.max(1) as f64,
             spike_rate: layer_reports(&net, &ev, timesteps)
                 .into_iter()
-                .filter(|r| r.spikes > 0 || r.name != "readout")
                 .filter(|r| r.name != "readout")
                 .map(|r| (r.name, r.spike_rate))
                 .collect(),
@@ -395,10 +389,7 @@ fn summarize(
     Summary {
         arch: config.arch.clone(),
         dataset: config.dataset.clone(),
-        grad: serde_json::to_value(config.grad)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        grad: config.grad.to_string(),
         test_accuracy: best.0,
         best_epoch: best.1,
         final_test_accuracy: records.last().map_or(0.0, |r| r.test_accuracy),

@@ -30,6 +30,15 @@ pub enum GradMode {
     Aggregate,
 }
 
+impl std::fmt::Display for GradMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GradMode::Code => "code",
+            GradMode::Aggregate => "aggregate",
+        })
+    }
+}
+
 /// Weight gradients of all layers in the transposed (output-major) layout.
 #[derive(Clone, Debug, Default)]
 pub struct Grads {
