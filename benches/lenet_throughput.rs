@@ -51,7 +51,10 @@ fn parse() -> Args {
     let mut i = 0;
     while i < argv.len() {
         let v = argv.get(i + 1).cloned().unwrap_or_default();
-        let num = |s: &str| s.parse::<usize>().unwrap_or_else(|_| panic!("{}: not a number: {s}", argv[i]));
+        let num = |s: &str| {
+            s.parse::<usize>()
+                .unwrap_or_else(|_| panic!("{}: not a number: {s}", argv[i]))
+        };
         match argv[i].as_str() {
             "--timesteps" => a.timesteps = num(&v),
             "--batch-size" => a.batch = num(&v),
@@ -83,16 +86,27 @@ fn main() {
     let train = load(DatasetKind::Mnist, &data_dir, Split::Train).expect("MNIST train");
     let test = load(DatasetKind::Mnist, &data_dir, Split::Test).expect("MNIST test");
     let (spec, weights, source) = match Model::load(&a.model) {
-        Ok(m) => (m.spec, m.weights, format!("trained model {}", a.model.display())),
+        Ok(m) => (
+            m.spec,
+            m.weights,
+            format!("trained model {}", a.model.display()),
+        ),
         Err(_) => {
             let spec = preset::lenet();
             let net = CompiledNet::new(&spec).unwrap();
             let w = params::init(&net.plan, 2.0, 1);
-            (spec, w, "fresh initialisation (no trained model found)".to_string())
+            (
+                spec,
+                w,
+                "fresh initialisation (no trained model found)".to_string(),
+            )
         }
     };
     let net = CompiledNet::new(&spec).unwrap();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(a.threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads)
+        .build()
+        .unwrap();
     let encoder = RateEncoder::new(7, spec.input_scale);
     println!(
         "snn-train LeNet benchmark: T={} batch={} threads={} weights: {source}",
@@ -128,7 +142,11 @@ fn main() {
     let start = Instant::now();
     let ev = pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
     let infer = ev.samples as f64 / start.elapsed().as_secs_f64();
-    println!("  inference:             {infer:8.1} samples/s (accuracy on these {} samples: {:.2} %)", ev.samples, 100.0 * ev.accuracy());
+    println!(
+        "  inference:             {infer:8.1} samples/s (accuracy on these {} samples: {:.2} %)",
+        ev.samples,
+        100.0 * ev.accuracy()
+    );
 
     let mut peers = serde_json::Value::Null;
     let python = PathBuf::from("benches/peers/.venv/bin/python");
@@ -137,8 +155,18 @@ fn main() {
         let status = Command::new(&python)
             .args(["benches/peers/lenet_peer.py", "--json"])
             .arg(&json)
-            .args(["--timesteps", &a.timesteps.to_string(), "--batch-size", &a.batch.to_string()])
-            .args(["--iters", &a.peer_iters.to_string(), "--threads", &a.threads.to_string()])
+            .args([
+                "--timesteps",
+                &a.timesteps.to_string(),
+                "--batch-size",
+                &a.batch.to_string(),
+            ])
+            .args([
+                "--iters",
+                &a.peer_iters.to_string(),
+                "--threads",
+                &a.threads.to_string(),
+            ])
             // The peer at its best: spinning OpenMP threads (fastest on an otherwise idle machine).
             .args(["--omp-wait-policy", "active"])
             .arg("--data-dir")
@@ -165,7 +193,10 @@ fn main() {
     let mut ratios = serde_json::Map::new();
     for name in ["torch-authors", "snntorch"] {
         let p = &peers[name];
-        if let (Some(t), Some(i)) = (p["train_samples_per_s"].as_f64(), p["infer_samples_per_s"].as_f64()) {
+        if let (Some(t), Some(i)) = (
+            p["train_samples_per_s"].as_f64(),
+            p["infer_samples_per_s"].as_f64(),
+        ) {
             md.push_str(&format!("| {name} | {t:.1} | (same peer) | {i:.1} |\n"));
             ratios.insert(
                 name.to_string(),
@@ -200,7 +231,11 @@ fn main() {
         "peers": peers, "ratios": ratios,
     });
     std::fs::create_dir_all(&a.out).unwrap();
-    snn::core::atomic::write_atomic(&a.out.join("lenet_throughput.json"), serde_json::to_string_pretty(&doc).unwrap().as_bytes()).unwrap();
+    snn::core::atomic::write_atomic(
+        &a.out.join("lenet_throughput.json"),
+        serde_json::to_string_pretty(&doc).unwrap().as_bytes(),
+    )
+    .unwrap();
     snn::core::atomic::write_atomic(&a.out.join("lenet_throughput.md"), md.as_bytes()).unwrap();
     println!("wrote {}/lenet_throughput.{{json,md}}", a.out.display());
 }
