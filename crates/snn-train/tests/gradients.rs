@@ -64,6 +64,9 @@ fn single_neuron_reference_vector_is_reproduced() {
 }
 
 /// Runs one sample and returns (trace, gradient in canonical layout per layer).
+/// (main, shortcut) weight gradient of one layer, canonical layout.
+type LayerGrad = (Vec<f64>, Vec<f64>);
+
 fn our_gradient(
     net: &CompiledNet,
     w: &[snn_core::model_file::LayerWeights],
@@ -71,7 +74,7 @@ fn our_gradient(
     label: usize,
     t: usize,
     mode: GradMode,
-) -> (Trace, Vec<(Vec<f64>, Vec<f64>)>, f64) {
+) -> (Trace, Vec<LayerGrad>, f64) {
     let enc = RateEncoder::new(3, net.input_scale);
     let img = enc.prepare(image);
     let mut runner = Runner::new(net);
@@ -133,7 +136,7 @@ fn naive_code_gradient(
     w: &[snn_core::model_file::LayerWeights],
     trace: &Trace,
     label: usize,
-) -> Vec<(Vec<f64>, Vec<f64>)> {
+) -> Vec<LayerGrad> {
     let layers = &net.plan.layers;
     let n = layers.len();
     let tt = trace.timesteps;
@@ -271,8 +274,8 @@ fn naive_code_gradient(
         .collect()
 }
 
-fn assert_close(a: &[(Vec<f64>, Vec<f64>)], b: &[(Vec<f64>, Vec<f64>)], what: &str) {
-    let all = |v: &[(Vec<f64>, Vec<f64>)]| -> Vec<Vec<f64>> {
+fn assert_close(a: &[LayerGrad], b: &[LayerGrad], what: &str) {
+    let all = |v: &[LayerGrad]| -> Vec<Vec<f64>> {
         v.iter().flat_map(|(m, s)| [m.clone(), s.clone()]).collect()
     };
     let (a, b) = (all(a), all(b));
