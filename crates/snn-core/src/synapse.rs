@@ -324,6 +324,24 @@ fn dense_scatter_body(
     }
 }
 
+/// Calls `f(o)` with the pooling neuron `o` reached by each spike (2×2 windows, stride 2);
+/// inputs in a dropped odd last row or column reach nothing.
+#[inline(always)]
+fn for_each_pool_target(input: Shape3, output: Shape3, spikes: &[u32], mut f: impl FnMut(usize)) {
+    let (dc, dw) = (
+        simd::FastDiv::new(input.channels),
+        simd::FastDiv::new(input.width),
+    );
+    for &s in spikes {
+        let (p, c) = dc.div_rem(s);
+        let (y, x) = dw.div_rem(p);
+        let (y, x, c) = (y as usize / 2, x as usize / 2, c as usize);
+        if y < output.height && x < output.width {
+            f(output.index(y, x, c));
+        }
+    }
+}
+
 /// 2×2 average pooling of spikes: each spike adds `value/4` to its pooling neuron. Inputs in a
 /// dropped odd last row or column reach nothing.
 pub fn avgpool_scatter(
@@ -334,41 +352,7 @@ pub fn avgpool_scatter(
     current: &mut [f32],
 ) {
     let q = 0.25 * value;
-    for &s in spikes {
-        let s = s as usize;
-        let c = s % input.channels;
-        let p = s / input.channels;
-        let (y, x) = (p / input.width / 2, p % input.width / 2);
-        if y < output.height && x < output.width {
-            current[output.index(y, x, c)] += q;
-        }
-    }
-}
-
-/// [`avgpool_scatter`] that also sets bit `o` of `touched` for every output neuron `o` it adds to.
-pub fn avgpool_scatter_mark(
-    input: Shape3,
-    output: Shape3,
-    spikes: &[u32],
-    value: f32,
-    current: &mut [f32],
-    touched: &mut [u64],
-) {
-    let q = 0.25 * value;
-    let (dc, dw) = (
-        simd::FastDiv::new(input.channels),
-        simd::FastDiv::new(input.width),
-    );
-    for &s in spikes {
-        let (p, c) = dc.div_rem(s);
-        let (y, x) = dw.div_rem(p);
-        let (y, x, c) = (y as usize / 2, x as usize / 2, c as usize);
-        if y < output.height && x < output.width {
-            let o = output.index(y, x, c);
-            current[o] += q;
-            touched[o / 64] |= 1 << (o % 64);
-        }
-    }
+    for_each_pool_target(input, output, spikes, |o| current[o] += q);
 }
 
 /// [`avgpool_scatter`] that also sets `flags[o] = 1` for every output neuron `o` it adds to
@@ -382,20 +366,10 @@ pub fn avgpool_scatter_flag(
     flags: &mut [u8],
 ) {
     let q = 0.25 * value;
-    let (dc, dw) = (
-        simd::FastDiv::new(input.channels),
-        simd::FastDiv::new(input.width),
-    );
-    for &s in spikes {
-        let (p, c) = dc.div_rem(s);
-        let (y, x) = dw.div_rem(p);
-        let (y, x, c) = (y as usize / 2, x as usize / 2, c as usize);
-        if y < output.height && x < output.width {
-            let o = output.index(y, x, c);
-            current[o] += q;
-            flags[o] = 1;
-        }
-    }
+    for_each_pool_target(input, output, spikes, |o| {
+        current[o] += q;
+        flags[o] = 1;
+    });
 }
 
 /// Identity shortcut with subsampling: input (y, x, c) reaches output (y/stride, x/stride, c)
@@ -587,11 +561,10 @@ mod tests {
                 dense_scatter_grouped(&w, outputs, &spikes, value, &mut fast)
             }
             Synapses::AvgPool2 { input, output } => {
-                let mut touched = vec![0u64; output.len().div_ceil(64)];
-                avgpool_scatter_mark(input, output, &spikes, value, &mut fast, &mut touched);
+                let mut flags = vec![0u8; output.len()];
+                avgpool_scatter_flag(input, output, &spikes, value, &mut fast, &mut flags);
                 for (o, (a, c)) in fast.iter().zip(&init).enumerate() {
-                    let marked = touched[o / 64] >> (o % 64) & 1 == 1;
-                    assert!(marked || a == c, "untouched output {o} changed");
+                    assert!(flags[o] == 1 || a == c, "unflagged output {o} changed");
                 }
             }
             Synapses::Subsample { .. } => return,

@@ -20,14 +20,6 @@ fn mnist(split: Split) -> &'static Dataset {
     })
 }
 
-fn class_counts(labels: &[u8]) -> Vec<usize> {
-    let mut counts = vec![0; 10];
-    for &l in labels {
-        counts[usize::from(l)] += 1;
-    }
-    counts
-}
-
 #[test]
 fn mnist_files_match_the_published_checksums() {
     let dir = real_data::data_dir_with(DatasetKind::Mnist);
@@ -39,7 +31,7 @@ fn mnist_train_has_the_published_label_counts_per_class() {
     let d = mnist(Split::Train);
     assert_eq!(d.len(), 60_000);
     assert_eq!(
-        class_counts(&d.labels),
+        real_data::class_counts(&d.labels),
         [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     );
 }
@@ -49,7 +41,7 @@ fn mnist_test_has_the_published_label_counts_per_class() {
     let d = mnist(Split::Test);
     assert_eq!(d.len(), 10_000);
     assert_eq!(
-        class_counts(&d.labels),
+        real_data::class_counts(&d.labels),
         [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     );
 }
@@ -82,15 +74,7 @@ fn mnist_images_are_28x28_grey_in_unit_range() {
 #[test]
 fn mnist_train_pixel_mean_and_std_are_the_published_normalisation_constants() {
     let d = mnist(Split::Train);
-    let n = d.images.len() as f64;
-    let mean = d.images.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let var = d
-        .images
-        .iter()
-        .map(|&x| (f64::from(x) - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    let std = var.sqrt();
+    let (mean, std) = real_data::pixel_mean_std(&d.images);
     assert!((mean - 0.1307).abs() < 5e-4, "mean {mean}");
     assert!((std - 0.3081).abs() < 5e-4, "std {std}");
 }

@@ -3,7 +3,8 @@
 //! The directory is `SNN_DATA_DIR` when set, else the workspace's `data/` (tests run with the
 //! crate directory as cwd, so `resolve_data_dir`'s relative default would point elsewhere).
 //! A missing data set is fetched; if that fails the test fails with the fetch error, so these
-//! tests never pass silently without data.
+//! tests never pass silently without data. Each test binary uses only part of this module.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -37,4 +38,25 @@ pub fn data_dir_with(kind: DatasetKind) -> PathBuf {
         fetched.push(kind);
     }
     dir
+}
+
+/// Images per class (labels 0..9).
+pub fn class_counts(labels: &[u8]) -> Vec<usize> {
+    let mut counts = vec![0; 10];
+    for &l in labels {
+        counts[usize::from(l)] += 1;
+    }
+    counts
+}
+
+/// Mean and standard deviation of all pixels.
+pub fn pixel_mean_std(images: &[f32]) -> (f64, f64) {
+    let n = images.len() as f64;
+    let mean = images.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = images
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (mean, var.sqrt())
 }
