@@ -97,6 +97,87 @@ pub struct ResumeOverrides {
     pub lr: Option<f64>,
 }
 
+/// Where a run starts: a fresh initialisation or a checkpoint.
+struct RunStart {
+    spec: snn_core::NetworkSpec,
+    weights: Vec<LayerWeights>,
+    /// 1-based epoch to run next.
+    start_epoch: u32,
+    /// Batch of that epoch to run next.
+    start_batch: usize,
+    /// Log records of the completed epochs.
+    records: Vec<EpochRecord>,
+    /// Best test accuracy so far and its epoch (0 = none).
+    best: (f64, u32),
+    /// Trainer state (configuration and partial-epoch counters).
+    partial: TrainerState,
+}
+
+impl RunStart {
+    fn fresh(config: TrainConfig) -> Result<Self, TrainError> {
+        config.validate().map_err(TrainError::Config)?;
+        let spec = preset::resolve(&config.arch)?;
+        let net = CompiledNet::new(&spec)?;
+        let weights = params::init(&net.plan, config.init_gain, config.seed);
+        Ok(RunStart {
+            spec,
+            weights,
+            start_epoch: 1,
+            start_batch: 0,
+            records: Vec::new(),
+            best: (0.0, 0),
+            partial: TrainerState {
+                config,
+                epoch_loss_sum: 0.0,
+                epoch_correct: 0,
+                epoch_samples: 0,
+                epoch_train_seconds: 0.0,
+                epoch_seconds: 0.0,
+            },
+        })
+    }
+
+    fn resume(
+        last_path: &Path,
+        log_path: &Path,
+        overrides: ResumeOverrides,
+    ) -> Result<Self, TrainError> {
+        let ckpt = Model::load(last_path)?;
+        let state = ckpt.training.ok_or_else(|| {
+            TrainError::Config(format!(
+                "{}: not a checkpoint (no training state)",
+                last_path.display()
+            ))
+        })?;
+        let mut partial: TrainerState =
+            serde_json::from_str(&state.trainer_state_json).map_err(|e| {
+                TrainError::Config(format!("{}: bad trainer state: {e}", last_path.display()))
+            })?;
+        if let Some(e) = overrides.epochs {
+            partial.config.epochs = e;
+        }
+        if let Some(lr) = overrides.lr {
+            partial.config.lr = lr;
+        }
+        partial.config.validate().map_err(TrainError::Config)?;
+        let mut records = if log_path.exists() {
+            read_log(log_path).map_err(TrainError::io(log_path))?
+        } else {
+            Vec::new()
+        };
+        records.truncate(state.completed_epochs as usize);
+        Ok(RunStart {
+            spec: ckpt.spec,
+            weights: ckpt.weights,
+            start_epoch: state.completed_epochs + 1,
+            start_batch: state.next_batch as usize,
+            records,
+            best: (state.best_test_accuracy, state.best_epoch),
+            partial,
+        })
+    }
+}
+
 /// Trains from scratch (`config` given) or continues the checkpoint in `opts.out` (`None`,
 /// with optional overrides).
 pub fn train(
@@ -109,73 +190,21 @@ pub fn train(
     let best_path = opts.out.join("model.snn");
     let log_path = opts.out.join("log.jsonl");
 
-    // Start fresh or from the checkpoint.
-    let (config, spec, mut weights, start_epoch, start_batch, mut records, mut best, mut partial) =
-        match config {
-            Some(config) => {
-                config.validate().map_err(TrainError::Config)?;
-                let spec = preset::resolve(&config.arch)?;
-                let net = CompiledNet::new(&spec)?;
-                let weights = params::init(&net.plan, config.init_gain, config.seed);
-                let partial = TrainerState {
-                    config: config.clone(),
-                    epoch_loss_sum: 0.0,
-                    epoch_correct: 0,
-                    epoch_samples: 0,
-                    epoch_train_seconds: 0.0,
-                    epoch_seconds: 0.0,
-                };
-                (
-                    config,
-                    spec,
-                    weights,
-                    1,
-                    0usize,
-                    Vec::new(),
-                    (0.0, 0u32),
-                    partial,
-                )
-            }
-            None => {
-                let ckpt = Model::load(&last_path)?;
-                let state = ckpt.training.clone().ok_or_else(|| {
-                    TrainError::Config(format!(
-                        "{}: not a checkpoint (no training state)",
-                        last_path.display()
-                    ))
-                })?;
-                let mut partial: TrainerState = serde_json::from_str(&state.trainer_state_json)
-                    .map_err(|e| {
-                        TrainError::Config(format!(
-                            "{}: bad trainer state: {e}",
-                            last_path.display()
-                        ))
-                    })?;
-                if let Some(e) = overrides.epochs {
-                    partial.config.epochs = e;
-                }
-                if let Some(lr) = overrides.lr {
-                    partial.config.lr = lr;
-                }
-                partial.config.validate().map_err(TrainError::Config)?;
-                let mut records = if log_path.exists() {
-                    read_log(&log_path).map_err(TrainError::io(&log_path))?
-                } else {
-                    Vec::new()
-                };
-                records.truncate(state.completed_epochs as usize);
-                (
-                    partial.config.clone(),
-                    ckpt.spec.clone(),
-                    ckpt.weights.clone(),
-                    state.completed_epochs + 1,
-                    state.next_batch as usize,
-                    records,
-                    (state.best_test_accuracy, state.best_epoch),
-                    partial,
-                )
-            }
-        };
+    let start = match config {
+        Some(config) => RunStart::fresh(config)?,
+        None => RunStart::resume(&last_path, &log_path, overrides)?,
+    };
+    let RunStart {
+        spec,
+        mut weights,
+        start_epoch,
+        start_batch,
+        mut records,
+        mut best,
+        mut partial,
+    } = start;
+    // The checkpoint closure below borrows the configuration while `partial` keeps changing.
+    let config = partial.config.clone();
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
