@@ -24,45 +24,59 @@ pub enum SpecError {
     UnknownPreset(String),
 }
 
-/// A model file that cannot be read or written.
+/// A framed file (model, mapping) that cannot be read or written. `kind` names the file kind.
 #[derive(Debug, thiserror::Error)]
-pub enum ModelFileError {
+pub enum FileError {
     /// Underlying I/O failure.
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The file does not start with the model-file magic bytes.
-    #[error("{path}: not an snn model file (bad magic bytes)")]
-    BadMagic { path: PathBuf },
+    /// The file does not start with the expected magic bytes.
+    #[error("{path}: not an snn {kind} file (bad magic bytes)")]
+    BadMagic { path: PathBuf, kind: &'static str },
     /// The file was written by a newer snn with a format this build does not know.
-    #[error("{path}: model file format version {found} is newer than this build supports ({supported}); upgrade snn")]
+    #[error("{path}: {kind} file format version {found} is newer than this build supports ({supported}); upgrade snn")]
     NewerVersion {
         path: PathBuf,
+        kind: &'static str,
         found: u32,
         supported: u32,
     },
     /// The file is shorter (or longer) than its header says.
-    #[error("{path}: truncated or padded model file: header promises {expected} payload bytes, file holds {found}")]
+    #[error("{path}: truncated or padded {kind} file: header promises {expected} payload bytes, file holds {found}")]
     Length {
         path: PathBuf,
+        kind: &'static str,
         expected: u64,
         found: u64,
     },
     /// The payload's checksum does not match the header.
     #[error(
-        "{path}: corrupt model file: checksum {found:08x} does not match header {expected:08x}"
+        "{path}: corrupt {kind} file: checksum {found:08x} does not match header {expected:08x}"
     )]
     Checksum {
         path: PathBuf,
+        kind: &'static str,
         expected: u32,
         found: u32,
     },
-    /// The payload decoded but does not describe a consistent model.
-    #[error("{path}: inconsistent model: {msg}")]
-    Inconsistent { path: PathBuf, msg: String },
+    /// The payload decoded but does not describe a consistent value.
+    #[error("{path}: inconsistent {kind}: {msg}")]
+    Inconsistent {
+        path: PathBuf,
+        kind: &'static str,
+        msg: String,
+    },
     /// The payload could not be decoded.
-    #[error("{path}: cannot decode model payload: {msg}")]
-    Decode { path: PathBuf, msg: String },
+    #[error("{path}: cannot decode {kind} payload: {msg}")]
+    Decode {
+        path: PathBuf,
+        kind: &'static str,
+        msg: String,
+    },
 }
+
+/// Errors of the model file (the framed-file errors with `kind = "model"`).
+pub type ModelFileError = FileError;

@@ -10,6 +10,7 @@
 //!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written.
 
 pub mod atomic;
+pub mod container;
 pub mod error;
 pub mod gather;
 pub mod model_file;
@@ -18,13 +19,14 @@ pub mod ops;
 mod payload;
 pub mod plan;
 pub mod preset;
+pub mod profile;
 pub mod shape;
 pub mod simd;
 pub mod spec;
 pub mod step;
 pub mod synapse;
 
-pub use error::{ModelFileError, SpecError};
+pub use error::{FileError, ModelFileError, SpecError};
 pub use model_file::{Model, TrainingState};
 pub use plan::{LayerKind, LayerPlan, NetworkPlan};
 pub use shape::Shape3;

@@ -1,6 +1,6 @@
 //! The model file (`.snn`): the contract between trainer, mapper and simulator.
 //!
-//! Layout (all integers little-endian):
+//! Layout (all integers little-endian; the framing is [`crate::container`]):
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -14,7 +14,7 @@
 //! Weights use the layouts of [`crate::plan::Synapses`]: conv `[ky][kx][c_in][c_out]`, dense
 //! `[in][out]`; neurons are indexed channel-last. Files are written atomically.
 
-use crate::atomic::write_atomic;
+use crate::container::FileKind;
 use crate::error::ModelFileError;
 use crate::plan::NetworkPlan;
 use crate::spec::NetworkSpec;
@@ -25,7 +25,12 @@ use std::path::Path;
 pub const MAGIC: &[u8; 8] = b"SNNMODEL";
 /// Format version written by this build; files with a higher version are refused.
 pub const FORMAT_VERSION: u32 = 1;
-const HEADER_LEN: usize = 28;
+/// The framing of model files (see [`crate::container`]).
+pub const MODEL_FILE: FileKind = FileKind {
+    magic: MAGIC,
+    version: FORMAT_VERSION,
+    name: "model",
+};
 
 /// Weights of one plan layer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -123,82 +128,47 @@ impl Model {
 
     /// Serializes to the file bytes (header + payload).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = crate::payload::encode(self).expect("a Model always serializes");
-        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        out.extend_from_slice(&payload);
-        out
+        MODEL_FILE.to_bytes(self)
     }
 
     /// Parses file bytes; `path` is used in error messages.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, ModelFileError> {
-        let p = || path.to_path_buf();
-        if bytes.len() < MAGIC.len() || &bytes[..8] != MAGIC {
-            return Err(ModelFileError::BadMagic { path: p() });
-        }
-        if bytes.len() < HEADER_LEN {
-            return Err(ModelFileError::Length {
-                path: p(),
-                expected: HEADER_LEN as u64,
-                found: bytes.len() as u64,
-            });
-        }
-        let u32_at =
-            |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
-        let version = u32_at(8);
-        if version > FORMAT_VERSION {
-            return Err(ModelFileError::NewerVersion {
-                path: p(),
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let mut len8 = [0u8; 8];
-        len8.copy_from_slice(&bytes[16..24]);
-        let expected = u64::from_le_bytes(len8);
-        let payload = &bytes[HEADER_LEN..];
-        if payload.len() as u64 != expected {
-            return Err(ModelFileError::Length {
-                path: p(),
-                expected,
-                found: payload.len() as u64,
-            });
-        }
-        let crc = crc32fast::hash(payload);
-        if crc != u32_at(24) {
-            return Err(ModelFileError::Checksum {
-                path: p(),
-                expected: u32_at(24),
-                found: crc,
-            });
-        }
-        let model: Model = crate::payload::decode(payload)
-            .map_err(|msg| ModelFileError::Decode { path: p(), msg })?;
-        model
-            .check()
-            .map_err(|msg| ModelFileError::Inconsistent { path: p(), msg })?;
+        let model: Model = MODEL_FILE.from_bytes(bytes, path)?;
+        model.check().map_err(|msg| ModelFileError::Inconsistent {
+            path: path.to_path_buf(),
+            kind: MODEL_FILE.name,
+            msg,
+        })?;
         Ok(model)
     }
 
     /// Writes the model atomically.
     pub fn save(&self, path: &Path) -> Result<(), ModelFileError> {
-        write_atomic(path, &self.to_bytes()).map_err(|source| ModelFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        MODEL_FILE.save(self, path)
     }
 
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Self, ModelFileError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        let model: Model = MODEL_FILE.load(path)?;
+        model.check().map_err(|msg| ModelFileError::Inconsistent {
             path: path.to_path_buf(),
-            source,
+            kind: MODEL_FILE.name,
+            msg,
         })?;
-        Self::from_bytes(&bytes, path)
+        Ok(model)
+    }
+
+    /// A fingerprint of the weights (CRC-32 of their little-endian bytes, layer by layer), so a
+    /// mapping can tell whether it was made for this very model.
+    pub fn weights_fingerprint(&self) -> u32 {
+        let mut h = crc32fast::Hasher::new();
+        for w in &self.weights {
+            h.update(w.layer.as_bytes());
+            for x in w.main.iter().chain(&w.shortcut) {
+                h.update(&x.to_le_bytes());
+            }
+        }
+        h.finalize()
     }
 }
 

@@ -1,0 +1,1 @@
+//! Spike-activity profiles: per-neuron spike counts measured on sample data.

@@ -1,0 +1,1 @@
+//! Chip models: see hardware-models/README.md.
