@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
+use snn_core::profile::ActivityProfile;
 use snn_core::step::{CompiledNet, PreparedWeights};
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
@@ -48,6 +49,49 @@ pub fn evaluate(
     timesteps: usize,
     samples: usize,
 ) -> Evaluation {
+    evaluate_counting(net, weights, data, encoder, timesteps, samples, None)
+}
+
+/// [`evaluate`], also counting every neuron's spikes into a profile of `net` labelled with
+/// `network` (the spec's name) and `created_by` (the producer). The profile holds the evaluated
+/// samples and `timesteps`; each layer's counts sum to the evaluation's `stats.layer_spikes`, and
+/// do not depend on the thread count.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_with_profile(
+    net: &CompiledNet,
+    weights: &[LayerWeights],
+    data: &Dataset,
+    encoder: &RateEncoder,
+    timesteps: usize,
+    samples: usize,
+    network: &str,
+    created_by: &str,
+) -> (Evaluation, ActivityProfile) {
+    let mut empty = ActivityProfile::zeros(&net.plan, network, created_by);
+    empty.timesteps = timesteps as u32;
+    let mut ev = evaluate_counting(
+        net,
+        weights,
+        data,
+        encoder,
+        timesteps,
+        samples,
+        Some(&empty),
+    );
+    let measured = ev.stats.profile.take().unwrap_or(empty);
+    (ev, measured)
+}
+
+/// The evaluation loop; counts per neuron when `profile` (an empty profile) is given.
+fn evaluate_counting(
+    net: &CompiledNet,
+    weights: &[LayerWeights],
+    data: &Dataset,
+    encoder: &RateEncoder,
+    timesteps: usize,
+    samples: usize,
+    profile: Option<&ActivityProfile>,
+) -> Evaluation {
     let n = samples.min(data.len());
     let indices: Vec<usize> = (0..n).collect();
     let prepared = PreparedWeights::new(net, weights);
@@ -55,7 +99,10 @@ pub fn evaluate(
         .par_chunks(EVAL_CHUNK)
         .map(|idx| {
             let mut runner = Runner::new(net);
-            let mut stats = SpikeStats::new(net.layers());
+            let mut stats = match profile {
+                Some(p) => SpikeStats::with_profile(net.layers(), p.clone()),
+                None => SpikeStats::new(net.layers()),
+            };
             let mut preds = Vec::with_capacity(idx.len());
             let (mut correct, mut loss) = (0usize, 0.0f64);
             for &i in idx {
@@ -92,7 +139,10 @@ pub fn evaluate(
         correct: 0,
         loss_sum: 0.0,
         predictions: Vec::with_capacity(n),
-        stats: SpikeStats::new(net.layers()),
+        stats: match profile {
+            Some(p) => SpikeStats::with_profile(net.layers(), p.clone()),
+            None => SpikeStats::new(net.layers()),
+        },
     };
     for (stats, preds, correct, loss) in parts {
         out.stats.add(&stats);

@@ -4,10 +4,12 @@
 use crate::trace::Trace;
 use snn_core::neuron;
 use snn_core::ops::synops;
+use snn_core::profile::ActivityProfile;
 use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights, Source};
 use snn_data::encode::{PreparedImage, RateEncoder};
 
-/// Per-layer counters accumulated by evaluation (integers, so sums never depend on order).
+/// Per-layer counters accumulated by evaluation (integers, so sums never depend on order), and
+/// optionally per-neuron counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SpikeStats {
     /// Input spikes (both signs) presented to the first layer.
@@ -16,6 +18,9 @@ pub struct SpikeStats {
     pub layer_spikes: Vec<u64>,
     /// Synaptic operations (effective accumulates) into each layer, main + shortcut.
     pub layer_synops: Vec<u64>,
+    /// Per-neuron spike counts and samples run, when requested ([`SpikeStats::with_profile`]);
+    /// `None` keeps the plain evaluation free of per-neuron work.
+    pub profile: Option<ActivityProfile>,
 }
 
 impl SpikeStats {
@@ -25,10 +30,21 @@ impl SpikeStats {
             input_spikes: 0,
             layer_spikes: vec![0; layers],
             layer_synops: vec![0; layers],
+            profile: None,
         }
     }
 
-    /// Adds another set of counters.
+    /// Zeroed counters that also count spikes per neuron into `profile` (normally
+    /// [`ActivityProfile::zeros`] of the network's plan).
+    pub fn with_profile(layers: usize, profile: ActivityProfile) -> Self {
+        SpikeStats {
+            profile: Some(profile),
+            ..SpikeStats::new(layers)
+        }
+    }
+
+    /// Adds another set of counters, per-neuron counts included (taken over when `self` has
+    /// none).
     pub fn add(&mut self, other: &SpikeStats) {
         self.input_spikes += other.input_spikes;
         for (a, b) in self.layer_spikes.iter_mut().zip(&other.layer_spikes) {
@@ -36,6 +52,11 @@ impl SpikeStats {
         }
         for (a, b) in self.layer_synops.iter_mut().zip(&other.layer_synops) {
             *a += b;
+        }
+        match (self.profile.as_mut(), other.profile.as_ref()) {
+            (Some(a), Some(b)) => a.add(b),
+            (None, Some(b)) => self.profile = Some(b.clone()),
+            _ => {}
         }
     }
 }
@@ -61,7 +82,8 @@ impl Runner {
 
     /// Runs one sample for `timesteps` steps and returns the output `V(T)/T`. When `trace` is
     /// given every step's spikes are recorded; when `stats` is given spikes and synaptic
-    /// operations are counted. `weights` are prepared once per weight update
+    /// operations are counted (per neuron too, and the sample, when `stats` holds a profile).
+    /// `weights` are prepared once per weight update
     /// ([`PreparedWeights::new`]).
     #[allow(clippy::too_many_arguments)]
     pub fn run(
@@ -96,6 +118,10 @@ impl Runner {
                 self.count(net, st);
             }
         }
+        if let Some(p) = stats.and_then(|st| st.profile.as_mut()) {
+            p.samples += 1;
+            p.timesteps = timesteps as u32;
+        }
         let out = neuron::readout_output(self.state.readout(), timesteps as u32);
         if let Some(tr) = trace {
             tr.values.copy_from_slice(&self.state.value);
@@ -124,6 +150,24 @@ impl Runner {
                 }
             }
             st.layer_synops[l] += ops;
+        }
+        if let Some(p) = st.profile.as_mut() {
+            self.count_neurons(net, p);
+        }
+    }
+
+    /// Adds this step's spikes to the per-neuron counts of `p`.
+    fn count_neurons(&self, net: &CompiledNet, p: &mut ActivityProfile) {
+        for &i in self.pos.iter().chain(&self.neg) {
+            p.input[i as usize] += 1;
+        }
+        for (l, layer) in net.plan.layers.iter().enumerate() {
+            if layer.spikes() {
+                let counts = &mut p.layers[l].spikes;
+                for &n in &self.state.spikes[l] {
+                    counts[n as usize] += 1;
+                }
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use snn_core::step::CompiledNet;
 use snn_core::Model;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
-use snn_train::eval::{evaluate, layer_reports};
+use snn_train::eval::{evaluate, evaluate_with_profile, layer_reports};
 use snn_train::train::{load_split, train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig, TrainError};
 use std::path::PathBuf;
@@ -127,6 +127,10 @@ struct EvalArgs {
     /// Data directory (else $SNN_DATA_DIR, else data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Also write per-neuron spike counts of the evaluated samples (an activity profile, JSON)
+    /// to this file, for the mapper.
+    #[arg(long, value_name = "FILE")]
+    profile_out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -243,17 +247,39 @@ fn run_eval(a: EvalArgs) -> Result<(), TrainError> {
         .map_err(|e| TrainError::Config(format!("--threads: {e}")))?;
     let encoder = RateEncoder::new(seed, model.spec.input_scale);
     let start = std::time::Instant::now();
-    let ev = pool.install(|| {
-        evaluate(
-            &net,
-            &model.weights,
-            &data,
-            &encoder,
-            timesteps as usize,
-            data.len(),
-        )
+    let created_by = format!("snn-train {} eval", env!("CARGO_PKG_VERSION"));
+    let (ev, profile) = pool.install(|| match &a.profile_out {
+        Some(_) => {
+            let (ev, profile) = evaluate_with_profile(
+                &net,
+                &model.weights,
+                &data,
+                &encoder,
+                timesteps as usize,
+                data.len(),
+                &model.spec.name,
+                &created_by,
+            );
+            (ev, Some(profile))
+        }
+        None => {
+            let ev = evaluate(
+                &net,
+                &model.weights,
+                &data,
+                &encoder,
+                timesteps as usize,
+                data.len(),
+            );
+            (ev, None)
+        }
     });
     let seconds = start.elapsed().as_secs_f64();
+    if let (Some(path), Some(profile)) = (&a.profile_out, &profile) {
+        profile
+            .save(path)
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+    }
     let layers = layer_reports(&net, &ev, timesteps as usize);
     let report = serde_json::json!({
         "model": a.model.display().to_string(),

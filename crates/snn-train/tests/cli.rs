@@ -167,3 +167,96 @@ fn resume_without_checkpoint_is_a_clear_error() {
         .unwrap();
     fails_with(out, &["last.snn"]);
 }
+
+#[test]
+fn eval_profile_out_counts_match_the_eval_report_and_ignore_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let d = common::mnist_dir();
+    let out = bin()
+        .args(train_args(&run))
+        .arg("--data-dir")
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eval = |threads: &str, profile: &Path| {
+        let out = bin()
+            .args([
+                "eval",
+                "--test-limit",
+                "20",
+                "--timesteps",
+                "3",
+                "--seed",
+                "7",
+            ])
+            .args(["--threads", threads, "--model"])
+            .arg(run.join("model.snn"))
+            .arg("--data-dir")
+            .arg(&d)
+            .arg("--profile-out")
+            .arg(profile)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (p2, p1) = (tmp.path().join("p2.json"), tmp.path().join("p1.json"));
+    let report = eval("2", &p2);
+    eval("1", &p1);
+    assert_eq!(
+        std::fs::read(&p1).unwrap(),
+        std::fs::read(&p2).unwrap(),
+        "profile depends on the thread count"
+    );
+
+    let profile = snn_core::profile::ActivityProfile::load(&p2).unwrap();
+    let model = snn_core::Model::load(&run.join("model.snn")).unwrap();
+    let plan = snn_core::NetworkPlan::new(&model.spec).unwrap();
+    profile.check_matches(&plan, &p2).unwrap();
+    assert_eq!(profile.network, "lenet");
+    assert!(
+        profile.created_by.starts_with("snn-train "),
+        "{}",
+        profile.created_by
+    );
+    assert_eq!((profile.samples, profile.timesteps), (20, 3));
+    assert_eq!(report["samples"], 20);
+    assert_eq!(
+        profile.input.iter().sum::<u64>(),
+        report["input_spikes"].as_u64().unwrap()
+    );
+    let layers = report["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), profile.layers.len());
+    for (l, (r, p)) in layers.iter().zip(&profile.layers).enumerate() {
+        assert_eq!(r["name"], p.name.as_str());
+        assert_eq!(
+            profile.total_spikes(l),
+            r["spikes"].as_u64().unwrap(),
+            "layer {}",
+            p.name
+        );
+    }
+    assert!(profile.total_spikes(0) > 0, "conv1 never fired");
+    assert_eq!(profile.total_spikes(layers.len() - 1), 0, "readout spikes");
+
+    let out = bin()
+        .args(["eval", "--test-limit", "2", "--model"])
+        .arg(run.join("model.snn"))
+        .arg("--data-dir")
+        .arg(&d)
+        .arg("--profile-out")
+        .arg(tmp.path().join("no/such/dir/p.json"))
+        .output()
+        .unwrap();
+    fails_with(out, &["profile", "p.json", "cannot write"]);
+}
