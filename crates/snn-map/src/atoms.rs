@@ -1,0 +1,320 @@
+//! Splitting layers into atoms: small boxes of neurons (a channel block × a spatial tile) that
+//! each fit a core with room to spare, so the partitioner can pack several into one core. The
+//! atoms of a layer form a regular grid, so the atom holding a neuron, or the atoms a spike
+//! reaches, are found by arithmetic.
+
+use crate::error::MapError;
+use crate::limits::CoreLimits;
+use crate::network::NetGraph;
+use crate::region::{Region, Src};
+use serde::{Deserialize, Serialize};
+use snn_core::plan::Synapses;
+
+/// How many atoms should fit one core (when the limits allow atoms that small).
+pub const ATOMS_PER_CORE: u64 = 4;
+
+/// The atom grid of one layer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerTiling {
+    /// Layer name.
+    pub name: String,
+    /// Channels per atom (the last block may be smaller).
+    pub channel_block: u32,
+    /// Rows per atom.
+    pub tile_rows: u32,
+    /// Columns per atom.
+    pub tile_cols: u32,
+    /// Number of channel blocks, row tiles and column tiles.
+    pub grid: [u32; 3],
+    /// Id of the layer's first atom.
+    pub first_atom: u32,
+    /// Layer shape: channels, height, width.
+    pub shape: [u32; 3],
+}
+
+impl LayerTiling {
+    /// Number of atoms of the layer.
+    pub fn atoms(&self) -> u32 {
+        self.grid[0] * self.grid[1] * self.grid[2]
+    }
+
+    /// The atom holding neuron (y, x, c).
+    #[inline]
+    pub fn atom_of(&self, y: u32, x: u32, c: u32) -> u32 {
+        let (b, ty, tx) = (
+            c / self.channel_block,
+            y / self.tile_rows,
+            x / self.tile_cols,
+        );
+        self.first_atom + (b * self.grid[1] + ty) * self.grid[2] + tx
+    }
+
+    /// The box of the `k`-th atom of this layer.
+    pub fn region(&self, k: u32) -> Region {
+        let tx = k % self.grid[2];
+        let ty = (k / self.grid[2]) % self.grid[1];
+        let b = k / (self.grid[1] * self.grid[2]);
+        Region {
+            c0: b * self.channel_block,
+            c1: ((b + 1) * self.channel_block).min(self.shape[0]),
+            y0: ty * self.tile_rows,
+            y1: ((ty + 1) * self.tile_rows).min(self.shape[1]),
+            x0: tx * self.tile_cols,
+            x1: ((tx + 1) * self.tile_cols).min(self.shape[2]),
+        }
+    }
+
+    /// Calls `f(atom, part)` for every atom overlapping box `r`, with the overlap.
+    pub fn for_each_atom_in(&self, r: &Region, mut f: impl FnMut(u32, Region)) {
+        let (b0, b1) = (
+            r.c0 / self.channel_block,
+            (r.c1 - 1) / self.channel_block + 1,
+        );
+        let (y0, y1) = (r.y0 / self.tile_rows, (r.y1 - 1) / self.tile_rows + 1);
+        let (x0, x1) = (r.x0 / self.tile_cols, (r.x1 - 1) / self.tile_cols + 1);
+        for b in b0..b1 {
+            for ty in y0..y1 {
+                for tx in x0..x1 {
+                    let k = (b * self.grid[1] + ty) * self.grid[2] + tx;
+                    if let Some(part) = self.region(k).intersect(r) {
+                        f(self.first_atom + k, part);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One atom: a box of one layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Atom {
+    /// Plan layer index.
+    pub layer: u32,
+    /// The neurons.
+    pub region: Region,
+}
+
+/// All atoms of a network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtomSet {
+    /// One grid per plan layer.
+    pub tilings: Vec<LayerTiling>,
+    /// Every atom, layer by layer.
+    pub atoms: Vec<Atom>,
+}
+
+/// Resources of a box standing alone on a core: (fan-in, memory bits).
+pub fn box_cost(net: &NetGraph, limits: &CoreLimits, layer: usize, r: &Region) -> (u64, u64) {
+    let mut fan_in = 0u64;
+    let mut mem = 0u64;
+    for e in net.edges_into(layer) {
+        fan_in += e.field(r, net.source_shape(e.source)).len() as u64;
+        mem += limits.memory_bits(e, r);
+    }
+    (fan_in, mem)
+}
+
+impl AtomSet {
+    /// Cuts every layer of `net` into atoms that fit `limits`; fails naming the layer and what
+    /// it needs when not even a single neuron fits a core.
+    pub fn build(net: &NetGraph, limits: &CoreLimits, chip_file: &str) -> Result<Self, MapError> {
+        let mut tilings = Vec::new();
+        let mut atoms = Vec::new();
+        for (l, layer) in net.plan.layers.iter().enumerate() {
+            let shape = layer.output;
+            let (c, h, w) = (
+                shape.channels as u32,
+                shape.height as u32,
+                shape.width as u32,
+            );
+            let one = Region {
+                c0: 0,
+                c1: 1,
+                y0: h / 2,
+                y1: h / 2 + 1,
+                x0: w / 2,
+                x1: w / 2 + 1,
+            };
+            let fits = |r: &Region| {
+                let (fi, mem) = box_cost(net, limits, l, r);
+                r.len() as u64 <= limits.max_neurons
+                    && fi <= limits.max_fan_in
+                    && mem <= limits.memory_bits
+            };
+            if !fits(&one) {
+                let (fi, mem) = box_cost(net, limits, l, &one);
+                return Err(MapError::NeuronTooBig {
+                    layer: layer.name.clone(),
+                    fan_in: fi,
+                    memory_bits: mem,
+                    chip: chip_file.to_string(),
+                    limits: *limits,
+                });
+            }
+            // Largest channel block that fits one pixel, then blocks of equal size.
+            let mut cb_max = 1;
+            while cb_max < c
+                && fits(&Region {
+                    c1: cb_max + 1,
+                    ..one
+                })
+            {
+                cb_max += 1;
+            }
+            let nc = c.div_ceil(cb_max);
+            let cb = c.div_ceil(nc);
+            // Neurons of a whole core for this layer, then atoms a fraction of that.
+            let mut core_px = 1u32;
+            while core_px < h * w {
+                let side = ((core_px + 1) as f64).sqrt().ceil() as u32;
+                let r = Region {
+                    c1: cb,
+                    y0: 0,
+                    y1: side.min(h),
+                    x0: 0,
+                    x1: (core_px + 1).div_ceil(side.min(h)).min(w),
+                    ..one
+                };
+                if !fits(&r) {
+                    break;
+                }
+                core_px += 1;
+            }
+            let px = (core_px as u64).div_ceil(ATOMS_PER_CORE).max(1) as u32;
+            let mut th = ((px as f64).sqrt().floor() as u32).clamp(1, h);
+            let mut tw = (px / th).clamp(1, w);
+            // A pooling layer takes exactly the image of the previous layer's tiles, so a conv
+            // tile and the pooling tile it feeds can share a core.
+            let prev: Option<&LayerTiling> = tilings.last();
+            let pooled = matches!(layer.synapses, Synapses::AvgPool2 { .. });
+            let mut aligned = false;
+            if let (true, Some(p)) = (pooled, prev) {
+                if p.tile_rows % 2 == 0
+                    && p.tile_cols % 2 == 0
+                    && p.channel_block == cb.min(p.channel_block)
+                {
+                    let r = Region {
+                        c1: p.channel_block,
+                        y0: 0,
+                        y1: p.tile_rows / 2,
+                        x0: 0,
+                        x1: p.tile_cols / 2,
+                        ..one
+                    };
+                    if fits(&r) {
+                        th = p.tile_rows / 2;
+                        tw = p.tile_cols / 2;
+                        aligned = true;
+                    }
+                }
+            }
+            let cb = if aligned {
+                prev.map_or(cb, |p| p.channel_block)
+            } else {
+                cb
+            };
+            let nc = c.div_ceil(cb);
+            // A layer that feeds a pooling layer gets even tiles (at least 2x2 when that fits).
+            let feeds_pool = net
+                .plan
+                .layers
+                .get(l + 1)
+                .is_some_and(|n| matches!(n.synapses, Synapses::AvgPool2 { .. }));
+            if feeds_pool && !aligned {
+                let even = |v: u32, lim: u32| {
+                    if v >= 2 {
+                        (v / 2 * 2).min(lim / 2 * 2).max(2)
+                    } else {
+                        2
+                    }
+                };
+                let (eh, ew) = (even(th, h), even(tw, w));
+                let r = Region {
+                    c1: cb,
+                    y0: 0,
+                    y1: eh.min(h),
+                    x0: 0,
+                    x1: ew.min(w),
+                    ..one
+                };
+                if h >= 2 && w >= 2 && fits(&r) {
+                    th = eh;
+                    tw = ew;
+                    aligned = true;
+                }
+            }
+            // The tile must fit on its own (fan-in grows with the tile's border).
+            loop {
+                let r = Region {
+                    c1: cb,
+                    y0: 0,
+                    y1: th,
+                    x0: 0,
+                    x1: tw,
+                    ..one
+                };
+                if fits(&r) || (th == 1 && tw == 1) {
+                    break;
+                }
+                if aligned && th >= 4 && tw >= 4 {
+                    if th >= tw {
+                        th -= 2;
+                    } else {
+                        tw -= 2;
+                    }
+                    continue;
+                }
+                if th >= tw {
+                    th -= 1;
+                } else {
+                    tw -= 1;
+                }
+            }
+            let tiling = LayerTiling {
+                name: layer.name.clone(),
+                channel_block: cb,
+                tile_rows: th,
+                tile_cols: tw,
+                grid: [nc, h.div_ceil(th), w.div_ceil(tw)],
+                first_atom: atoms.len() as u32,
+                shape: [c, h, w],
+            };
+            for k in 0..tiling.atoms() {
+                atoms.push(Atom {
+                    layer: l as u32,
+                    region: tiling.region(k),
+                });
+            }
+            tilings.push(tiling);
+        }
+        Ok(AtomSet { tilings, atoms })
+    }
+
+    /// The atom holding neuron `idx` (channel-last) of layer `layer`.
+    #[inline]
+    pub fn atom_of(&self, layer: usize, idx: usize) -> u32 {
+        let t = &self.tilings[layer];
+        let c = (idx % t.shape[0] as usize) as u32;
+        let p = idx / t.shape[0] as usize;
+        t.atom_of(p as u32 / t.shape[2], p as u32 % t.shape[2], c)
+    }
+
+    /// Number of atoms.
+    pub fn len(&self) -> usize {
+        self.atoms.len()
+    }
+
+    /// True when there are no atoms.
+    pub fn is_empty(&self) -> bool {
+        self.atoms.is_empty()
+    }
+
+    /// The source of layer `l`'s main synapses.
+    pub fn main_source(l: usize) -> Src {
+        if l == 0 {
+            Src::Input
+        } else {
+            Src::Layer(l as u32 - 1)
+        }
+    }
+}
