@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use snn_plot::{
-    bar_chart, grouped_bar_chart, line_chart, training_curves, EpochPoint, PlotError, Series,
+    bar_chart, grouped_bar_chart, heat_map, line_chart, stacked_bar_chart, training_curves,
+    EpochPoint, PlotError, Series,
 };
 
 fn main() -> Result<(), PlotError> {
@@ -167,6 +168,130 @@ fn main() -> Result<(), PlotError> {
         &diverged,
     )?;
     training_curves(&dir.join("training_curves_empty.png"), "no epochs yet", &[])?;
+    heat_maps(&dir)?;
+    stacked_bars(&dir, &layers)?;
     println!("charts written to {}", dir.display());
     Ok(())
+}
+
+/// A smooth made-up utilization in 0..1 for tile (`row`, `col`).
+fn utilization(row: usize, col: usize) -> f64 {
+    let (r, c) = (row as f64, col as f64);
+    (0.5 + 0.45 * ((r * 0.7 + 0.4).sin() * (c * 0.45).cos())).clamp(0.0, 1.0)
+}
+
+fn heat_maps(dir: &std::path::Path) -> Result<(), PlotError> {
+    // One Loihi-like chip of 8 × 4 cores, some unused.
+    let small: Vec<Vec<Option<f64>>> = (0..4)
+        .map(|r| {
+            (0..8)
+                .map(|c| (r * 8 + c < 27).then(|| utilization(r, c)))
+                .collect()
+        })
+        .collect();
+    heat_map(
+        &dir.join("heat_8x4.png"),
+        "Core utilization (one chip, 27 of 32 cores used)",
+        "core column",
+        "core row",
+        "fraction of neurons used",
+        &small,
+        0,
+    )?;
+    // Three chips joined side by side: 24 × 4, boundaries every 8 columns; NoC traffic.
+    let joined: Vec<Vec<Option<f64>>> = (0..4)
+        .map(|r| {
+            (0..24)
+                .map(|c| (c < 20 || r < 2).then(|| 1.2e5 * utilization(r, c) + 800.0 * c as f64))
+                .collect()
+        })
+        .collect();
+    heat_map(
+        &dir.join("heat_24x4_three_chips.png"),
+        "Spikes routed per tile (three chips joined)",
+        "tile column",
+        "tile row",
+        "spikes per inference",
+        &joined,
+        8,
+    )?;
+    // A TrueNorth-sized mesh: 64 × 64 cores, the last rows empty.
+    let mesh: Vec<Vec<Option<f64>>> = (0..64)
+        .map(|r| {
+            (0..64)
+                .map(|c| (r < 56 || c < 20).then(|| utilization(r, c)))
+                .collect()
+        })
+        .collect();
+    heat_map(
+        &dir.join("heat_64x64.png"),
+        "Core utilization on a 64 × 64 mesh",
+        "core x",
+        "core y",
+        "fraction of axons used",
+        &mesh,
+        0,
+    )?;
+    heat_map(
+        &dir.join("heat_all_empty.png"),
+        "Nothing placed yet",
+        "core x",
+        "core y",
+        "utilization",
+        &vec![vec![None; 6]; 3],
+        0,
+    )?;
+    heat_map(
+        &dir.join("heat_no_cells.png"),
+        "No cores",
+        "core x",
+        "core y",
+        "utilization",
+        &[],
+        0,
+    )
+}
+
+fn stacked_bars(dir: &std::path::Path, layers: &[String]) -> Result<(), PlotError> {
+    let mut six = layers.to_vec();
+    six.push("fc2".to_string());
+    let series = vec![
+        (
+            "synaptic".to_string(),
+            vec![41.0, 3.2, 88.5, 2.1, 12.4, 1.3],
+        ),
+        ("neuron".to_string(), vec![12.0, 6.1, 9.8, 3.0, 1.9, 0.4]),
+        ("routing".to_string(), vec![8.3, 1.1, 15.2, 0.8, 4.4, 0.6]),
+        (
+            "static".to_string(),
+            vec![20.0, 20.0, 20.0, 20.0, 20.0, 20.0],
+        ),
+    ];
+    stacked_bar_chart(
+        &dir.join("stacked_energy.png"),
+        "Energy per layer per inference",
+        "layer",
+        "energy (nJ)",
+        &six,
+        &series,
+    )?;
+    let many: Vec<String> = (1..=40).map(|i| format!("L{i}")).collect();
+    let wide = vec![
+        (
+            "a".to_string(),
+            (0..40).map(|i| 1e6 + 3e4 * i as f64).collect(),
+        ),
+        (
+            "b".to_string(),
+            (0..40).map(|i| 5e5 * (i % 3) as f64).collect(),
+        ),
+    ];
+    stacked_bar_chart(
+        &dir.join("stacked_40_categories.png"),
+        "Forty layers (totals do not fit)",
+        "layer",
+        "energy (pJ)",
+        &many,
+        &wide,
+    )
 }

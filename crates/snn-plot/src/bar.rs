@@ -142,7 +142,7 @@ impl BarChart<'_> {
 }
 
 /// Zero-based linear axis over the values, with headroom for the value labels.
-fn linear_axis(extent: Option<(f64, f64)>) -> Option<Axis> {
+pub(crate) fn linear_axis(extent: Option<(f64, f64)>) -> Option<Axis> {
     let (lo, hi) = extent?;
     let (lo, hi) = (lo.min(0.0), hi.max(0.0));
     let (lo, hi) = if hi > lo { (lo, hi) } else { (0.0, 1.0) };

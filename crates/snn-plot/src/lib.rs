@@ -17,11 +17,13 @@ mod axis;
 mod bar;
 mod error;
 mod font;
+mod heat;
 mod legend;
 mod line;
 mod output;
 mod palette;
 mod panel;
+mod stacked;
 mod training;
 
 use std::path::Path;
@@ -30,7 +32,8 @@ pub use error::PlotError;
 pub use line::Series;
 pub use training::EpochPoint;
 
-/// Size in pixels (width, height) of [`line_chart`], [`bar_chart`] and [`grouped_bar_chart`].
+/// Size in pixels (width, height) of [`line_chart`], [`bar_chart`], [`grouped_bar_chart`] and
+/// [`stacked_bar_chart`] (and of [`heat_map`] when it has no cells).
 pub const CHART_SIZE: (u32, u32) = (1000, 600);
 
 /// Size in pixels (width, height) of [`training_curves`] (two panels side by side).
@@ -145,6 +148,107 @@ pub fn grouped_bar_chart(
                 .collect(),
             log_y,
             legend: true,
+        },
+    )
+}
+
+/// Draws a heat map of a grid of cells (e.g. core utilization or NoC traffic per mesh tile) to
+/// `path`.
+///
+/// `cells[row][col]`: row 0 is drawn at the top, column 0 at the left, with the indices as tick
+/// labels and `x_label` / `y_label` as axis titles. `Some(v)` is coloured on a sequential scale
+/// (viridis: dark purple to yellow) from `min(0, smallest)` to the largest value, shown in a
+/// colour bar titled `value_label` under the grid. `None` (and a non-finite value) means no data:
+/// a light grey, hatched cell, explained by a "no data" swatch beside the colour bar.
+///
+/// Cells are square; the image grows with the grid up to a bounded size (a 64×64 mesh gets
+/// cells of about 11 pixels), so the image size depends on the grid's shape. Tick labels are
+/// thinned when crowded, and each cell shows its value (three significant digits, in black or
+/// white for contrast) only when every value fits its cell. `column_separator_every = n` draws
+/// thick lines every `n` columns (chip boundaries when several chips are joined); 0 for none.
+///
+/// Every row must be as long as the first. An empty grid draws a chart that says "no data".
+pub fn heat_map(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    value_label: &str,
+    cells: &[Vec<Option<f64>>],
+    column_separator_every: usize,
+) -> Result<(), PlotError> {
+    let columns = cells.first().map_or(0, Vec::len);
+    if let Some((r, row)) = cells
+        .iter()
+        .enumerate()
+        .find(|(_, row)| row.len() != columns)
+    {
+        return Err(PlotError::InvalidInput {
+            path: path.to_owned(),
+            reason: format!("row 0 has {columns} cells but row {r} has {}", row.len()),
+        });
+    }
+    output::write(
+        path,
+        &heat::HeatMap {
+            title,
+            x_label,
+            y_label,
+            value_label,
+            cells,
+            column_separator_every,
+        },
+    )
+}
+
+/// Draws stacked vertical bars to `path`: for each category one bar made of the series stacked
+/// bottom-up (e.g. energy per layer split into synaptic / neuron / routing / static), with the
+/// series in a legend above the plot.
+///
+/// Every series must have one value per category, and every value must be finite and not
+/// negative; otherwise nothing is written and the error is [`PlotError::InvalidInput`]. The y
+/// axis is linear from 0 (there is no log scale: stacked parts would not add up on one). Each
+/// bar's total is written above it when all totals fit. No categories or no series: a chart that
+/// says "no data".
+pub fn stacked_bar_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+) -> Result<(), PlotError> {
+    let invalid = |reason: String| PlotError::InvalidInput {
+        path: path.to_owned(),
+        reason,
+    };
+    for (name, values) in series {
+        if values.len() != categories.len() {
+            return Err(invalid(format!(
+                "{} categories but series {name:?} has {} values",
+                categories.len(),
+                values.len()
+            )));
+        }
+        if let Some((c, v)) = values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite() || **v < 0.0)
+        {
+            return Err(invalid(format!(
+                "series {name:?} has {v} for category {:?}; stacked bars need finite values of at least 0",
+                categories[c]
+            )));
+        }
+    }
+    output::write(
+        path,
+        &stacked::StackedBarChart {
+            title,
+            x_label,
+            y_label,
+            categories,
+            series,
         },
     )
 }

@@ -147,13 +147,29 @@ impl Panel<'_> {
         while px > font::MIN_TICK_PX && widest(px)? > room {
             px -= 1.0;
         }
-        if widest(px)? <= room {
+        let needed = widest(px)?;
+        if needed <= room {
             return Ok((px, labels));
         }
         let style = font::text(px, palette::INK);
+        // Too many labels to shorten into something readable (fewer than about three
+        // characters each): label every k-th tick only, whole or shortened to the wider room.
+        let three_chars = (3.0 * 0.64 * px) as i32;
+        let (every, room) = if room < three_chars {
+            let per_tick = (room + 10).max(1);
+            let every = ((needed + 10 + per_tick - 1) / per_tick).max(1) as usize;
+            (every, every as i32 * per_tick - 10)
+        } else {
+            (1, room)
+        };
         let mut shortened = Vec::with_capacity(labels.len());
-        for (t, label) in labels {
-            shortened.push((t, shorten(area, &label, &style, room)?));
+        for (i, (t, label)) in labels.into_iter().enumerate() {
+            let label = if i % every == 0 {
+                shorten(area, &label, &style, room)?
+            } else {
+                String::new()
+            };
+            shortened.push((t, label));
         }
         Ok((px, shortened))
     }
