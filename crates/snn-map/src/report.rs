@@ -192,7 +192,7 @@ pub fn write_all(o: &MapOutcome, dir: &Path, model: &str, command: &str) -> Resu
         })
         .collect();
     let hp = dir.join("mesh_utilization.png");
-    heat_map_todo(
+    snn_plot::heat_map(
         &hp,
         &format!(
             "{} on {}: tile utilization ({} cores used)",
@@ -245,18 +245,5 @@ pub fn write_all(o: &MapOutcome, dir: &Path, model: &str, command: &str) -> Resu
         false,
     )
     .map_err(|e| out_err(&bp, e))?;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn heat_map_todo(
-    _: &Path,
-    _: &str,
-    _: &str,
-    _: &str,
-    _: &str,
-    _: &[Vec<Option<f64>>],
-    _: usize,
-) -> Result<(), String> {
     Ok(())
 }

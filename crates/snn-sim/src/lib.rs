@@ -1,0 +1,22 @@
+//! snn-sim: replays a data set as sparse spike events through a network mapped onto a modeled
+//! chip, and reports accuracy, synaptic operations, sparsity, traffic, time and energy.
+//!
+//! * [`program`] turns a mapping and a model into what each core runs;
+//! * [`quant`] holds the float weights and their fixed-point form in the chip's bits;
+//! * [`engine`] runs cores on worker threads exchanging spike packets over crossbeam channels,
+//!   one barrier per chip step, and counts events in [`counters`];
+//! * [`ledger`] prices the counts with the chip's energy constants;
+//! * [`report`] writes report.json, report.md and the charts.
+
+#![recursion_limit = "256"]
+
+pub mod counters;
+pub mod engine;
+pub mod error;
+pub mod ledger;
+pub mod program;
+pub mod quant;
+pub mod report;
+pub mod sim;
+
+pub use error::SimError;

@@ -1,0 +1,211 @@
+//! `snn-sim`: replays a test set as spike events through a network mapped onto a modeled chip.
+
+use clap::{Parser, ValueEnum};
+use snn_core::Model;
+use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
+use snn_map::chip::ChipModel;
+use snn_sim::engine::Mode;
+use snn_sim::report::{write_all, RunInfo, SweepPoint};
+use snn_sim::sim::{load_mapping, simulate, GENERIC_45NM};
+use snn_sim::SimError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModeArg {
+    /// f32 arithmetic, identical to `snn-train eval`.
+    Float,
+    /// Weights and membranes in the chip's bit widths (integer arithmetic).
+    Fixed,
+}
+
+/// Simulate a mapped SNN on a modeled neuromorphic chip: cores on worker threads exchange spike
+/// packets over channels; reports accuracy, synaptic ops, sparsity, traffic, time and energy.
+#[derive(Parser, Debug)]
+#[command(name = "snn-sim", version, about)]
+struct Args {
+    /// Model file written by snn-train.
+    #[arg(long)]
+    model: PathBuf,
+    /// Mapping written by snn-map for this model (DIR/mapping.bin).
+    #[arg(long)]
+    mapping: PathBuf,
+    /// Data set (mnist, fashion-mnist); default: the one the model was trained on.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Data directory (default: $SNN_DATA_DIR or ./data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Time steps per sample (default: the model's training T).
+    #[arg(long)]
+    timesteps: Option<u32>,
+    /// Seed of the input spike encoding (default: the model's seed, as snn-train eval).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of test images (default: all).
+    #[arg(long)]
+    test_limit: Option<usize>,
+    /// Arithmetic.
+    #[arg(long, value_enum, default_value_t = ModeArg::Float)]
+    mode: ModeArg,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Also run these time-step counts and chart accuracy vs T (e.g. 10,20,40).
+    #[arg(long, value_delimiter = ',')]
+    sweep_timesteps: Vec<u32>,
+    /// Chip file of the ANN baseline (default: the built-in generic-45nm.toml).
+    #[arg(long)]
+    ann_chip: Option<PathBuf>,
+    /// Output directory for report.json, report.md and charts.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn run(a: Args) -> Result<(), SimError> {
+    let model = Model::load(&a.model)?;
+    let mapping = load_mapping(&model, &a.model, &a.mapping)?;
+    let ann_chip = match &a.ann_chip {
+        Some(p) => ChipModel::load(p).map_err(snn_map::MapError::from)?,
+        None => ChipModel::from_toml_str(
+            GENERIC_45NM,
+            std::path::Path::new("generic-45nm.toml (built in)"),
+        )
+        .map_err(snn_map::MapError::from)?,
+    };
+    let dataset = a
+        .dataset
+        .clone()
+        .unwrap_or_else(|| model.meta.dataset.clone());
+    let kind: DatasetKind = dataset
+        .parse()
+        .map_err(|e| SimError::Usage(format!("--dataset: {e}")))?;
+    let mut data = load(kind, &resolve_data_dir(a.data_dir.as_deref()), Split::Test)?;
+    if let Some(n) = a.test_limit {
+        data.truncate(n);
+    }
+    let timesteps = a.timesteps.unwrap_or(model.meta.timesteps.max(1));
+    if timesteps == 0 {
+        return Err(SimError::Usage("--timesteps: must be at least 1".into()));
+    }
+    let seed = a.seed.unwrap_or(model.meta.seed);
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        return Err(SimError::Usage("--threads: must be at least 1".into()));
+    }
+    let mode = match a.mode {
+        ModeArg::Float => Mode::Float,
+        ModeArg::Fixed => Mode::Fixed,
+    };
+    let n = data.len();
+    let outcome = simulate(
+        &model, &mapping, &ann_chip, &data, seed, timesteps, n, threads, mode,
+    )?;
+    let float_accuracy = if mode == Mode::Fixed {
+        Some(
+            simulate(
+                &model,
+                &mapping,
+                &ann_chip,
+                &data,
+                seed,
+                timesteps,
+                n,
+                threads,
+                Mode::Float,
+            )?
+            .accuracy(),
+        )
+    } else {
+        None
+    };
+    let mut sweep = Vec::new();
+    for &t in &a.sweep_timesteps {
+        if t == 0 {
+            return Err(SimError::Usage(
+                "--sweep-timesteps: every value must be at least 1".into(),
+            ));
+        }
+        let o = if t == timesteps {
+            outcome.clone()
+        } else {
+            simulate(
+                &model, &mapping, &ann_chip, &data, seed, t, n, threads, mode,
+            )?
+        };
+        sweep.push(SweepPoint {
+            timesteps: t,
+            accuracy: o.accuracy(),
+            energy_joules: o.energy.total(),
+            synaptic_ops_per_inference: o.total.synaptic_ops as f64 / o.samples.max(1) as f64,
+        });
+        eprintln!("sweep T={t}: accuracy {:.2} %", 100.0 * o.accuracy());
+    }
+    let weights: Vec<f32> = model
+        .weights
+        .iter()
+        .flat_map(|w| w.main.iter().chain(&w.shortcut).copied())
+        .collect();
+    let zeros = weights.iter().filter(|&&w| w == 0.0).count();
+    let bits = if mode == Mode::Fixed {
+        mapping.chip.core.weight_bits.value as u64
+    } else {
+        32
+    };
+    let state_bits = if mode == Mode::Fixed {
+        mapping.chip.core.state_bits.value as u64
+    } else {
+        32
+    };
+    let neurons: u64 = mapping
+        .plan
+        .layers
+        .iter()
+        .map(|l| l.output.len() as u64)
+        .sum();
+    let footprint = (weights.len() as u64 * bits).div_ceil(8) + (neurons * state_bits).div_ceil(8);
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let info = RunInfo {
+        model: &a.model.display().to_string(),
+        mapping_path: &a.mapping.display().to_string(),
+        dataset: &dataset,
+        seed,
+        threads,
+        command: &command,
+        float_accuracy,
+        sweep: &sweep,
+        static_metrics: (
+            zeros as f64 / weights.len().max(1) as f64,
+            weights.len(),
+            footprint,
+        ),
+    };
+    write_all(&outcome, &mapping, &info, &a.out)?;
+    let per = outcome.samples.max(1) as f64;
+    println!(
+        "{} on {} ({:?}): accuracy {:.2} % on {} samples at T={}; {:.3} µJ/inference; {:.1} samples/s, {:.3e} synaptic events/s; wrote {}",
+        mapping.network,
+        mapping.chip.name,
+        mode,
+        100.0 * outcome.accuracy(),
+        outcome.samples,
+        timesteps,
+        outcome.energy.total() * 1e6,
+        per / outcome.run.wall_seconds.max(1e-12),
+        outcome.total.synaptic_ops as f64 / outcome.run.wall_seconds.max(1e-12),
+        a.out.display()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("snn-sim: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! What each modeled core runs, built once from the mapping and the model: the atoms it holds
+//! (a box of one layer each) with the synapse sets feeding them, and, for every neuron, the
+//! cores its spikes must reach (the routing tables expanded to neurons).
+
+use crate::quant::Weights;
+use snn_core::plan::{LayerKind, Synapses};
+use snn_core::synapse::ConvGeometry;
+use snn_map::mapping::Mapping;
+use snn_map::network::NetGraph;
+use snn_map::region::{Region, Src};
+
+/// One synapse set feeding an atom.
+#[derive(Clone, Debug)]
+pub struct InputProgram {
+    /// Index of the edge in [`NetGraph::edges`].
+    pub edge: usize,
+    /// Where its spikes come from.
+    pub source: Src,
+}
+
+/// One atom on a core.
+#[derive(Clone, Debug)]
+pub struct AtomProgram {
+    /// Plan layer.
+    pub layer: usize,
+    /// Kind of neurons.
+    pub kind: LayerKind,
+    /// The neurons.
+    pub region: Region,
+    /// Width of the layer (to turn local positions into global indices).
+    pub layer_width: u32,
+    /// Channels of the layer.
+    pub layer_channels: u32,
+    /// Synapse sets, main first.
+    pub inputs: Vec<InputProgram>,
+}
+
+impl AtomProgram {
+    /// Global (channel-last) index of local neuron `j`.
+    #[inline]
+    pub fn global(&self, j: usize) -> u32 {
+        let r = &self.region;
+        let cb = (r.c1 - r.c0) as usize;
+        let w = (r.x1 - r.x0) as usize;
+        let c = (j % cb) as u32 + r.c0;
+        let p = j / cb;
+        let (y, x) = ((p / w) as u32 + r.y0, (p % w) as u32 + r.x0);
+        (y * self.layer_width + x) * self.layer_channels + c
+    }
+}
+
+/// Everything one core runs.
+#[derive(Clone, Debug)]
+pub struct CoreProgram {
+    /// Core id in the mapping.
+    pub core: u32,
+    /// Atoms, in layer order.
+    pub atoms: Vec<AtomProgram>,
+    /// (mesh x, mesh y) of the core's tile.
+    pub tile: (u32, u32),
+}
+
+/// Destinations of every neuron of one layer (CSR): `dests[start[n]..start[n+1]]` are the other
+/// cores its spikes go to; `local[n]` says whether its own core consumes them too.
+#[derive(Clone, Debug, Default)]
+pub struct LayerRoutes {
+    /// CSR offsets.
+    pub start: Vec<u32>,
+    /// (destination core, hops x, hops y).
+    pub dests: Vec<(u32, u16, u16)>,
+    /// Own core also holds targets.
+    pub local: Vec<bool>,
+}
+
+/// The whole program: per-core atoms, per-neuron routes, weights and geometry.
+pub struct ChipProgram {
+    /// The network graph (edges, shapes).
+    pub net: NetGraph,
+    /// Per core.
+    pub cores: Vec<CoreProgram>,
+    /// Per plan layer (empty for the readout).
+    pub routes: Vec<LayerRoutes>,
+    /// Distinct cores each input pixel's spikes reach (host packets).
+    pub input_dests: Vec<u32>,
+    /// Conv geometry per edge.
+    pub geometry: Vec<Option<ConvGeometry>>,
+    /// Weights per edge (float and fixed-point).
+    pub weights: Weights,
+    /// Core of each neuron, per layer.
+    pub core_of: Vec<Vec<u32>>,
+}
+
+impl ChipProgram {
+    /// Builds the program of a mapping (already checked against the model).
+    pub fn new(mapping: &Mapping, weights: Weights) -> Self {
+        let net = NetGraph::new(&mapping.plan);
+        let mut cores: Vec<CoreProgram> = mapping
+            .cores
+            .iter()
+            .enumerate()
+            .map(|(c, rec)| CoreProgram {
+                core: c as u32,
+                atoms: Vec::new(),
+                tile: (rec.slot.x, rec.slot.y),
+            })
+            .collect();
+        for (a, atom) in mapping.atoms.atoms.iter().enumerate() {
+            let l = atom.layer as usize;
+            let layer = &mapping.plan.layers[l];
+            let inputs = net
+                .edges
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.target == l)
+                .map(|(i, e)| InputProgram {
+                    edge: i,
+                    source: e.source,
+                })
+                .collect();
+            cores[mapping.core_of_atom[a] as usize]
+                .atoms
+                .push(AtomProgram {
+                    layer: l,
+                    kind: layer.kind,
+                    region: atom.region,
+                    layer_width: layer.output.width as u32,
+                    layer_channels: layer.output.channels as u32,
+                    inputs,
+                });
+        }
+        for c in &mut cores {
+            c.atoms.sort_by_key(|a| a.layer);
+        }
+        let core_of: Vec<Vec<u32>> = (0..net.layers())
+            .map(|l| {
+                (0..mapping.plan.layers[l].output.len())
+                    .map(|n| mapping.core_of(l, n))
+                    .collect()
+            })
+            .collect();
+        let tile = |c: u32| {
+            (
+                mapping.cores[c as usize].slot.x,
+                mapping.cores[c as usize].slot.y,
+            )
+        };
+        let dests_of = |src: Src, n: usize, seen: &mut Vec<u32>| {
+            seen.clear();
+            for e in net.edges_from(src) {
+                if let Some(reg) = e.targets(n) {
+                    let cores_t = &core_of[e.target];
+                    reg.for_each_index(e.output_shape(), |t| seen.push(cores_t[t]));
+                }
+            }
+            seen.sort_unstable();
+            seen.dedup();
+        };
+        let mut seen = Vec::new();
+        let mut routes = Vec::new();
+        for l in 0..net.layers() {
+            let mut r = LayerRoutes::default();
+            if mapping.plan.layers[l].spikes() {
+                r.start.push(0);
+                for n in 0..mapping.plan.layers[l].output.len() {
+                    dests_of(Src::Layer(l as u32), n, &mut seen);
+                    let own = core_of[l][n];
+                    r.local.push(seen.contains(&own));
+                    let (ox, oy) = tile(own);
+                    for &d in seen.iter().filter(|&&d| d != own) {
+                        let (dx, dy) = tile(d);
+                        r.dests
+                            .push((d, ox.abs_diff(dx) as u16, oy.abs_diff(dy) as u16));
+                    }
+                    r.start.push(r.dests.len() as u32);
+                }
+            }
+            routes.push(r);
+        }
+        let input_dests = (0..mapping.plan.input.len())
+            .map(|n| {
+                dests_of(Src::Input, n, &mut seen);
+                seen.len() as u32
+            })
+            .collect();
+        let geometry = net
+            .edges
+            .iter()
+            .map(|e| {
+                matches!(e.synapses, Synapses::Conv { .. }).then(|| ConvGeometry::new(&e.synapses))
+            })
+            .collect();
+        ChipProgram {
+            net,
+            cores,
+            routes,
+            input_dests,
+            geometry,
+            weights,
+            core_of,
+        }
+    }
+}

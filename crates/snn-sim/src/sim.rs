@@ -1,0 +1,246 @@
+//! One simulation end to end: load and check model + mapping, build the chip program, run the
+//! engine, and turn counters into the numbers of the report (accuracy, per-layer and per-core
+//! counts, NeuroBench metrics, energy ledger, ANN baseline, time).
+
+use crate::counters::Counts;
+use crate::engine::{self, Mode, RunConfig, RunResult};
+use crate::ledger::{Constants, Energy};
+use crate::program::ChipProgram;
+use crate::quant::Weights;
+use crate::SimError;
+use serde::Serialize;
+use snn_core::Model;
+use snn_data::dataset::Dataset;
+use snn_data::encode::RateEncoder;
+use snn_map::chip::ChipModel;
+use snn_map::mapping::Mapping;
+
+/// The 45 nm reference chip used for the ANN baseline when no file is given.
+pub const GENERIC_45NM: &str = include_str!("../../../hardware-models/generic-45nm.toml");
+
+/// Per-layer numbers of a run (totals over all samples unless named per inference).
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerReport {
+    /// Layer name.
+    pub name: String,
+    /// Neurons.
+    pub neurons: usize,
+    /// Spikes emitted (0 for the readout).
+    pub spikes: u64,
+    /// Spikes per neuron per step.
+    pub spike_rate: f64,
+    /// Synaptic operations (effective ACs) into the layer.
+    pub synaptic_ops: u64,
+    /// Dense MACs of the equivalent ANN layer (once per sample).
+    pub ann_macs: u64,
+    /// All counters.
+    pub counts: Counts,
+    /// On-chip dynamic energy per inference, joules.
+    pub energy_per_inference: Energy,
+    /// Effective ACs per inference / ANN MACs per inference.
+    pub ops_ratio_snn_over_ann: f64,
+    /// 45 nm energy ratio: ACs × E_AC / (MACs × E_MAC).
+    pub energy_ratio_snn_over_ann_45nm: f64,
+}
+
+/// Per-core numbers of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoreReport {
+    /// Core id.
+    pub core: usize,
+    /// Tile (x, y) on the mesh.
+    pub tile: (u32, u32),
+    /// Counters summed over the core's layers.
+    pub counts: Counts,
+    /// Modeled busy time, seconds (all samples).
+    pub busy_seconds: f64,
+    /// Energy per inference (dynamic + the core's static share), joules.
+    pub energy_per_inference: Energy,
+}
+
+/// What a simulation produced.
+#[derive(Clone, Debug)]
+pub struct SimOutcome {
+    /// Arithmetic.
+    pub mode: Mode,
+    /// Samples run.
+    pub samples: usize,
+    /// Correct predictions.
+    pub correct: usize,
+    /// Predicted class per sample.
+    pub predictions: Vec<u8>,
+    /// Per layer.
+    pub layers: Vec<LayerReport>,
+    /// Per core.
+    pub cores: Vec<CoreReport>,
+    /// Whole chip counters.
+    pub total: Counts,
+    /// Energy per inference.
+    pub energy: Energy,
+    /// Constants used.
+    pub constants: Constants,
+    /// ANN MACs per inference.
+    pub ann_macs: f64,
+    /// ANN energy per inference on the 45 nm reference, joules.
+    pub ann_energy: f64,
+    /// SNN ACs × E_AC per inference on the 45 nm reference, joules.
+    pub snn_energy_45nm: f64,
+    /// E_MAC and E_AC used, pJ.
+    pub e_mac_pj: f64,
+    /// E_AC, pJ.
+    pub e_ac_pj: f64,
+    /// Raw engine result.
+    pub run: RunResult,
+    /// Steps per sample.
+    pub timesteps: u32,
+}
+
+impl SimOutcome {
+    /// Fraction correct.
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.samples.max(1) as f64
+    }
+}
+
+/// Loads a mapping and checks it belongs to the model.
+pub fn load_mapping(
+    model: &Model,
+    model_path: &std::path::Path,
+    path: &std::path::Path,
+) -> Result<Mapping, SimError> {
+    let m = Mapping::load(path)?;
+    m.check_model(model, model_path, path)?;
+    Ok(m)
+}
+
+/// Runs `samples` test images through the mapped chip.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate(
+    model: &Model,
+    mapping: &Mapping,
+    ann_chip: &ChipModel,
+    data: &Dataset,
+    seed: u64,
+    timesteps: u32,
+    samples: usize,
+    threads: usize,
+    mode: Mode,
+) -> Result<SimOutcome, SimError> {
+    let plan = &mapping.plan;
+    if data.pixels_per_image() != plan.input.len() {
+        return Err(SimError::Usage(format!(
+            "the model expects {} inputs per image but the data set has {}",
+            plan.input.len(),
+            data.pixels_per_image()
+        )));
+    }
+    let chip = &mapping.chip;
+    let net = snn_map::network::NetGraph::new(plan);
+    let bits =
+        (mode == Mode::Fixed).then(|| (chip.core.weight_bits.value, chip.core.state_bits.value));
+    let weights = Weights::new(&net, &model.weights, model.spec.neuron, bits);
+    let prog = ChipProgram::new(mapping, weights);
+    let encoder = RateEncoder::new(seed, model.spec.input_scale);
+    let run = engine::run(
+        &prog,
+        chip,
+        data,
+        &encoder,
+        samples,
+        RunConfig {
+            timesteps,
+            threads,
+            mode,
+        },
+    );
+    let n = run.predictions.len();
+    let correct = run
+        .predictions
+        .iter()
+        .enumerate()
+        .filter(|(i, &p)| data.labels[*i] == p)
+        .count();
+    let k = Constants::of(chip);
+    let e_ac = ann_chip.energy.synop_pj.value;
+    let e_mac = ann_chip.energy.mac_pj.as_ref().map_or(4.6, |c| c.value);
+    let per = n.max(1) as f64;
+    let mut layers = Vec::new();
+    for (l, layer) in plan.layers.iter().enumerate() {
+        let mut c = Counts::default();
+        for core in &run.per_core_layer {
+            c += &core[l];
+        }
+        let ann = layer.dense_macs() * n as u64;
+        let e = k.dynamic(&c).per(per);
+        layers.push(LayerReport {
+            name: layer.name.clone(),
+            neurons: layer.output.len(),
+            spikes: c.output_spikes,
+            spike_rate: c.output_spikes as f64
+                / (layer.output.len() as f64 * timesteps as f64 * per),
+            synaptic_ops: c.synaptic_ops,
+            ann_macs: ann,
+            counts: c,
+            energy_per_inference: e,
+            ops_ratio_snn_over_ann: if ann > 0 {
+                c.synaptic_ops as f64 / ann as f64
+            } else {
+                0.0
+            },
+            energy_ratio_snn_over_ann_45nm: if ann > 0 {
+                c.synaptic_ops as f64 * e_ac / (ann as f64 * e_mac)
+            } else {
+                0.0
+            },
+        });
+    }
+    let mut total = Counts::default();
+    for l in &layers {
+        total += &l.counts;
+    }
+    let n_cores = run.per_core_layer.len();
+    let static_total = k.static_energy(n_cores, run.chip_seconds);
+    let mut energy = k.dynamic(&total);
+    energy.r#static = static_total;
+    let energy = energy.per(per);
+    let cores = run
+        .per_core_layer
+        .iter()
+        .enumerate()
+        .map(|(c, cl)| {
+            let mut counts = Counts::default();
+            for x in cl {
+                counts += x;
+            }
+            let mut e = k.dynamic(&counts);
+            e.r#static = k.static_energy(1, run.chip_seconds);
+            let slot = mapping.cores[c].slot;
+            CoreReport {
+                core: c,
+                tile: (slot.x, slot.y),
+                counts,
+                busy_seconds: run.core_busy_seconds[c],
+                energy_per_inference: e.per(per),
+            }
+        })
+        .collect();
+    let ann_macs = plan.dense_macs() as f64;
+    Ok(SimOutcome {
+        mode,
+        samples: n,
+        correct,
+        predictions: run.predictions.clone(),
+        layers,
+        cores,
+        total,
+        energy,
+        constants: k,
+        ann_macs,
+        ann_energy: ann_macs * e_mac * 1e-12,
+        snn_energy_45nm: total.synaptic_ops as f64 / per * e_ac * 1e-12,
+        e_mac_pj: e_mac,
+        e_ac_pj: e_ac,
+        run,
+        timesteps,
+    })
+}
