@@ -1,0 +1,257 @@
+//! The partitioner on hand-made networks whose optimum is known, a property test over random
+//! networks and random chip limits (every mapping respects every limit, recomputed by brute
+//! force, or mapping fails with an error), and determinism for a seed.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use snn_core::{LayerSpec, NetworkPlan};
+use snn_map::mapping::Mapping;
+use snn_map::MapError;
+
+fn linear(n: usize) -> LayerSpec {
+    LayerSpec::Linear { out_features: n }
+}
+
+fn readout(n: usize) -> LayerSpec {
+    LayerSpec::Readout { out_features: n }
+}
+
+/// A network that fits one core goes on one core: no packets, no hops. Sequential fill (one
+/// core per layer) pays for every spike.
+#[test]
+fn network_fitting_one_core_uses_one_core() {
+    let s = spec(
+        (1, 6, 6),
+        vec![conv(2, 3, 1, 1), LayerSpec::Pool, linear(8), readout(3)],
+    );
+    let o = map(&model(s), &chip(&Limits::default()), None, 1).unwrap();
+    assert_eq!(o.ours.cores_used, 1);
+    assert_eq!(o.ours.inter_core_packets, 0.0);
+    assert_eq!(o.ours.hop_weighted_traffic, 0.0);
+    assert_eq!(o.sequential.cores_used, 4);
+    // uniform rate 1: conv 72 + pool 18 + fc 8 neurons each send one packet to the next core
+    assert_eq!(o.sequential.inter_core_packets, 72.0 + 18.0 + 8.0);
+}
+
+/// fc16 → fc16 → readout16 on cores of 16 neurons: a neuron cannot share a core with all 16 of
+/// its targets, so every spike of fc1 and fc2 costs at least one packet: optimum 32 per step
+/// (uniform rate 1) on 3 cores. With 4 cores per tile the optimum placement has no hop; with
+/// one core per tile the two layer-to-layer links need one hop each: 32 hop-packets.
+#[test]
+fn dense_chain_reaches_the_packet_and_hop_optimum() {
+    let s = spec((1, 4, 4), vec![linear(16), linear(16), readout(16)]);
+    let m = model(s);
+    for (cores_per_tile, hops) in [(4, 0.0), (1, 32.0)] {
+        let c = chip(&Limits {
+            neurons: 16,
+            cores_per_tile,
+            ..Default::default()
+        });
+        let o = map(&m, &c, None, 9).unwrap();
+        assert_eq!(o.ours.cores_used, 3);
+        assert_eq!(o.ours.inter_core_packets, 32.0);
+        assert_eq!(
+            o.ours.hop_weighted_traffic, hops,
+            "{cores_per_tile} cores/tile"
+        );
+        // every neuron of one dense layer on one core (the layer fits a core)
+        let cores = neuron_cores(&o.mapping);
+        for (l, layer) in cores.iter().enumerate() {
+            assert!(layer.iter().all(|&c| c == layer[0]), "layer {l} split");
+        }
+    }
+}
+
+/// conv → pool where a conv tile and the pool tile it feeds fit one core together: the optimum
+/// sends no conv spike off its core (each conv neuron feeds exactly one pooling neuron).
+#[test]
+fn conv_pool_chain_keeps_pooling_local() {
+    let s = spec(
+        (1, 8, 8),
+        vec![conv(4, 3, 1, 1), LayerSpec::Pool, readout(2)],
+    );
+    let c = chip(&Limits {
+        neurons: 80,
+        ..Default::default()
+    });
+    let o = map(&model(s), &c, None, 2).unwrap();
+    assert_eq!(
+        o.ours.packets_by_layer[0], 0.0,
+        "conv1 spikes left their core"
+    );
+    // 256 + 64 + 2 neurons on cores of 80: at least 5 cores
+    assert!(o.ours.cores_used >= 5);
+    assert!(o.ours.inter_core_packets < o.sequential.inter_core_packets);
+}
+
+/// A layer whose single neuron needs more input axons than a core has is refused with the
+/// layer named; a network needing more cores than the chip has says how many chips would do.
+#[test]
+fn infeasible_networks_are_errors_that_say_what_is_needed() {
+    let s = spec((1, 4, 4), vec![linear(8), readout(2)]);
+    let small = chip(&Limits {
+        fan_in: 10,
+        ..Default::default()
+    });
+    match map(&model(s.clone()), &small, None, 1) {
+        Err(e @ MapError::NeuronTooBig { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("fc1") && msg.contains("fan-in 16"), "{msg}");
+        }
+        other => panic!("expected NeuronTooBig, got {:?}", other.err()),
+    }
+    let tiny = chip(&Limits {
+        neurons: 2,
+        width: 1,
+        height: 1,
+        cores_per_tile: 2,
+        ..Default::default()
+    });
+    match map(&model(s), &tiny, None, 1) {
+        Err(e @ MapError::TooManyCores { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("needs 5 cores") && msg.contains("--chips 3"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected TooManyCores, got {:?}", other.err()),
+    }
+}
+
+/// Same seed, byte-identical mapping.bin; another seed keeps the partition (only the placement
+/// is randomized) and its traffic.
+#[test]
+fn mapping_is_deterministic_for_a_seed() {
+    let s = snn_core::preset::lenet();
+    let m = model(s);
+    let c = chip(&Limits {
+        width: 8,
+        height: 4,
+        cores_per_tile: 4,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let save = |seed: u64, name: &str| {
+        let o = map(&m, &c, None, seed).unwrap();
+        let p = dir.path().join(name);
+        o.mapping.save(&p).unwrap();
+        (o, std::fs::read(&p).unwrap())
+    };
+    let (a, bytes_a) = save(5, "a.bin");
+    let (_, bytes_b) = save(5, "b.bin");
+    assert!(bytes_a == bytes_b, "same seed gave different mapping.bin");
+    let (c2, bytes_c) = save(6, "c.bin");
+    assert_eq!(a.mapping.core_of_atom, c2.mapping.core_of_atom);
+    assert_eq!(a.ours.inter_core_packets, c2.ours.inter_core_packets);
+    for (x, y) in a.mapping.cores.iter().zip(&c2.mapping.cores) {
+        assert_eq!(
+            (x.neurons, x.fan_in, x.memory_bits, &x.atoms),
+            (y.neurons, y.fan_in, y.memory_bits, &y.atoms)
+        );
+    }
+    if bytes_a != bytes_c {
+        // the difference is the placement (and the seed field)
+        let slots_a: Vec<_> = a.mapping.cores.iter().map(|c| c.slot).collect();
+        let slots_c: Vec<_> = c2.mapping.cores.iter().map(|c| c.slot).collect();
+        assert!(slots_a != slots_c || a.mapping.seed != c2.mapping.seed);
+    }
+    let back = Mapping::load(&dir.path().join("a.bin")).unwrap();
+    assert_eq!(back, a.mapping);
+}
+
+fn layer_strategy() -> impl Strategy<Value = LayerSpec> {
+    prop_oneof![
+        (
+            1usize..6,
+            prop_oneof![Just(1usize), Just(3), Just(5)],
+            1usize..3,
+            0usize..3
+        )
+            .prop_map(|(o, k, s, p)| conv(o, k, s, p.min(k / 2))),
+        Just(LayerSpec::Pool),
+        (1usize..24).prop_map(linear),
+        (1usize..6, 1usize..3).prop_map(|(o, s)| LayerSpec::Residual {
+            out_channels: o,
+            stride: s
+        }),
+    ]
+}
+
+fn network_strategy() -> impl Strategy<Value = snn_core::NetworkSpec> {
+    (
+        1usize..3,
+        4usize..11,
+        4usize..11,
+        prop::collection::vec(layer_strategy(), 1..4),
+        1usize..6,
+    )
+        .prop_map(|(c, h, w, mut layers, out)| {
+            layers.push(readout(out));
+            spec((c, h, w), layers)
+        })
+        .prop_filter("shapes must fit", |s| NetworkPlan::new(s).is_ok())
+}
+
+fn limits_strategy() -> impl Strategy<Value = Limits> {
+    (
+        (1u64..80, 1u64..400, 1u64..40),
+        (64u64..20_000, 1u64..9, any::<bool>()),
+        (1u32..5, 1u32..5, 1u32..4),
+    )
+        .prop_map(
+            |((neurons, fan_in, fan_out), (memory_bits, weight_bits, shared), (w, h, cpt))| {
+                Limits {
+                    neurons,
+                    fan_in,
+                    fan_out,
+                    memory_bits,
+                    weight_bits,
+                    shared,
+                    width: w,
+                    height: h,
+                    cores_per_tile: cpt,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Every mapping respects every per-core limit, recomputed by brute force over every
+    /// synapse; otherwise mapping fails with an error (never a panic).
+    #[test]
+    fn mappings_never_violate_a_limit(s in network_strategy(), l in limits_strategy(), seed in 0u64..4) {
+        let plan = NetworkPlan::new(&s).unwrap();
+        let c = chip(&l);
+        let act = random_activity(&plan, seed);
+        match map(&model(s), &c, Some(act.clone()), seed) {
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert!(!msg.is_empty() && !msg.contains('\n'), "{msg}");
+            }
+            Ok(o) => {
+                let m = &o.mapping;
+                let b = brute(&m.plan, &neuron_cores(m), &core_xy(m), &act, l.weight_bits, l.shared);
+                prop_assert!(b.cores <= (l.width * l.height * l.cores_per_tile) as usize);
+                for k in 0..b.cores {
+                    prop_assert!(b.neurons[k] >= 1, "core {} empty", k);
+                    prop_assert!(b.neurons[k] <= l.neurons, "core {} neurons {}", k, b.neurons[k]);
+                    prop_assert!(b.fan_in[k] <= l.fan_in, "core {} fan-in {} > {}", k, b.fan_in[k], l.fan_in);
+                    prop_assert!(b.memory_bits[k] <= l.memory_bits, "core {} memory {} > {}", k, b.memory_bits[k], l.memory_bits);
+                    prop_assert!(b.fan_out[k] <= l.fan_out, "core {} fan-out {} > {}", k, b.fan_out[k], l.fan_out);
+                }
+                // distinct cores sit in distinct slots
+                let mut slots: Vec<_> = m.cores.iter().map(|c| (c.slot.chip, c.slot.x, c.slot.y, c.slot.core)).collect();
+                slots.sort_unstable();
+                slots.dedup();
+                prop_assert_eq!(slots.len(), b.cores);
+                close(b.inter_core_packets, o.ours.inter_core_packets, "packets");
+                close(b.hop_weighted, o.ours.hop_weighted_traffic, "hops");
+            }
+        }
+    }
+}
