@@ -175,25 +175,28 @@ pub fn map_model(req: &MapRequest) -> Result<MapOutcome, MapError> {
     let hg = Hypergraph::build(&net, &atoms, &act);
     let costs = AtomCost::all(&net, &atoms, &limits, &hg.load);
     let part = partition(&net, &hg, &costs, &limits, PartitionOptions::default());
-    check_cores(part.cores, &mesh, req.chip, &req.chip_path)?;
     let map = NeuronMap::from_atoms(&net, &atoms, &part.core_of);
-    let st = TrafficStats::evaluate(&net, &map, &act);
-    let slot_of = place_optimized(&mesh, part.cores, &st.matrix, req.seed);
     let usage = usage_of(&net, &part, &costs);
     // Routing tables: every (source core → destination core) pair that carries spikes, by
-    // structure (not only where the profile saw activity).
-    let routes = routing_tables(&net, &map, &mesh, &slot_of);
-    for (c, r) in routes.iter().enumerate() {
-        if r.len() as u64 > limits.max_fan_out {
+    // structure (not only where the profile saw activity). The fan-out limit is checked
+    // before the core count: more chips do not shrink a routing table, so "try --chips N"
+    // would be wrong advice when fan-out is what fails.
+    let dests = destinations(&net, &map);
+    for (c, d) in dests.iter().enumerate() {
+        if d.len() as u64 > limits.max_fan_out {
             return Err(MapError::FanOut {
                 core: c,
                 layers: layers_on(&usage[c], &atoms, &plan).join("+"),
-                needed: r.len() as u32,
+                needed: d.len() as u32,
                 allowed: limits.max_fan_out,
                 chip: req.chip_path.clone(),
             });
         }
     }
+    check_cores(part.cores, &mesh, req.chip, &req.chip_path)?;
+    let st = TrafficStats::evaluate(&net, &map, &act);
+    let slot_of = place_optimized(&mesh, part.cores, &st.matrix, req.seed);
+    let routes = with_hops(&dests, &mesh, &slot_of);
     let (ours, _) = summarize(&net, &map, &act, &mesh, &slot_of);
     let seconds = t0.elapsed().as_secs_f64();
 
@@ -302,16 +305,36 @@ pub fn routing_tables(
     mesh: &Mesh,
     slot_of: &[usize],
 ) -> Vec<Vec<Route>> {
+    with_hops(&destinations(net, map), mesh, slot_of)
+}
+
+/// Destination cores of every core, by structure (every pair connected by a synapse).
+fn destinations(net: &NetGraph, map: &NeuronMap) -> Vec<Vec<u32>> {
     let ones = Activity::uniform(net, 1.0);
     let st = TrafficStats::evaluate(net, map, &ones);
-    let mut routes = vec![Vec::new(); map.count];
+    let mut dests = vec![Vec::new(); map.count];
     for &(p, q) in st.matrix.keys() {
-        let (hx, hy) = mesh.hops(slot_of[p as usize], slot_of[q as usize]);
-        routes[p as usize].push(Route {
-            dest: q,
-            hops_x: hx,
-            hops_y: hy,
-        });
+        dests[p as usize].push(q);
     }
-    routes
+    dests
+}
+
+/// Routing tables of a placement: each destination with its hop counts.
+fn with_hops(dests: &[Vec<u32>], mesh: &Mesh, slot_of: &[usize]) -> Vec<Vec<Route>> {
+    dests
+        .iter()
+        .enumerate()
+        .map(|(p, d)| {
+            d.iter()
+                .map(|&q| {
+                    let (hx, hy) = mesh.hops(slot_of[p], slot_of[q as usize]);
+                    Route {
+                        dest: q,
+                        hops_x: hx,
+                        hops_y: hy,
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }

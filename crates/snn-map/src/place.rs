@@ -91,7 +91,8 @@ pub fn hop_weighted(mesh: &Mesh, matrix: &BTreeMap<(u32, u32), f64>, slot_of: &[
             let (hx, hy) = mesh.hops(slot_of[p as usize], slot_of[q as usize]);
             w * (hx + hy) as f64
         })
-        .sum()
+        .sum::<f64>()
+        + 0.0 // an empty sum is -0.0; report 0
 }
 
 /// Sequential placement: core `i` in slot `i` (chip by chip, row-major), as fill-order tools do.

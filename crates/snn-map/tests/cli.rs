@@ -2,6 +2,8 @@
 //! bad input, the infeasible-chip messages for LeNet, and a corrupt mapping.bin rejected by
 //! its checksum.
 
+mod common;
+
 use snn_map::mapping::Mapping;
 use snn_map::MapError;
 use std::path::{Path, PathBuf};
@@ -95,7 +97,11 @@ fn maps_lenet_on_loihi_and_detects_a_corrupt_mapping() {
         assert!(j.get(key).is_some(), "mapping.json lacks {key}");
     }
     for b in ["sequential", "random"] {
-        for key in ["inter_core_packets", "hop_weighted_traffic", "max_core_load"] {
+        for key in [
+            "inter_core_packets",
+            "hop_weighted_traffic",
+            "max_core_load",
+        ] {
             assert!(j["baselines"][b][key].is_number(), "baselines.{b}.{key}");
         }
     }
@@ -120,8 +126,7 @@ fn maps_lenet_on_loihi_and_detects_a_corrupt_mapping() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let j2: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out2.join("mapping.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out2.join("mapping.json")).unwrap()).unwrap();
     assert_eq!(j2["external"]["cores_over_limits"], 0);
     assert_eq!(
         j2["external"]["inter_core_packets"],
@@ -210,18 +215,48 @@ fn lenet_on_chips_too_small_says_what_is_needed() {
         e.contains("conv2") && e.contains("fan-in 500") && e.contains("256"),
         "{e}"
     );
-    // DYNAP-CNN: too few cores on one chip; the message names the chips needed.
+    // DYNAP-CNN: fc1 needs dozens of cores (19,600 bits of weights per neuron) and every pool2
+    // core would have to reach all of them, but a core has 2 destinations: the fan-out limit is
+    // what fails, whatever the number of chips.
     let e = one_line_failure(&map("dynapcnn"));
-    assert!(e.contains("cores") && e.contains("--chips "), "{e}");
-    let n: u32 = e
+    assert!(
+        e.contains("destinations per core") && e.contains("allows 2"),
+        "{e}"
+    );
+    // A chip with too few cores names the chip count that suffices, and that count works.
+    let small = dir.path().join("small.toml");
+    std::fs::write(
+        &small,
+        common::chip_toml(&common::Limits {
+            width: 2,
+            height: 2,
+            cores_per_tile: 2,
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let with_chips = |n: &str| {
+        run(&[
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--chip".as_ref(),
+            small.as_os_str(),
+            "--chips".as_ref(),
+            n.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    let e = one_line_failure(&with_chips("1"));
+    assert!(e.contains("offers 8") && e.contains("--chips "), "{e}");
+    let n: String = e
         .split("--chips ")
         .nth(1)
-        .and_then(|t| {
-            t.trim()
-                .trim_end_matches(|c: char| !c.is_ascii_digit())
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("no chip count in {e}"));
-    assert!(n > 1);
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    assert!(n.parse::<u32>().unwrap() > 1, "{e}");
+    let o = with_chips(&n);
+    assert!(o.status.success(), "--chips {n}: {}", stderr(&o));
 }

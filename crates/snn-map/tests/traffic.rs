@@ -28,7 +28,11 @@ fn check_ours(o: &snn_map::map::MapOutcome, act: &snn_map::traffic::Activity) {
     );
     close(b.hop_weighted, o.ours.hop_weighted_traffic, "hop-weighted");
     close(b.input_packets, o.ours.input_packets, "input packets");
-    close(b.local_deliveries, o.ours.local_deliveries, "local deliveries");
+    close(
+        b.local_deliveries,
+        o.ours.local_deliveries,
+        "local deliveries",
+    );
     let max_load = b.core_load.iter().cloned().fold(0.0, f64::max);
     close(max_load, o.ours.max_core_load, "busiest core load");
     for (l, (&x, &y)) in b
@@ -99,12 +103,19 @@ fn check_sequential(o: &snn_map::map::MapOutcome, act: &snn_map::traffic::Activi
         "sequential hop-weighted",
     );
     let max_load = b.core_load.iter().cloned().fold(0.0, f64::max);
-    close(max_load, o.sequential.max_core_load, "sequential busiest core");
+    close(
+        max_load,
+        o.sequential.max_core_load,
+        "sequential busiest core",
+    );
     // sequential fill respects the limits too
     for c in 0..b.cores {
         assert!(b.neurons[c] <= limits.max_neurons);
         assert!(b.fan_in[c] <= limits.max_fan_in, "seq core {c} fan-in");
-        assert!(b.memory_bits[c] <= limits.memory_bits, "seq core {c} memory");
+        assert!(
+            b.memory_bits[c] <= limits.memory_bits,
+            "seq core {c} memory"
+        );
     }
 }
 
