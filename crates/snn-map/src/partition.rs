@@ -276,7 +276,7 @@ pub fn random_partition(
     seed: u64,
 ) -> Partition {
     let grids = Grids::new(net);
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_4A_4D);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_4A4D);
     let mut order: Vec<u32> = (0..costs.len() as u32).collect();
     order.shuffle(&mut rng);
     let mut cores: Vec<CoreUsage> = vec![CoreUsage::default(); target_cores.max(1)];

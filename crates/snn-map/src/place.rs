@@ -161,7 +161,7 @@ pub fn place_optimized(
             })
             .sum()
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x51AC_E5);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0051_ACE5);
     let iters = (4000 * cores).clamp(20_000, 2_000_000);
     let mean_w = sym.values().sum::<f64>() / sym.len() as f64;
     let t0 = mean_w * 2.0;

@@ -8,6 +8,9 @@ use crate::network::NetGraph;
 use crate::region::{Field, Src};
 use std::collections::HashMap;
 
+/// Identifies a shared conv kernel block: (edge index, first channel, one past the last).
+pub type KernelKey = (u32, u32, u32);
+
 /// The fixed cost of one atom, computed once.
 #[derive(Clone, Debug)]
 pub struct AtomCost {
@@ -17,7 +20,7 @@ pub struct AtomCost {
     pub fields: Vec<Field>,
     /// Memory items: (shared-kernel key or None, bits). Items with the same key on one core
     /// are stored once.
-    pub memory: Vec<(Option<(u32, u32, u32)>, u64)>,
+    pub memory: Vec<(Option<KernelKey>, u64)>,
     /// Expected synaptic operations per step into the atom (from the activity profile).
     pub load: f64,
 }
@@ -81,7 +84,7 @@ pub struct CoreUsage {
     pub fan_in: u64,
     /// Expected synaptic operations per step.
     pub load: f64,
-    kernels: HashMap<(u32, u32, u32), u32>,
+    kernels: HashMap<KernelKey, u32>,
     grids: HashMap<Src, Vec<u16>>,
 }
 

@@ -293,9 +293,7 @@ pub fn brute(
             }
         }
     }
-    for c in 0..ncores {
-        b.fan_in[c] = axons[c].len() as u64;
-    }
+    b.fan_in = axons.iter().map(|a| a.len() as u64).collect();
     let mut routes: Vec<HashSet<u32>> = vec![HashSet::new(); ncores];
     for (s, per) in dests.iter_mut().enumerate() {
         let rates: &[f64] = if s == 0 {
