@@ -141,6 +141,14 @@ impl ConvGeometry {
         &self.cols[self.col_start[ix] as usize..self.col_start[ix + 1] as usize]
     }
 
+    /// The taps input column `ix` reaches, as one run in the prepared layout: (first output
+    /// column, prepared position of its tap, number of taps); output columns rise with the
+    /// prepared position.
+    #[inline]
+    pub fn col_run(&self, ix: usize) -> (u32, u32, u32) {
+        self.col_run[ix]
+    }
+
     /// Splits a channel-last input index into (y, x, c).
     #[inline]
     pub fn split_input(&self, idx: usize) -> (usize, usize, usize) {

@@ -11,15 +11,15 @@
 //! message arrival order.
 
 use crate::counters::Counts;
-use crate::program::{AtomProgram, ChipProgram, CoreProgram};
+use crate::program::{AtomProgram, ChipProgram, CoreProgram, InputProgram};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use snn_core::neuron;
 use snn_core::plan::{LayerKind, Synapses};
+use snn_core::simd;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
 use snn_map::region::Src;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
@@ -82,9 +82,77 @@ pub struct RunResult {
     pub wall_seconds: f64,
 }
 
+/// Spike lists a core has received (or produced for itself), by (layer, network step).
+/// A handful are alive at a time, so a vector beats a hash map; emptied buffers are kept for
+/// reuse.
+#[derive(Default)]
+struct PendingSet {
+    entries: Vec<Pending>,
+    spare: Vec<Vec<u32>>,
+}
+
 struct Pending {
+    layer: u32,
+    step: u64,
     neurons: Vec<u32>,
     sorted: bool,
+}
+
+impl PendingSet {
+    fn get_mut(&mut self, layer: u32, step: u64) -> Option<&mut Pending> {
+        self.entries
+            .iter_mut()
+            .find(|p| p.layer == layer && p.step == step)
+    }
+
+    fn add(&mut self, layer: u32, step: u64, neurons: &[u32]) {
+        let i = match self
+            .entries
+            .iter()
+            .position(|p| p.layer == layer && p.step == step)
+        {
+            Some(i) => i,
+            None => {
+                let buf = self.spare.pop().unwrap_or_default();
+                self.entries.push(Pending {
+                    layer,
+                    step,
+                    neurons: buf,
+                    sorted: false,
+                });
+                self.entries.len() - 1
+            }
+        };
+        let e = &mut self.entries[i];
+        e.neurons.extend_from_slice(neurons);
+        e.sorted = false;
+    }
+
+    fn retain(&mut self, keep: impl Fn(u32, u64) -> bool) {
+        let mut i = 0;
+        while i < self.entries.len() {
+            if keep(self.entries[i].layer, self.entries[i].step) {
+                i += 1;
+            } else {
+                let mut p = self.entries.swap_remove(i);
+                p.neurons.clear();
+                self.spare.push(p.neurons);
+            }
+        }
+    }
+
+    /// A buffer for an outgoing batch.
+    fn buffer(&mut self) -> Vec<u32> {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    /// Takes back a received batch's buffer.
+    fn recycle(&mut self, mut v: Vec<u32>) {
+        if self.spare.len() < 64 {
+            v.clear();
+            self.spare.push(v);
+        }
+    }
 }
 
 struct AtomState {
@@ -96,7 +164,8 @@ struct AtomState {
 
 struct CoreState {
     atoms: Vec<AtomState>,
-    pending: HashMap<(u32, u64), Pending>,
+    pending: PendingSet,
+    local: Vec<u32>,
     counts: Vec<Counts>,
     busy: f64,
     readouts: Vec<(u64, u32, Vec<f32>)>,
@@ -302,7 +371,8 @@ pub fn run(
                         }
                     })
                     .collect(),
-                pending: HashMap::new(),
+                pending: PendingSet::default(),
+                local: Vec::new(),
                 counts: vec![Counts::default(); layers],
                 busy: 0.0,
                 readouts: Vec::new(),
@@ -415,17 +485,9 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
     let t = sh.cfg.timesteps as u64;
     let end = sh.samples * t;
     let tm = sh.timing;
-    for b in st.rx.try_iter() {
-        let e = st
-            .pending
-            .entry((b.layer, b.step))
-            .or_insert_with(|| Pending {
-                neurons: Vec::new(),
-                sorted: false,
-            });
-        e.neurons.extend_from_slice(&b.neurons);
-        e.sorted = false;
-        let _ = (b.from, b.hops);
+    while let Ok(b) = st.rx.try_recv() {
+        st.pending.add(b.layer, b.step, &b.neurons);
+        st.pending.recycle(b.neurons);
     }
     let mut busy = 0.0;
     for (ai, atom) in core.atoms.iter().enumerate() {
@@ -450,17 +512,17 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                         .expect("input slot");
                     debug_assert_eq!(slot.sample, sample);
                     let (pos, neg) = &slot.steps[step as usize];
-                    synops += scatter(sh, atom, inp.edge, state, pos, 1);
-                    synops += scatter(sh, atom, inp.edge, state, neg, -1);
+                    synops += scatter(sh, atom, inp, state, pos, 1);
+                    synops += scatter(sh, atom, inp, state, neg, -1);
                 }
                 Src::Layer(s) => {
-                    if let Some(p) = st.pending.get_mut(&(s, g)) {
+                    if let Some(p) = st.pending.get_mut(s, g) {
                         if !p.sorted {
                             p.neurons.sort_unstable();
                             p.sorted = true;
                             st.counts[l].input_spikes += p.neurons.len() as u64;
                         }
-                        synops += scatter(sh, atom, inp.edge, state, &p.neurons, 1);
+                        synops += scatter(sh, atom, inp, state, &p.neurons, 1);
                     }
                 }
             }
@@ -470,8 +532,8 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         let n = atom.region.len();
         let np = &prog.weights.neuron;
         let active = match sh.cfg.mode {
-            Mode::Float => state.i.iter().filter(|&&x| x != 0.0).count(),
-            Mode::Fixed => state.iq.iter().filter(|&&x| x != 0).count(),
+            Mode::Float => state.i.iter().map(|&x| (x != 0.0) as u32).sum::<u32>(),
+            Mode::Fixed => state.iq.iter().map(|&x| (x != 0) as u32).sum::<u32>(),
         } as u64;
         match (sh.cfg.mode, atom.kind) {
             (Mode::Float, LayerKind::Readout) => {
@@ -512,10 +574,11 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         // Route the spikes: local delivery, or one packet per destination core.
         c.output_spikes += st.out.len() as u64;
         let routes = &prog.routes[l];
-        let mut local: Vec<u32> = Vec::new();
+        let mut local = std::mem::take(&mut st.local);
+        local.clear();
         st.dest_list.clear();
         for &j in &st.out {
-            let gidx = atom.global(j as usize) as usize;
+            let gidx = atom.globals[j as usize] as usize;
             if routes.local[gidx] {
                 local.push(gidx as u32);
                 c.local_deliveries += 1;
@@ -536,18 +599,17 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                 let ob = &mut st.outbox[d as usize];
                 if ob.is_empty() {
                     st.dest_list.push(d);
+                    if ob.capacity() == 0 {
+                        *ob = st.pending.buffer();
+                    }
                 }
                 ob.push(gidx as u32);
             }
         }
         if !local.is_empty() {
-            let e = st.pending.entry((l as u32, g)).or_insert_with(|| Pending {
-                neurons: Vec::new(),
-                sorted: false,
-            });
-            e.neurons.extend_from_slice(&local);
-            e.sorted = false;
+            st.pending.add(l as u32, g, &local);
         }
+        st.local = local;
         for &d in &st.dest_list {
             let neurons = std::mem::take(&mut st.outbox[d as usize]);
             let (dx, dy) = prog.cores[d as usize].tile;
@@ -566,111 +628,140 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         }
     }
     // Drop pending spike lists no layer on this core will read again.
-    let max_consumer = &prog.net;
-    st.pending.retain(|&(s, g), _| {
-        let last = max_consumer
-            .edges_from(Src::Layer(s))
-            .map(|e| e.target as u64)
-            .max()
-            .unwrap_or(0);
-        g + last > tau
-    });
+    let last = &prog.last_consumer;
+    st.pending.retain(|s, g| g + last[s as usize] as u64 > tau);
     st.busy += busy;
     busy
 }
 
 /// Adds the spikes `spikes` of one source (value ±1) into the atom's current through edge
-/// `edge`, restricted to the atom's neurons; returns the synaptic operations done.
+/// `edge`, restricted to the atom's neurons; returns the synaptic operations done. Per target
+/// neuron, inputs are added in the order of `spikes` (ascending), as in `snn_core::step`.
 fn scatter(
     sh: &Shared,
     atom: &AtomProgram,
-    edge: usize,
+    inp: &InputProgram,
     st: &mut AtomState,
     spikes: &[u32],
     value: i32,
 ) -> u64 {
+    let (lo, hi) = inp.src_range;
+    let spikes = &spikes[spikes.partition_point(|&s| s < lo)..spikes.partition_point(|&s| s < hi)];
     if spikes.is_empty() {
         return 0;
     }
+    let edge = inp.edge;
     let prog = sh.prog;
     let e = &prog.net.edges[edge];
     let r = atom.region;
     let cb = (r.c1 - r.c0) as usize;
     let rw = (r.x1 - r.x0) as usize;
     let fixed = sh.cfg.mode == Mode::Fixed;
-    let wf = &prog.weights.float[edge];
-    let fx = prog.weights.fixed.as_ref();
     let vf = value as f32;
     let mut ops = 0u64;
-    let add_row = |st: &mut AtomState, o: usize, w_off: usize| {
-        if fixed {
-            let wq = &fx.expect("fixed weights").weights[edge][w_off..w_off + cb];
-            for (acc, &w) in st.iq[o..o + cb].iter_mut().zip(wq) {
-                *acc += (value * w) as i64;
-            }
-        } else {
-            let w = &wf[w_off..w_off + cb];
-            if value == 1 {
-                for (acc, &w) in st.i[o..o + cb].iter_mut().zip(w) {
-                    *acc += w;
-                }
-            } else {
-                for (acc, &w) in st.i[o..o + cb].iter_mut().zip(w) {
-                    *acc += vf * w;
-                }
-            }
-        }
-    };
+    let coords = &prog.coords[match e.source {
+        Src::Input => 0,
+        Src::Layer(l) => l as usize + 1,
+    }];
     match e.synapses {
-        Synapses::Conv {
-            kernel,
-            input,
-            output,
-            ..
-        } => {
+        Synapses::Conv { kernel, output, .. } => {
             let geo = prog.geometry[edge].as_ref().expect("conv geometry");
-            let (cin, cout) = (input.channels, output.channels);
-            for &s in spikes {
-                let s = s as usize;
-                let (ci, pix) = (s % cin, s / cin);
-                let (iy, ix) = (pix / input.width, pix % input.width);
-                let cols = geo.cols(ix);
+            let cout = output.channels;
+            let full = cb == cout;
+            let wf = &prog.weights.float[edge];
+            let mut offs = [0usize; simd::MAX_ROWS];
+            let mut i = 0;
+            while i < spikes.len() {
+                // Spikes of one pixel (consecutive, ascending channel) share their targets.
+                let [py, px, _] = coords[spikes[i] as usize];
+                let mut g = 1;
+                while g < simd::MAX_ROWS && i + g < spikes.len() && {
+                    let [y, x, _] = coords[spikes[i + g] as usize];
+                    y == py && x == px
+                } {
+                    g += 1;
+                }
+                let group = &spikes[i..i + g];
+                i += g;
+                let (iy, ix) = (py as usize, px as usize);
+                let (ox_lo, pos_lo, n) = geo.col_run(ix);
+                let (a, b) = (ox_lo.max(r.x0), (ox_lo + n).min(r.x1));
+                if a >= b {
+                    continue;
+                }
+                let cols = (b - a) as usize;
                 for &(ky, oy) in geo.rows(iy) {
                     if oy < r.y0 || oy >= r.y1 {
                         continue;
                     }
-                    let row = (oy - r.y0) as usize * rw;
-                    for &(kx, ox) in cols {
-                        if ox < r.x0 || ox >= r.x1 {
-                            continue;
+                    let w0 = (ky as usize * kernel + (pos_lo + a - ox_lo) as usize) * cout;
+                    let o0 = ((oy - r.y0) as usize * rw + (a - r.x0) as usize) * cb;
+                    ops += (cols * cb * g) as u64;
+                    if fixed {
+                        for &s in group {
+                            let ci = coords[s as usize][2] as usize;
+                            let base = ci * kernel * kernel * cout + w0;
+                            add_fixed(sh, edge, st, o0, base, cols, cb, cout, r.c0 as usize, value);
                         }
-                        let o = (row + (ox - r.x0) as usize) * cb;
-                        let w_off = ((ky as usize * kernel + kx as usize) * cin + ci) * cout
-                            + r.c0 as usize;
-                        add_row(st, o, w_off);
-                        ops += cb as u64;
+                        continue;
+                    }
+                    for (o, &s) in offs.iter_mut().zip(group) {
+                        *o = coords[s as usize][2] as usize * kernel * kernel * cout + w0;
+                    }
+                    if full {
+                        simd::accumulate_rows(&mut st.i[o0..o0 + cols * cout], wf, &offs[..g], vf);
+                    } else {
+                        for j in 0..cols {
+                            let mut o2 = offs;
+                            for x in &mut o2[..g] {
+                                *x += j * cout + r.c0 as usize;
+                            }
+                            let o = o0 + j * cb;
+                            simd::accumulate_rows(&mut st.i[o..o + cb], wf, &o2[..g], vf);
+                        }
                     }
                 }
             }
         }
         Synapses::Dense { outputs, .. } => {
-            for &s in spikes {
-                add_row(st, 0, s as usize * outputs + r.c0 as usize);
-                ops += cb as u64;
+            let wf = &prog.weights.float[edge];
+            for group in spikes.chunks(simd::MAX_ROWS) {
+                ops += (cb * group.len()) as u64;
+                if fixed {
+                    for &s in group {
+                        add_fixed(
+                            sh,
+                            edge,
+                            st,
+                            0,
+                            s as usize * outputs,
+                            1,
+                            cb,
+                            0,
+                            r.c0 as usize,
+                            value,
+                        );
+                    }
+                    continue;
+                }
+                let mut offs = [0usize; simd::MAX_ROWS];
+                for (o, &s) in offs.iter_mut().zip(group) {
+                    *o = s as usize * outputs + r.c0 as usize;
+                }
+                simd::accumulate_rows(&mut st.i[..cb], wf, &offs[..group.len()], vf);
             }
         }
-        Synapses::AvgPool2 { input, .. } | Synapses::Subsample { input, .. } => {
+        Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => {
             let stride = match e.synapses {
                 Synapses::Subsample { stride, .. } => stride,
                 _ => 2,
             };
             let pool = matches!(e.synapses, Synapses::AvgPool2 { .. });
-            let unit = fx.map_or(0, |f| f.unit[edge]) as i64;
+            let unit = prog.weights.fixed.as_ref().map_or(0, |f| f.unit[edge]) as i64;
+            let q = 0.25 * vf;
             for &s in spikes {
-                let s = s as usize;
-                let c = (s % input.channels) as u32;
-                let pix = s / input.channels;
-                let (iy, ix) = (pix / input.width, pix % input.width);
+                let [iy, ix, c] = coords[s as usize];
+                let (iy, ix, c) = (iy as usize, ix as usize, c as u32);
                 if !pool && (iy % stride != 0 || ix % stride != 0) {
                     continue;
                 }
@@ -683,7 +774,7 @@ fn scatter(
                 if fixed {
                     st.iq[o] += value as i64 * unit;
                 } else if pool {
-                    st.i[o] += 0.25 * vf;
+                    st.i[o] += q;
                 } else {
                     st.i[o] += vf;
                 }
@@ -691,6 +782,37 @@ fn scatter(
         }
     }
     ops
+}
+
+/// Integer accumulate of `cols` runs of `cb` weights (run `j` of output column `j`, weights of
+/// column `j` at `base + j·stride + c0`; `stride = 0` for a single run).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn add_fixed(
+    sh: &Shared,
+    edge: usize,
+    st: &mut AtomState,
+    o0: usize,
+    base: usize,
+    cols: usize,
+    cb: usize,
+    stride: usize,
+    c0: usize,
+    value: i32,
+) {
+    let wq = &sh
+        .prog
+        .weights
+        .fixed
+        .as_ref()
+        .expect("fixed weights")
+        .weights[edge];
+    for j in 0..cols {
+        let w = &wq[base + j * stride + c0..base + j * stride + c0 + cb];
+        for (acc, &w) in st.iq[o0 + j * cb..o0 + (j + 1) * cb].iter_mut().zip(w) {
+            *acc += (value * w) as i64;
+        }
+    }
 }
 
 /// Integer neuron update of one atom.

@@ -16,6 +16,9 @@ pub struct InputProgram {
     pub edge: usize,
     /// Where its spikes come from.
     pub source: Src,
+    /// Source indices `[lo, hi)` covering the rows of the atom's receptive field: spike lists
+    /// are sorted, so only this slice of them can reach the atom.
+    pub src_range: (u32, u32),
 }
 
 /// One atom on a core.
@@ -33,6 +36,8 @@ pub struct AtomProgram {
     pub layer_channels: u32,
     /// Synapse sets, main first.
     pub inputs: Vec<InputProgram>,
+    /// Global index of every local neuron.
+    pub globals: Vec<u32>,
 }
 
 impl AtomProgram {
@@ -88,6 +93,10 @@ pub struct ChipProgram {
     pub weights: Weights,
     /// Core of each neuron, per layer.
     pub core_of: Vec<Vec<u32>>,
+    /// (y, x, c) of every neuron of each source: index 0 = input, `l + 1` = layer `l`.
+    pub coords: Vec<Vec<[u16; 3]>>,
+    /// Last layer reading each layer's spikes (its own index when none does).
+    pub last_consumer: Vec<usize>,
 }
 
 impl ChipProgram {
@@ -112,14 +121,28 @@ impl ChipProgram {
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| e.target == l)
-                .map(|(i, e)| InputProgram {
-                    edge: i,
-                    source: e.source,
+                .map(|(i, e)| {
+                    let shape = net.source_shape(e.source);
+                    let f = e.field(&atom.region, shape);
+                    let row = (shape.width * shape.channels) as u32;
+                    let src_range = match e.synapses {
+                        Synapses::Dense { .. } => (0, shape.len() as u32),
+                        _ => (f.region.y0 * row, f.region.y1 * row),
+                    };
+                    InputProgram {
+                        edge: i,
+                        source: e.source,
+                        src_range,
+                    }
                 })
                 .collect();
+            let mut globals = Vec::with_capacity(atom.region.len());
+            atom.region
+                .for_each_index(layer.output, |i| globals.push(i as u32));
             cores[mapping.core_of_atom[a] as usize]
                 .atoms
                 .push(AtomProgram {
+                    globals,
                     layer: l,
                     kind: layer.kind,
                     region: atom.region,
@@ -189,7 +212,32 @@ impl ChipProgram {
                 matches!(e.synapses, Synapses::Conv { .. }).then(|| ConvGeometry::new(&e.synapses))
             })
             .collect();
+        let shape_coords = |sh: snn_core::Shape3| {
+            let mut v = Vec::with_capacity(sh.len());
+            for y in 0..sh.height {
+                for x in 0..sh.width {
+                    for c in 0..sh.channels {
+                        v.push([y as u16, x as u16, c as u16]);
+                    }
+                }
+            }
+            v
+        };
+        let coords = std::iter::once(mapping.plan.input)
+            .chain(mapping.plan.layers.iter().map(|l| l.output))
+            .map(shape_coords)
+            .collect();
+        let last_consumer = (0..net.layers())
+            .map(|l| {
+                net.edges_from(Src::Layer(l as u32))
+                    .map(|e| e.target)
+                    .max()
+                    .unwrap_or(l)
+            })
+            .collect();
         ChipProgram {
+            coords,
+            last_consumer,
             net,
             cores,
             routes,

@@ -7,6 +7,7 @@
 use snn_core::model_file::LayerWeights;
 use snn_core::plan::{LayerKind, Synapses};
 use snn_core::spec::NeuronParams;
+use snn_core::synapse::ConvGeometry;
 use snn_map::network::NetGraph;
 
 /// Fixed-point parameters and weights.
@@ -33,7 +34,8 @@ pub struct FixedPoint {
 /// Float and fixed-point weights of every edge.
 #[derive(Clone, Debug)]
 pub struct Weights {
-    /// Float weights per edge (canonical layout).
+    /// Float weights per edge: conv weights in the prepared scatter layout of
+    /// [`snn_core::synapse::ConvGeometry::prepare`], others canonical.
     pub float: Vec<Vec<f32>>,
     /// Fixed point, when simulating in chip arithmetic.
     pub fixed: Option<FixedPoint>,
@@ -55,10 +57,14 @@ impl Weights {
             .iter()
             .map(|e| {
                 let w = &layers[e.target];
-                if e.shortcut {
-                    w.shortcut.clone()
-                } else {
-                    w.main.clone()
+                let w = if e.shortcut { &w.shortcut } else { &w.main };
+                match e.synapses {
+                    Synapses::Conv { .. } => {
+                        let mut out = Vec::new();
+                        ConvGeometry::new(&e.synapses).prepare(w, &mut out);
+                        out
+                    }
+                    _ => w.clone(),
                 }
             })
             .collect();
