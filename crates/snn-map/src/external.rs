@@ -32,8 +32,9 @@ pub fn untrained(spec: NetworkSpec) -> Result<Model, MapError> {
     })
 }
 
-/// Writes the activity-weighted atom hypergraph: vertices with their neurons, memory and load;
-/// hyperedges (pins, spikes per step); our partition; the core count to aim for.
+/// Writes the activity-weighted atom hypergraph: vertices with their neurons, memory, load and
+/// stand-alone fan-in; hyperedges (pins, spikes per step); our partition; the core count to aim
+/// for; the chip's per-core limits.
 pub fn export_graph(o: &MapOutcome, path: &Path) -> Result<(), MapError> {
     let hg = &o.hypergraph;
     let v = json!({
@@ -42,6 +43,8 @@ pub fn export_graph(o: &MapOutcome, path: &Path) -> Result<(), MapError> {
         "vertex_neurons": o.atom_costs.iter().map(|c| c.neurons).collect::<Vec<_>>(),
         "vertex_memory_bits": o.atom_costs.iter().map(|c| c.memory.iter().map(|m| m.1).sum::<u64>()).collect::<Vec<_>>(),
         "vertex_load": o.atom_costs.iter().map(|c| c.load).collect::<Vec<_>>(),
+        "vertex_fan_in": o.atom_costs.iter().map(|c| c.fields.iter().map(|f| f.len() as u64).sum::<u64>()).collect::<Vec<_>>(),
+        "limits": CoreLimits::of(&o.mapping.chip),
         "hyperedges": hg.pins,
         "hyperedge_weight": hg.weight,
         "ours": o.atom_cores,

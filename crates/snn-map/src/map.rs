@@ -151,8 +151,14 @@ pub fn evaluate_partition(
 ) -> Summary {
     let map = NeuronMap::from_atoms(net, atoms, core_of);
     let st = TrafficStats::evaluate(net, &map, act);
-    let slot_of = place_optimized(mesh, map.count, &st.matrix, seed);
-    summarize(net, &map, act, mesh, &slot_of).0
+    // An external partition may use more cores than the chips offer: join enough chips.
+    let per_chip = (mesh.width * mesh.height * mesh.cores_per_tile) as usize;
+    let mesh = Mesh {
+        chips: mesh.chips.max(map.count.div_ceil(per_chip.max(1)) as u32),
+        ..*mesh
+    };
+    let slot_of = place_optimized(&mesh, map.count, &st.matrix, seed);
+    summarize(net, &map, act, &mesh, &slot_of).0
 }
 
 /// Maps a model onto a chip.
