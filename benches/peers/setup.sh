@@ -6,7 +6,8 @@
 # smoke test, nothing is installed. `--force` rebuilds the venv from scratch.
 #
 # Environment overrides: PYTHON (interpreter that creates the venv, default python3),
-# TORCH_VERSION (default 2.15.0), SNNTORCH_VERSION (default 1.0.0).
+# TORCH_VERSION (default 2.15.0), SNNTORCH_VERSION (default 1.0.0), PYMETIS_VERSION (default
+# 2025.2.2; pymetis is the METIS partitioner used by metis_compare.py).
 #
 # Why the CUDA dependency set is installed (about 2.7 GB download, 4.4 GB on disk): PyPI only
 # has CUDA builds of torch for Linux x86_64, and their shared libraries link the CUDA libraries
@@ -22,6 +23,7 @@ VENV="$HERE/.venv"
 PYTHON="${PYTHON:-python3}"
 TORCH_VERSION="${TORCH_VERSION:-2.15.0}"
 SNNTORCH_VERSION="${SNNTORCH_VERSION:-1.0.0}"
+PYMETIS_VERSION="${PYMETIS_VERSION:-2025.2.2}"
 FORCE=0
 for arg in "$@"; do
     case "$arg" in
@@ -64,6 +66,8 @@ EOF
 
 if [[ $FORCE -eq 0 && -x "$VENV/bin/python" ]]; then
     if out=$(smoke_test 2>&1); then
+        "$VENV/bin/python" -c "import pymetis" 2>/dev/null \
+            || "$VENV/bin/python" -m pip --disable-pip-version-check install --quiet --no-cache-dir "pymetis==${PYMETIS_VERSION}"
         log "already installed, nothing to do: $out"
         log "venv: $VENV ($(du -sh "$VENV" | cut -f1))"
         exit 0
@@ -113,5 +117,8 @@ log "pip install took $(( $(date +%s) - T0 )) s"
 
 log "smoke test"
 smoke_test | sed 's/^/[peers\/setup]   /'
+# pymetis (METIS graph partitioner, a binary wheel) for metis_compare.py.
+"${PIP[@]}" install --quiet --no-cache-dir "pymetis==${PYMETIS_VERSION}"
+"$VENV/bin/python" -c "import pymetis; p = pymetis.part_graph(2, adjacency=[[1], [0, 2], [1]]); print('[peers/setup]   ok: pymetis', len(p.vertex_part), 'vertices partitioned')"
 log "venv size: $(du -sh "$VENV" | cut -f1)"
 log "done in $(( $(date +%s) - START )) s"
