@@ -1,0 +1,156 @@
+//! The whole loop on a small default, through the libraries the three binaries wrap: train
+//! LeNet briefly on MNIST → evaluate with a spike profile → map on Loihi weighted by that
+//! profile → save and reload the mapping → simulate. Float-mode counters and predictions agree
+//! with the trainer's evaluation exactly; fixed mode runs in the chip's bits; the report is
+//! written and tells the same numbers.
+
+use snn_core::step::CompiledNet;
+use snn_core::Model;
+use snn_data::dataset::{load, DatasetKind, Split};
+use snn_data::encode::RateEncoder;
+use snn_map::chip::ChipModel;
+use snn_map::map::{map_model, MapRequest};
+use snn_map::traffic::Activity;
+use snn_sim::engine::Mode;
+use snn_sim::report::{write_all, RunInfo};
+use snn_sim::sim::{load_mapping, simulate, GENERIC_45NM};
+use snn_train::eval::{evaluate, evaluate_with_profile};
+use snn_train::train::{train, ResumeOverrides, RunOptions};
+use snn_train::TrainConfig;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// The MNIST directory ($SNN_DATA_DIR or the workspace's data/), fetched if missing.
+fn mnist_dir() -> PathBuf {
+    let dir = std::env::var_os("SNN_DATA_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data"));
+    snn_data::fetch::fetch(DatasetKind::Mnist, &dir).expect("MNIST available or fetchable");
+    dir
+}
+
+#[test]
+fn train_map_simulate_counters_agree_with_the_trainer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data_dir = mnist_dir();
+
+    // 1. Train briefly.
+    let config = TrainConfig {
+        epochs: 1,
+        timesteps: 4,
+        batch_size: 16,
+        train_limit: 512,
+        test_limit: 16,
+        seed: 7,
+        ..TrainConfig::preset("lenet")
+    };
+    let opts = RunOptions {
+        out: tmp.path().join("train"),
+        data_dir: data_dir.clone(),
+        threads: 2,
+        progress: false,
+        interrupt: Arc::new(AtomicBool::new(false)),
+        stop_after_batches: None,
+    };
+    train(Some(config), &opts, ResumeOverrides::default()).unwrap();
+    let model_path = tmp.path().join("train/model.snn");
+    let model = Model::load(&model_path).unwrap();
+
+    // 2. Evaluate (the reference) and profile the spikes on the same images.
+    let (t, seed, n) = (24u32, 13u64, 16usize);
+    let mut test = load(DatasetKind::Mnist, &data_dir, Split::Test).unwrap();
+    test.truncate(n);
+    let net = CompiledNet::new(&model.spec).unwrap();
+    let enc = RateEncoder::new(seed, model.spec.input_scale);
+    let ev = evaluate(&net, &model.weights, &test, &enc, t as usize, n);
+    let (ev2, profile) = evaluate_with_profile(
+        &net,
+        &model.weights,
+        &test,
+        &enc,
+        t as usize,
+        n,
+        &model.spec.name,
+        "end_to_end test",
+    );
+    assert_eq!(ev.stats.layer_spikes, ev2.stats.layer_spikes);
+    for (l, s) in ev.stats.layer_spikes[..5].iter().enumerate() {
+        assert!(*s > 0, "layer {l} of the trained LeNet never fires");
+    }
+
+    // 3. Map on Loihi, weighted by the profile; save and reload.
+    let loihi_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("hardware-models/loihi.toml");
+    let loihi = ChipModel::load(&loihi_path).unwrap();
+    let outcome = map_model(&MapRequest {
+        model: &model,
+        chip: &loihi,
+        chip_path: loihi_path.display().to_string(),
+        chips: 1,
+        activity: Some(Activity::from_profile(&profile, "end_to_end")),
+        seed: 1,
+    })
+    .unwrap();
+    assert!(outcome.mapping.cores.len() > 1);
+    let mapping_path = tmp.path().join("map/mapping.bin");
+    std::fs::create_dir_all(mapping_path.parent().unwrap()).unwrap();
+    outcome.mapping.save(&mapping_path).unwrap();
+    let mapping = load_mapping(&model, &model_path, &mapping_path).unwrap();
+    assert_eq!(mapping, outcome.mapping);
+
+    // 4. Simulate in float: exactly the trainer's numbers.
+    let ann = ChipModel::from_toml_str(GENERIC_45NM, Path::new("generic-45nm.toml")).unwrap();
+    let sim =
+        |mode, threads| simulate(&model, &mapping, &ann, &test, seed, t, n, threads, mode).unwrap();
+    let f = sim(Mode::Float, 2);
+    assert_eq!(f.predictions, ev.predictions);
+    assert_eq!(f.correct, ev.correct);
+    assert_eq!(f.run.input_spikes, ev.stats.input_spikes);
+    let spikes: Vec<u64> = f.layers.iter().map(|l| l.spikes).collect();
+    let synops: Vec<u64> = f.layers.iter().map(|l| l.synaptic_ops).collect();
+    assert_eq!(spikes, ev.stats.layer_spikes);
+    assert_eq!(synops, ev.stats.layer_synops);
+    assert_eq!(
+        f.total.synaptic_ops,
+        ev.stats.layer_synops.iter().sum::<u64>()
+    );
+    // Every spike leaves its core as a local delivery or packets; the ledger prices them.
+    assert!(f.total.packets() > 0 && f.energy.total() > 0.0 && f.energy.r#static > 0.0);
+    assert!(f.ann_energy > 0.0 && f.ann_macs > 0.0);
+
+    // 5. Fixed point in Loihi's 8-bit weights: deterministic and not far from float.
+    let q = sim(Mode::Fixed, 3);
+    assert_eq!(q.run.input_spikes, f.run.input_spikes);
+    assert_eq!(q.predictions, sim(Mode::Fixed, 1).predictions);
+    let agree = q
+        .predictions
+        .iter()
+        .zip(&f.predictions)
+        .filter(|(a, b)| a == b)
+        .count();
+    assert!(agree * 2 >= n, "fixed agrees with float on {agree} of {n}");
+
+    // 6. The report says the same.
+    let out = tmp.path().join("report");
+    let info = RunInfo {
+        model: &model_path.display().to_string(),
+        mapping_path: &mapping_path.display().to_string(),
+        dataset: "mnist",
+        seed,
+        threads: 2,
+        command: "end_to_end test",
+        float_accuracy: None,
+        sweep: &[],
+        static_metrics: (0.0, 0, 0),
+    };
+    write_all(&f, &mapping, &info, &out).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["accuracy"].as_f64(), Some(ev.accuracy()));
+    assert_eq!(
+        r["synaptic_ops"].as_u64(),
+        Some(ev.stats.layer_synops.iter().sum::<u64>())
+    );
+    assert_eq!(r["spikes_per_layer"]["conv1"].as_u64(), Some(spikes[0]));
+}
