@@ -171,3 +171,124 @@ fn shortcut_from_the_input_matches_the_trainers_evaluation() {
     assert!(many.cores.len() > 10, "{} cores", many.cores.len());
     check(&model, &many, 12, 3, "input shortcut on 64-neuron cores");
 }
+
+/// Images with pixels in [-1, 1], so the input carries −1 spikes as well (SPEC §3: value sign(x)).
+fn signed_images(n: usize, seed: u64) -> snn_data::dataset::Dataset {
+    let mut r = Lcg(seed);
+    let mut d = mnist_test(n);
+    for x in &mut d.images {
+        *x = (*x * 2.0 - 1.0) * (r.uniform() as f32);
+    }
+    d
+}
+
+#[test]
+fn signed_input_spikes_match_the_trainers_evaluation() {
+    let data = signed_images(10, 3);
+    for (text, on) in [(INPUT_SHORTCUT, 64), (RESIDUAL, 4)] {
+        let model = random_model(spec(text), 5, 0.6, 0.12);
+        let mapping = map(&model, &small_core_chip(on), 1);
+        let ev = eval(&model, &data, SEED, T, 10);
+        assert_all_layers_spike(&model, &ev);
+        for threads in [1, 3] {
+            let o = sim(&model, &mapping, &data, SEED, T, 10, threads, Mode::Float);
+            assert_matches_eval(&o, &ev, &format!("{} signed input", model.spec.name));
+        }
+    }
+}
+
+#[test]
+fn fewer_steps_than_layers_still_match_the_trainers_evaluation() {
+    // Six plan layers in the pipeline while a sample lasts 1 or 2 steps: several samples are in
+    // flight at once.
+    let model = random_model(spec(RESIDUAL), 7, 0.6, 0.12);
+    let mapping = map(&model, &small_core_chip(4), 1);
+    let data = mnist_test(9);
+    for t in [1, 2, 3] {
+        let ev = eval(&model, &data, SEED, t, 9);
+        let o = sim(&model, &mapping, &data, SEED, t, 9, 2, Mode::Float);
+        assert_matches_eval(&o, &ev, &format!("T={t}"));
+        assert_eq!(o.run.chip_steps, 9 * t as u64 + 6 - 1);
+    }
+}
+
+#[test]
+fn more_threads_than_cores_and_more_samples_than_images_are_harmless() {
+    let model = random_model(spec(INPUT_SHORTCUT), 9, 0.6, 0.15);
+    let mapping = map(&model, &loihi(), 1);
+    assert!(mapping.cores.len() < 8);
+    let data = mnist_test(5);
+    let ev = eval(&model, &data, SEED, T, 5);
+    let o = sim(&model, &mapping, &data, SEED, T, 50, 8, Mode::Float);
+    assert_matches_eval(&o, &ev, "8 threads, 50 samples asked of 5");
+}
+
+#[test]
+fn fixed_mode_with_wide_words_tracks_float() {
+    // 16-bit weights and 32-bit membranes leave quantization error far below one spike's worth,
+    // so fixed-point spike counts stay within a few percent of float in every layer.
+    let wide = |neurons| {
+        chip(&ChipSpec {
+            neurons,
+            weight_bits: 16,
+            state_bits: 32,
+            ..ChipSpec::default()
+        })
+    };
+    let data = mnist_test(12);
+    for (model, on) in [
+        (tiny_model().clone(), 12),
+        (random_model(spec(RESIDUAL), 7, 0.6, 0.12), 4),
+        // INPUT_SHORTCUT belongs here too once fixed_mode_keeps_the_identity_shortcut_at_weight_one
+        // passes (its res1b is 12 % short of float today).
+    ] {
+        let mapping = map(&model, &wide(on), 1);
+        let f = sim(&model, &mapping, &data, SEED, 16, 12, 2, Mode::Float);
+        let q = sim(&model, &mapping, &data, SEED, 16, 12, 2, Mode::Fixed);
+        for (lf, lq) in f.layers.iter().zip(&q.layers) {
+            let (a, b) = (lf.spikes as f64, lq.spikes as f64);
+            assert!(
+                (a - b).abs() <= 0.03 * a.max(b) + 2.0,
+                "{} {}: float {a} spikes, fixed {b}",
+                model.spec.name,
+                lf.name
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "bug: quant.rs leaves the identity shortcut's weight 1 out of the layer's scale, so unit = round(1/s) clamps to qmax and the shortcut adds max|w| instead of 1"]
+fn fixed_mode_keeps_the_identity_shortcut_at_weight_one() {
+    // res1b's own weights are all 0.02, so its membrane is driven by the identity shortcut from
+    // the input (+1 per input spike). Whatever the layer's weight scale, the identity must still
+    // add 1.0 in fixed point: 16-bit weights represent 1.0 and 0.02 both well.
+    let mut model = random_model(spec(INPUT_SHORTCUT), 9, 0.6, 0.15);
+    let plan = snn_core::NetworkPlan::new(&model.spec).unwrap();
+    assert_eq!(plan.layers[1].name, "res1b");
+    assert!(matches!(
+        plan.layers[1].shortcut.map(|s| s.synapses),
+        Some(snn_core::plan::Synapses::Subsample { .. })
+    ));
+    for w in &mut model.weights[1].main {
+        *w = 0.02;
+    }
+    let mapping = map(
+        &model,
+        &chip(&ChipSpec {
+            weight_bits: 16,
+            state_bits: 32,
+            ..ChipSpec::default()
+        }),
+        1,
+    );
+    let data = mnist_test(8);
+    let f = sim(&model, &mapping, &data, SEED, 12, 8, 2, Mode::Float);
+    let q = sim(&model, &mapping, &data, SEED, 12, 8, 2, Mode::Fixed);
+    let (a, b) = (f.layers[1].spikes as f64, q.layers[1].spikes as f64);
+    assert!(a > 100.0, "res1b float spikes {a}");
+    assert!(
+        (a - b).abs() <= 0.03 * a,
+        "res1b: float {a} spikes, fixed {b}"
+    );
+}
