@@ -57,10 +57,9 @@ impl FileKind {
             return Err(FileError::BadMagic { path: p(), kind });
         }
         if bytes.len() < HEADER_LEN {
-            return Err(FileError::Length {
+            return Err(FileError::ShortHeader {
                 path: p(),
                 kind,
-                expected: HEADER_LEN as u64,
                 found: bytes.len() as u64,
             });
         }

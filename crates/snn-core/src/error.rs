@@ -44,6 +44,13 @@ pub enum FileError {
         found: u32,
         supported: u32,
     },
+    /// The file ends inside its header.
+    #[error("{path}: truncated {kind} file: {found} bytes, shorter than the 28-byte header")]
+    ShortHeader {
+        path: PathBuf,
+        kind: &'static str,
+        found: u64,
+    },
     /// The file is shorter (or longer) than its header says.
     #[error("{path}: truncated or padded {kind} file: header promises {expected} payload bytes, file holds {found}")]
     Length {

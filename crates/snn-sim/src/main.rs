@@ -82,7 +82,17 @@ fn run(a: Args) -> Result<(), SimError> {
         .map_err(|e| SimError::Usage(format!("--dataset: {e}")))?;
     let mut data = load(kind, &resolve_data_dir(a.data_dir.as_deref()), Split::Test)?;
     if let Some(n) = a.test_limit {
+        if n == 0 {
+            return Err(SimError::Usage(
+                "--test-limit: must be at least 1 (omit it for the whole test set)".into(),
+            ));
+        }
         data.truncate(n);
+    }
+    if a.sweep_timesteps.contains(&0) {
+        return Err(SimError::Usage(
+            "--sweep-timesteps: every value must be at least 1".into(),
+        ));
     }
     let timesteps = a.timesteps.unwrap_or(model.meta.timesteps.max(1));
     if timesteps == 0 {

@@ -113,43 +113,47 @@ impl ChipProgram {
                 tile: (rec.slot.x, rec.slot.y),
             })
             .collect();
+        // Boxes of each (core, layer), with boxes that form a larger box merged: a core works
+        // per box, so fewer, larger boxes mean longer vector runs and less per-box overhead.
+        let mut boxes: Vec<Vec<(usize, Region)>> = vec![Vec::new(); cores.len()];
         for (a, atom) in mapping.atoms.atoms.iter().enumerate() {
-            let l = atom.layer as usize;
-            let layer = &mapping.plan.layers[l];
-            let inputs = net
-                .edges
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.target == l)
-                .map(|(i, e)| {
-                    let shape = net.source_shape(e.source);
-                    let f = e.field(&atom.region, shape);
-                    let row = (shape.width * shape.channels) as u32;
-                    let src_range = match e.synapses {
-                        Synapses::Dense { .. } => (0, shape.len() as u32),
-                        _ => (f.region.y0 * row, f.region.y1 * row),
-                    };
-                    InputProgram {
-                        edge: i,
-                        source: e.source,
-                        src_range,
-                    }
-                })
-                .collect();
-            let mut globals = Vec::with_capacity(atom.region.len());
-            atom.region
-                .for_each_index(layer.output, |i| globals.push(i as u32));
-            cores[mapping.core_of_atom[a] as usize]
-                .atoms
-                .push(AtomProgram {
+            boxes[mapping.core_of_atom[a] as usize].push((atom.layer as usize, atom.region));
+        }
+        for (c, list) in boxes.into_iter().enumerate() {
+            for (l, region) in merge_boxes(list) {
+                let layer = &mapping.plan.layers[l];
+                let inputs = net
+                    .edges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.target == l)
+                    .map(|(i, e)| {
+                        let shape = net.source_shape(e.source);
+                        let f = e.field(&region, shape);
+                        let row = (shape.width * shape.channels) as u32;
+                        let src_range = match e.synapses {
+                            Synapses::Dense { .. } => (0, shape.len() as u32),
+                            _ => (f.region.y0 * row, f.region.y1 * row),
+                        };
+                        InputProgram {
+                            edge: i,
+                            source: e.source,
+                            src_range,
+                        }
+                    })
+                    .collect();
+                let mut globals = Vec::with_capacity(region.len());
+                region.for_each_index(layer.output, |i| globals.push(i as u32));
+                cores[c].atoms.push(AtomProgram {
                     globals,
                     layer: l,
                     kind: layer.kind,
-                    region: atom.region,
+                    region,
                     layer_width: layer.output.width as u32,
                     layer_channels: layer.output.channels as u32,
                     inputs,
                 });
+            }
         }
         for c in &mut cores {
             c.atoms.sort_by_key(|a| a.layer);
@@ -180,13 +184,12 @@ impl ChipProgram {
         };
         let mut seen = Vec::new();
         let mut routes = Vec::new();
-        for l in 0..net.layers() {
+        for (l, layer_cores) in core_of.iter().enumerate() {
             let mut r = LayerRoutes::default();
             if mapping.plan.layers[l].spikes() {
                 r.start.push(0);
-                for n in 0..mapping.plan.layers[l].output.len() {
+                for (n, &own) in layer_cores.iter().enumerate() {
                     dests_of(Src::Layer(l as u32), n, &mut seen);
-                    let own = core_of[l][n];
                     r.local.push(seen.contains(&own));
                     let (ox, oy) = tile(own);
                     for &d in seen.iter().filter(|&&d| d != own) {
@@ -245,6 +248,53 @@ impl ChipProgram {
             geometry,
             weights,
             core_of,
+        }
+    }
+}
+
+/// Merges boxes of the same layer whose union is a box (equal extent on two axes, touching on
+/// the third), until no pair merges; the result covers exactly the same neurons.
+fn merge_boxes(mut list: Vec<(usize, Region)>) -> Vec<(usize, Region)> {
+    loop {
+        let mut merged = false;
+        'outer: for i in 0..list.len() {
+            for j in i + 1..list.len() {
+                let ((la, a), (lb, b)) = (list[i], list[j]);
+                if la != lb {
+                    continue;
+                }
+                let same_c = a.c0 == b.c0 && a.c1 == b.c1;
+                let same_y = a.y0 == b.y0 && a.y1 == b.y1;
+                let same_x = a.x0 == b.x0 && a.x1 == b.x1;
+                let u = if same_c && same_x && (a.y1 == b.y0 || b.y1 == a.y0) {
+                    Region {
+                        y0: a.y0.min(b.y0),
+                        y1: a.y1.max(b.y1),
+                        ..a
+                    }
+                } else if same_c && same_y && (a.x1 == b.x0 || b.x1 == a.x0) {
+                    Region {
+                        x0: a.x0.min(b.x0),
+                        x1: a.x1.max(b.x1),
+                        ..a
+                    }
+                } else if same_x && same_y && (a.c1 == b.c0 || b.c1 == a.c0) {
+                    Region {
+                        c0: a.c0.min(b.c0),
+                        c1: a.c1.max(b.c1),
+                        ..a
+                    }
+                } else {
+                    continue;
+                };
+                list[i] = (la, u);
+                list.swap_remove(j);
+                merged = true;
+                break 'outer;
+            }
+        }
+        if !merged {
+            return list;
         }
     }
 }

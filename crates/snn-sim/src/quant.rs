@@ -83,6 +83,12 @@ impl Weights {
                         .filter(|(_, e)| e.target == l)
                         .flat_map(|(i, _)| float[i].iter())
                         .fold(0.0f32, |a, &w| a.max(w.abs()));
+                    // An identity shortcut adds weight 1: the step must represent it.
+                    let identity = net
+                        .edges
+                        .iter()
+                        .any(|e| e.target == l && matches!(e.synapses, Synapses::Subsample { .. }));
+                    let m = if identity { m.max(1.0) } else { m };
                     if m > 0.0 {
                         m / qmax
                     } else {

@@ -137,7 +137,7 @@ pub fn simulate(
     let chip = &mapping.chip;
     let net = snn_map::network::NetGraph::new(plan);
     let bits =
-        (mode == Mode::Fixed).then(|| (chip.core.weight_bits.value, chip.core.state_bits.value));
+        (mode == Mode::Fixed).then_some((chip.core.weight_bits.value, chip.core.state_bits.value));
     let weights = Weights::new(&net, &model.weights, model.spec.neuron, bits);
     let prog = ChipProgram::new(mapping, weights);
     let encoder = RateEncoder::new(seed, model.spec.input_scale);

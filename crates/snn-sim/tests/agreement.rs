@@ -239,8 +239,7 @@ fn fixed_mode_with_wide_words_tracks_float() {
     for (model, on) in [
         (tiny_model().clone(), 12),
         (random_model(spec(RESIDUAL), 7, 0.6, 0.12), 4),
-        // INPUT_SHORTCUT belongs here too once fixed_mode_keeps_the_identity_shortcut_at_weight_one
-        // passes (its res1b is 12 % short of float today).
+        (random_model(spec(INPUT_SHORTCUT), 9, 0.6, 0.15), 12),
     ] {
         let mapping = map(&model, &wide(on), 1);
         let f = sim(&model, &mapping, &data, SEED, 16, 12, 2, Mode::Float);
@@ -258,7 +257,6 @@ fn fixed_mode_with_wide_words_tracks_float() {
 }
 
 #[test]
-#[ignore = "bug: quant.rs leaves the identity shortcut's weight 1 out of the layer's scale, so unit = round(1/s) clamps to qmax and the shortcut adds max|w| instead of 1"]
 fn fixed_mode_keeps_the_identity_shortcut_at_weight_one() {
     // res1b's own weights are all 0.02, so its membrane is driven by the identity shortcut from
     // the input (+1 per input spike). Whatever the layer's weight scale, the identity must still
