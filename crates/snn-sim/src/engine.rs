@@ -332,7 +332,9 @@ pub fn run(
     let load: Vec<f64> = prog
         .cores
         .iter()
-        .map(|c| c.atoms.iter().map(|a| a.region.len() as f64).sum())
+        .map(|c| {
+            c.expected_synops + 2.0 * c.atoms.iter().map(|a| a.region.len() as f64).sum::<f64>()
+        })
         .collect();
     order.sort_by(|&a, &b| load[b].total_cmp(&load[a]).then(a.cmp(&b)));
     let mut owner_load = vec![0.0f64; threads];

@@ -63,6 +63,8 @@ pub struct CoreProgram {
     pub atoms: Vec<AtomProgram>,
     /// (mesh x, mesh y) of the core's tile.
     pub tile: (u32, u32),
+    /// Expected synaptic operations per step (from the mapping's activity), to balance workers.
+    pub expected_synops: f64,
 }
 
 /// Destinations of every neuron of one layer (CSR): `dests[start[n]..start[n+1]]` are the other
@@ -111,6 +113,7 @@ impl ChipProgram {
                 core: c as u32,
                 atoms: Vec::new(),
                 tile: (rec.slot.x, rec.slot.y),
+                expected_synops: rec.load,
             })
             .collect();
         // Boxes of each (core, layer), with boxes that form a larger box merged: a core works
