@@ -19,7 +19,7 @@ cargo build --release -p snn-sim
 bash benches/peers/setup.sh >/dev/null
 TMP=$(mktemp -d)
 echo "load before: $(cat /proc/loadavg)"
-./target/release/snn-sim --model "$MODEL" --mapping "$MAPPING" --test-limit "$SAMPLES" \
+"${CARGO_TARGET_DIR:-target}/release/snn-sim" --model "$MODEL" --mapping "$MAPPING" --test-limit "$SAMPLES" \
     --timesteps "$TIMESTEPS" --threads "$THREADS" --out "$TMP/sim" | tee "$TMP/sim.txt"
 benches/peers/.venv/bin/python benches/peers/lenet_peer.py --timesteps "$TIMESTEPS" \
     --threads "$THREADS" --iters "$PEER_ITERS" --omp-wait-policy active --json "$TMP/peer.json" | tail -4
