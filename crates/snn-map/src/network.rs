@@ -5,6 +5,7 @@
 
 use crate::region::{Field, Region, Src};
 use snn_core::plan::{NetworkPlan, Synapses};
+use snn_core::synapse::ConvGeometry;
 use snn_core::Shape3;
 
 /// One set of synapses from a source into a layer.
@@ -24,27 +25,15 @@ pub struct Edge {
     cols_out: Vec<(u32, u32)>,
 }
 
-/// Output range `[lo, hi)` reached from each input position along one axis of a convolution.
-fn reach(in_len: usize, out_len: usize, k: usize, s: usize, p: usize) -> Vec<(u32, u32)> {
+/// Output range `[lo, hi)` reached from each input position along one axis, from the
+/// (kernel tap, output) pairs of the shared conv geometry.
+fn reach(pairs: impl Fn(usize) -> Vec<u32>, in_len: usize) -> Vec<(u32, u32)> {
     (0..in_len)
         .map(|i| {
-            let mut lo = u32::MAX;
-            let mut hi = 0u32;
-            for ky in 0..k {
-                let t = i as isize + p as isize - ky as isize;
-                if t < 0 || t % s as isize != 0 {
-                    continue;
-                }
-                let o = (t / s as isize) as usize;
-                if o < out_len {
-                    lo = lo.min(o as u32);
-                    hi = hi.max(o as u32 + 1);
-                }
-            }
-            if lo == u32::MAX {
-                (0, 0)
-            } else {
-                (lo, hi)
+            let outs = pairs(i);
+            match (outs.iter().min(), outs.iter().max()) {
+                (Some(&lo), Some(&hi)) => (lo, hi + 1),
+                _ => (0, 0),
             }
         })
         .collect()
@@ -63,16 +52,13 @@ fn valid_taps(o: usize, in_len: usize, k: usize, s: usize, p: usize) -> u64 {
 impl Edge {
     fn new(source: Src, target: usize, synapses: Synapses, shortcut: bool) -> Self {
         let (rows_out, cols_out) = match synapses {
-            Synapses::Conv {
-                kernel,
-                stride,
-                padding,
-                input,
-                output,
-            } => (
-                reach(input.height, output.height, kernel, stride, padding),
-                reach(input.width, output.width, kernel, stride, padding),
-            ),
+            Synapses::Conv { input, .. } => {
+                let geo = ConvGeometry::new(&synapses);
+                (
+                    reach(|i| geo.rows(i).iter().map(|p| p.1).collect(), input.height),
+                    reach(|i| geo.cols(i).iter().map(|p| p.1).collect(), input.width),
+                )
+            }
             _ => (Vec::new(), Vec::new()),
         };
         Edge {
@@ -325,6 +311,11 @@ impl NetGraph {
     /// Number of plan layers.
     pub fn layers(&self) -> usize {
         self.plan.layers.len()
+    }
+
+    /// Every source of spikes: the input, then each layer in plan order.
+    pub fn sources(&self) -> impl Iterator<Item = Src> {
+        std::iter::once(Src::Input).chain((0..self.layers()).map(|l| Src::Layer(l as u32)))
     }
 
     /// Shape of a source's neurons.

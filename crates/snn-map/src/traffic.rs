@@ -84,9 +84,7 @@ impl Hypergraph {
         let mut load = vec![0.0; atoms.len()];
         let mut edges: HashMap<Vec<u32>, f64> = HashMap::new();
         let mut pins = Vec::new();
-        let sources =
-            std::iter::once(Src::Input).chain((0..net.layers()).map(|l| Src::Layer(l as u32)));
-        for src in sources {
+        for src in net.sources() {
             let rates = act.of(src);
             let outs: Vec<_> = net.edges_from(src).collect();
             if outs.is_empty() {
@@ -206,9 +204,7 @@ impl TrafficStats {
         // count of targets per destination core for the current source neuron
         let mut count = vec![0u64; map.count];
         let mut touched: Vec<u32> = Vec::new();
-        let sources =
-            std::iter::once(Src::Input).chain((0..net.layers()).map(|l| Src::Layer(l as u32)));
-        for src in sources {
+        for src in net.sources() {
             let rates = act.of(src);
             let outs: Vec<_> = net.edges_from(src).collect();
             if outs.is_empty() {
