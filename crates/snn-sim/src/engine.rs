@@ -21,7 +21,7 @@ use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
 use snn_map::region::Src;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 /// Arithmetic of the cores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -327,7 +327,8 @@ pub fn run(
         input_spikes: AtomicU64::new(0),
         failed: AtomicBool::new(false),
     };
-    // Static assignment of cores to workers: longest expected load first.
+    // Workers claim cores dynamically every step, heaviest expected load first (a core's
+    // results do not depend on which worker runs it).
     let mut order: Vec<usize> = (0..n_cores).collect();
     let load: Vec<f64> = prog
         .cores
@@ -337,15 +338,6 @@ pub fn run(
         })
         .collect();
     order.sort_by(|&a, &b| load[b].total_cmp(&load[a]).then(a.cmp(&b)));
-    let mut owner_load = vec![0.0f64; threads];
-    let mut owned: Vec<Vec<usize>> = vec![Vec::new(); threads];
-    for c in order {
-        let w = (0..threads)
-            .min_by(|&a, &b| owner_load[a].total_cmp(&owner_load[b]))
-            .unwrap_or(0);
-        owner_load[w] += load[c];
-        owned[w].push(c);
-    }
     let mut states: Vec<Option<CoreState>> = receivers
         .into_iter()
         .enumerate()
@@ -394,46 +386,50 @@ pub fn run(
         shared.encode(0);
     }
     let mut chip_seconds = 0.0;
-    let worker_states: Vec<Vec<(usize, CoreState)>> = owned
+    let cells: Vec<Mutex<CoreState>> = order
         .iter()
-        .map(|cs| {
-            cs.iter()
-                .map(|&c| (c, states[c].take().expect("core state")))
-                .collect()
-        })
+        .map(|&c| Mutex::new(states[c].take().expect("core state")))
         .collect();
-    let finished: Vec<(Vec<(usize, CoreState)>, f64)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = worker_states
-            .into_iter()
-            .enumerate()
-            .map(|(w, mut mine)| {
-                let sh = &shared;
+    let claims = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    let times: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|w| {
+                let (sh, cells, order, claims) = (&shared, &cells, &order, &claims);
                 scope.spawn(move || {
                     let mut chip_time = 0.0;
                     for tau in 0..total_steps {
-                        if w == 0 && tau % t == 0 {
-                            let next = tau / t + 1;
-                            if next < sh.samples {
-                                sh.encode(next);
+                        let parity = (tau % 2) as usize;
+                        if w == 0 {
+                            // Nobody touches the other counter before the barrier of this step.
+                            claims[1 - parity].store(0, Ordering::Relaxed);
+                            if tau % t == 0 {
+                                let next = tau / t + 1;
+                                if next < sh.samples {
+                                    sh.encode(next);
+                                }
                             }
                         }
                         let mut max_dt = 0.0f64;
-                        for (c, st) in mine.iter_mut() {
-                            let dt = step_core(sh, &sh.prog.cores[*c], st, tau);
+                        loop {
+                            let k = claims[parity].fetch_add(1, Ordering::AcqRel);
+                            if k >= cells.len() {
+                                break;
+                            }
+                            let mut st = cells[k].lock().unwrap_or_else(|e| e.into_inner());
+                            let dt = step_core(sh, &sh.prog.cores[order[k]], &mut st, tau);
                             max_dt = max_dt.max(dt);
                         }
-                        sh.step_max[(tau % 2) as usize][w]
-                            .store(max_dt.to_bits(), Ordering::Relaxed);
+                        sh.step_max[parity][w].store(max_dt.to_bits(), Ordering::Relaxed);
                         sh.barrier.wait();
                         if w == 0 {
-                            let m = sh.step_max[(tau % 2) as usize]
+                            let m = sh.step_max[parity]
                                 .iter()
                                 .map(|a| f64::from_bits(a.load(Ordering::Relaxed)))
                                 .fold(0.0, f64::max);
                             chip_time += m + sh.timing.barrier;
                         }
                     }
-                    (mine, chip_time)
+                    chip_time
                 })
             })
             .collect();
@@ -448,11 +444,9 @@ pub fn run(
             })
             .collect()
     });
-    for (mine, ct) in finished {
-        chip_seconds += ct;
-        for (c, st) in mine {
-            states[c] = Some(st);
-        }
+    chip_seconds += times[0];
+    for (k, cell) in cells.into_iter().enumerate() {
+        states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));
     }
     let states: Vec<CoreState> = states
         .into_iter()
