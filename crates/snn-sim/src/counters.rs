@@ -7,7 +7,8 @@ use std::ops::AddAssign;
 /// Counts of one layer (or one core, or the whole chip).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
-    /// Spikes received (each spike counted once per receiving core).
+    /// Spikes received: each spike once per receiving core (host input spikes once per core and
+    /// layer reading them), under the first layer on that core that reads it.
     pub input_spikes: u64,
     /// Synaptic operations (effective accumulates: synapses actually reached).
     pub synaptic_ops: u64,

@@ -65,6 +65,9 @@ pub struct CoreProgram {
     pub tile: (u32, u32),
     /// Expected synaptic operations per step (from the mapping's activity), to balance workers.
     pub expected_synops: f64,
+    /// For each layer on this core fed by the network input: which input pixels reach it (to
+    /// count the host spikes the core receives).
+    pub input_reach: Vec<(usize, Vec<bool>)>,
 }
 
 /// Destinations of every neuron of one layer (CSR): `dests[start[n]..start[n+1]]` are the other
@@ -114,6 +117,7 @@ impl ChipProgram {
                 atoms: Vec::new(),
                 tile: (rec.slot.x, rec.slot.y),
                 expected_synops: rec.load,
+                input_reach: Vec::new(),
             })
             .collect();
         // Boxes of each (core, layer), with boxes that form a larger box merged: a core works
@@ -160,6 +164,31 @@ impl ChipProgram {
         }
         for c in &mut cores {
             c.atoms.sort_by_key(|a| a.layer);
+        }
+        for c in &mut cores {
+            for a in &c.atoms {
+                if !a.inputs.iter().any(|i| i.source == Src::Input) {
+                    continue;
+                }
+                let pos = match c.input_reach.iter().position(|(l, _)| *l == a.layer) {
+                    Some(p) => p,
+                    None => {
+                        c.input_reach
+                            .push((a.layer, vec![false; mapping.plan.input.len()]));
+                        c.input_reach.len() - 1
+                    }
+                };
+                let reach = &mut c.input_reach[pos].1;
+                for e in net.edges_into(a.layer).filter(|e| e.source == Src::Input) {
+                    for (n, r) in reach.iter_mut().enumerate() {
+                        if !*r {
+                            *r = e
+                                .targets(n)
+                                .is_some_and(|t| t.intersect(&a.region).is_some());
+                        }
+                    }
+                }
+            }
         }
         let core_of: Vec<Vec<u32>> = (0..net.layers())
             .map(|l| {
