@@ -163,7 +163,8 @@ fn check_placed(
     let packets = 6 * n;
     let same_tile = want.hops == (0, 0);
     let fc1 = Counts {
-        input_spikes: 0,
+        // every host input spike reaches core A once
+        input_spikes: 4 * n,
         synaptic_ops: 8 * n,
         active_updates: 8 * n,
         idle_updates: 0,
