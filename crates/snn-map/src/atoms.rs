@@ -13,7 +13,9 @@ use snn_core::plan::Synapses;
 /// How many atoms should fit one core (when the limits allow atoms that small).
 pub const ATOMS_PER_CORE: u64 = 4;
 
-/// The atom grid of one layer.
+/// The atom grid of one layer. Atoms are numbered in channel-last order (row of tiles, column
+/// of tiles, then channel block), like the neurons, so ties in the partitioner keep the blocks
+/// of one pixel and neighbouring pixels together.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerTiling {
     /// Layer name.
@@ -46,14 +48,14 @@ impl LayerTiling {
             y / self.tile_rows,
             x / self.tile_cols,
         );
-        self.first_atom + (b * self.grid[1] + ty) * self.grid[2] + tx
+        self.first_atom + (ty * self.grid[2] + tx) * self.grid[0] + b
     }
 
     /// The box of the `k`-th atom of this layer.
     pub fn region(&self, k: u32) -> Region {
-        let tx = k % self.grid[2];
-        let ty = (k / self.grid[2]) % self.grid[1];
-        let b = k / (self.grid[1] * self.grid[2]);
+        let b = k % self.grid[0];
+        let tx = (k / self.grid[0]) % self.grid[2];
+        let ty = k / (self.grid[0] * self.grid[2]);
         Region {
             c0: b * self.channel_block,
             c1: ((b + 1) * self.channel_block).min(self.shape[0]),
@@ -75,7 +77,7 @@ impl LayerTiling {
         for b in b0..b1 {
             for ty in y0..y1 {
                 for tx in x0..x1 {
-                    let k = (b * self.grid[1] + ty) * self.grid[2] + tx;
+                    let k = (ty * self.grid[2] + tx) * self.grid[0] + b;
                     if let Some(part) = self.region(k).intersect(r) {
                         f(self.first_atom + k, part);
                     }
@@ -161,6 +163,14 @@ impl AtomSet {
             {
                 cb_max += 1;
             }
+            // A conv pixel whose channels do not fit one core is cut into blocks a fraction of a
+            // core, so several blocks (of the same or neighbouring pixels) pack into one core.
+            let conv = matches!(layer.synapses, Synapses::Conv { .. });
+            let cb_max = if conv && cb_max < c {
+                (cb_max as u64).div_ceil(ATOMS_PER_CORE) as u32
+            } else {
+                cb_max
+            };
             let nc = c.div_ceil(cb_max);
             let cb = c.div_ceil(nc);
             // Neurons of a whole core for this layer, then atoms a fraction of that.
@@ -220,7 +230,7 @@ impl AtomSet {
                 .layers
                 .get(l + 1)
                 .is_some_and(|n| matches!(n.synapses, Synapses::AvgPool2 { .. }));
-            if feeds_pool && !aligned {
+            if feeds_pool && !aligned && cb == c {
                 let even = |v: u32, lim: u32| {
                     if v >= 2 {
                         (v / 2 * 2).min(lim / 2 * 2).max(2)
