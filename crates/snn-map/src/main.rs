@@ -14,7 +14,7 @@ use std::process::ExitCode;
 /// Partition a trained SNN into the cores of a chip, place the cores on the mesh, build routing
 /// tables; writes DIR/mapping.bin (for snn-sim), mapping.json, mapping.md and two charts.
 #[derive(Parser, Debug)]
-#[command(name = "snn-map", version, about)]
+#[command(name = "snn-map", version)]
 struct Args {
     /// Model file written by snn-train (model.snn).
     #[arg(long, required_unless_present = "network", conflicts_with = "network")]

@@ -391,6 +391,8 @@ pub fn run(
         .map(|&c| Mutex::new(states[c].take().expect("core state")))
         .collect();
     let claims = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    // A progress line for people watching a long run (not when stderr is a file or pipe).
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && samples >= 500;
     let times: Vec<f64> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|w| {
@@ -406,6 +408,9 @@ pub fn run(
                                 let next = tau / t + 1;
                                 if next < sh.samples {
                                     sh.encode(next);
+                                }
+                                if progress && (tau / t) % 100 == 0 {
+                                    eprint!("\rsnn-sim: sample {} / {}", tau / t, sh.samples);
                                 }
                             }
                         }
@@ -444,6 +449,9 @@ pub fn run(
             })
             .collect()
     });
+    if progress {
+        eprint!("\r{:60}\r", "");
+    }
     chip_seconds += times[0];
     for (k, cell) in cells.into_iter().enumerate() {
         states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));

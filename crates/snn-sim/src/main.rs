@@ -22,7 +22,7 @@ enum ModeArg {
 /// Simulate a mapped SNN on a modeled neuromorphic chip: cores on worker threads exchange spike
 /// packets over channels; reports accuracy, synaptic ops, sparsity, traffic, time and energy.
 #[derive(Parser, Debug)]
-#[command(name = "snn-sim", version, about)]
+#[command(name = "snn-sim", version)]
 struct Args {
     /// Model file written by snn-train.
     #[arg(long)]
