@@ -409,7 +409,7 @@ pub fn run(
                                 if next < sh.samples {
                                     sh.encode(next);
                                 }
-                                if progress && (tau / t) % 100 == 0 {
+                                if progress && (tau / t).is_multiple_of(100) {
                                     eprint!("\rsnn-sim: sample {} / {}", tau / t, sh.samples);
                                 }
                             }
