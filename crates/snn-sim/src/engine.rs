@@ -41,6 +41,8 @@ pub struct RunConfig {
     pub threads: usize,
     /// Arithmetic.
     pub mode: Mode,
+    /// Count spikes per neuron (for an activity profile).
+    pub profile: bool,
 }
 
 /// A batch of spike packets from one core to another: all spikes of one layer at one network
@@ -64,6 +66,8 @@ pub struct Batch {
 pub struct RunResult {
     /// Predicted class per sample.
     pub predictions: Vec<u8>,
+    /// Spikes per neuron of every layer (channel-last) and per input pixel, when profiling.
+    pub neuron_spikes: Option<(Vec<u64>, Vec<Vec<u64>>)>,
     /// Readout output per sample (`V(T)/T` in model units).
     pub outputs: Vec<Vec<f32>>,
     /// Counters per core, per layer: `per_core_layer[core][layer]`.
@@ -160,6 +164,8 @@ struct AtomState {
     i: Vec<f32>,
     vq: Vec<i64>,
     iq: Vec<i64>,
+    /// Spikes per local neuron (only when profiling).
+    spikes: Vec<u64>,
 }
 
 struct CoreState {
@@ -257,6 +263,8 @@ struct Shared<'a> {
     timing: Timing,
     input_packets: AtomicU64,
     input_spikes: AtomicU64,
+    /// Input spikes per pixel (only when profiling; written by the one encoding worker).
+    input_counts: Mutex<Vec<u64>>,
     failed: AtomicBool,
 }
 
@@ -282,6 +290,14 @@ impl Shared<'_> {
         }
         self.input_spikes.fetch_add(n_spk, Ordering::Relaxed);
         self.input_packets.fetch_add(n_pk, Ordering::Relaxed);
+        if self.cfg.profile {
+            let mut counts = self.input_counts.lock().unwrap_or_else(|e| e.into_inner());
+            for (pos, neg) in &slot.steps {
+                for &p in pos.iter().chain(neg.iter()) {
+                    counts[p as usize] += 1;
+                }
+            }
+        }
     }
 }
 
@@ -325,6 +341,11 @@ pub fn run(
         timing: Timing::of(chip),
         input_packets: AtomicU64::new(0),
         input_spikes: AtomicU64::new(0),
+        input_counts: Mutex::new(if cfg.profile {
+            vec![0; prog.net.plan.input.len()]
+        } else {
+            Vec::new()
+        }),
         failed: AtomicBool::new(false),
     };
     // Workers claim cores dynamically every step, heaviest expected load first (a core's
@@ -355,12 +376,14 @@ pub fn run(
                                 i: vec![0.0; n],
                                 vq: Vec::new(),
                                 iq: Vec::new(),
+                                spikes: if cfg.profile { vec![0; n] } else { Vec::new() },
                             },
                             Mode::Fixed => AtomState {
                                 v: Vec::new(),
                                 i: Vec::new(),
                                 vq: vec![0; n],
                                 iq: vec![0; n],
+                                spikes: if cfg.profile { vec![0; n] } else { Vec::new() },
                             },
                         }
                     })
@@ -470,8 +493,32 @@ pub fn run(
         }
     }
     let predictions = outputs.iter().map(|o| neuron::argmax(o) as u8).collect();
+    let neuron_spikes = cfg.profile.then(|| {
+        let mut per_layer: Vec<Vec<u64>> = prog
+            .net
+            .plan
+            .layers
+            .iter()
+            .map(|l| vec![0; l.output.len()])
+            .collect();
+        for (core, st) in prog.cores.iter().zip(&states) {
+            for (a, s) in core.atoms.iter().zip(&st.atoms) {
+                for (j, &n) in s.spikes.iter().enumerate() {
+                    per_layer[a.layer][a.globals[j] as usize] += n;
+                }
+            }
+        }
+        let input = std::mem::take(
+            &mut *shared
+                .input_counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        (input, per_layer)
+    });
     RunResult {
         predictions,
+        neuron_spikes,
         outputs,
         per_core_layer: states.iter().map(|s| s.counts.clone()).collect(),
         input_packets: shared.input_packets.load(Ordering::Relaxed),
@@ -587,6 +634,11 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         }
         // Route the spikes: local delivery, or one packet per destination core.
         c.output_spikes += st.out.len() as u64;
+        if !state.spikes.is_empty() {
+            for &j in &st.out {
+                state.spikes[j as usize] += 1;
+            }
+        }
         let routes = &prog.routes[l];
         let mut local = std::mem::take(&mut st.local);
         local.clear();

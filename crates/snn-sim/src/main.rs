@@ -6,7 +6,7 @@ use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
 use snn_map::chip::ChipModel;
 use snn_sim::engine::Mode;
 use snn_sim::report::{write_all, RunInfo, SweepPoint};
-use snn_sim::sim::{load_mapping, simulate, GENERIC_45NM};
+use snn_sim::sim::{load_mapping, simulate, simulate_with_profile, GENERIC_45NM};
 use snn_sim::SimError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +60,10 @@ struct Args {
     /// Output directory for report.json, report.md and charts.
     #[arg(long)]
     out: PathBuf,
+    /// Also write the measured spike counts per neuron as an activity profile (JSON, the
+    /// format of `snn-train eval --profile-out`; `snn-map --profile` reads it).
+    #[arg(long)]
+    profile_out: Option<PathBuf>,
 }
 
 fn run(a: Args) -> Result<(), SimError> {
@@ -110,9 +114,18 @@ fn run(a: Args) -> Result<(), SimError> {
         ModeArg::Fixed => Mode::Fixed,
     };
     let n = data.len();
-    let outcome = simulate(
-        &model, &mapping, &ann_chip, &data, seed, timesteps, n, threads, mode,
-    )?;
+    let outcome = match &a.profile_out {
+        Some(path) => {
+            let (o, p) = simulate_with_profile(
+                &model, &mapping, &ann_chip, &data, seed, timesteps, n, threads, mode,
+            )?;
+            p.save(path).map_err(|e| SimError::Usage(e.to_string()))?;
+            o
+        }
+        None => simulate(
+            &model, &mapping, &ann_chip, &data, seed, timesteps, n, threads, mode,
+        )?,
+    };
     let float_accuracy = if mode == Mode::Fixed {
         Some(
             simulate(

@@ -9,6 +9,7 @@ use crate::program::ChipProgram;
 use crate::quant::Weights;
 use crate::SimError;
 use serde::Serialize;
+use snn_core::profile::ActivityProfile;
 use snn_core::Model;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
@@ -126,6 +127,58 @@ pub fn simulate(
     threads: usize,
     mode: Mode,
 ) -> Result<SimOutcome, SimError> {
+    simulate_inner(
+        model, mapping, ann_chip, data, seed, timesteps, samples, threads, mode, false,
+    )
+}
+
+/// [`simulate`] that also counts spikes per neuron and returns them as an activity profile
+/// (the same format `snn-train eval --profile-out` writes, so `snn-map --profile` reads both).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_with_profile(
+    model: &Model,
+    mapping: &Mapping,
+    ann_chip: &ChipModel,
+    data: &Dataset,
+    seed: u64,
+    timesteps: u32,
+    samples: usize,
+    threads: usize,
+    mode: Mode,
+) -> Result<(SimOutcome, ActivityProfile), SimError> {
+    let o = simulate_inner(
+        model, mapping, ann_chip, data, seed, timesteps, samples, threads, mode, true,
+    )?;
+    let created_by = format!(
+        "snn-sim {} ({:?} mode, {})",
+        env!("CARGO_PKG_VERSION"),
+        mode,
+        mapping.chip.name
+    );
+    let mut p = ActivityProfile::zeros(&mapping.plan, &model.spec.name, &created_by);
+    let (input, layers) = o.run.neuron_spikes.clone().expect("profiled run");
+    p.input = input;
+    for (la, counts) in p.layers.iter_mut().zip(layers) {
+        la.spikes = counts;
+    }
+    p.samples = o.samples as u64;
+    p.timesteps = timesteps;
+    Ok((o, p))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn simulate_inner(
+    model: &Model,
+    mapping: &Mapping,
+    ann_chip: &ChipModel,
+    data: &Dataset,
+    seed: u64,
+    timesteps: u32,
+    samples: usize,
+    threads: usize,
+    mode: Mode,
+    profile: bool,
+) -> Result<SimOutcome, SimError> {
     let plan = &mapping.plan;
     if data.pixels_per_image() != plan.input.len() {
         return Err(SimError::Usage(format!(
@@ -151,6 +204,7 @@ pub fn simulate(
             timesteps,
             threads,
             mode,
+            profile,
         },
     );
     let n = run.predictions.len();

@@ -290,3 +290,43 @@ fn fixed_mode_keeps_the_identity_shortcut_at_weight_one() {
         "res1b: float {a} spikes, fixed {b}"
     );
 }
+
+#[test]
+fn the_simulators_activity_profile_equals_the_trainers() {
+    // Per-neuron spike counts (and input spikes per pixel) measured on the chip, on many small
+    // cores, equal those of `snn-train eval --profile-out`.
+    let model = tiny_model();
+    let mapping = map(model, &small_core_chip(12), 1);
+    let data = mnist_test(12);
+    let net = snn_core::step::CompiledNet::new(&model.spec).unwrap();
+    let enc = snn_data::encode::RateEncoder::new(SEED, model.spec.input_scale);
+    let (_, want) = snn_train::eval::evaluate_with_profile(
+        &net,
+        &model.weights,
+        &data,
+        &enc,
+        T as usize,
+        12,
+        &model.spec.name,
+        "test",
+    );
+    let (_, got) = snn_sim::sim::simulate_with_profile(
+        model,
+        &mapping,
+        &generic_45nm(),
+        &data,
+        SEED,
+        T,
+        12,
+        2,
+        Mode::Float,
+    )
+    .unwrap();
+    assert_eq!((got.samples, got.timesteps), (want.samples, want.timesteps));
+    assert_eq!(got.input, want.input, "input spikes per pixel");
+    for (g, w) in got.layers.iter().zip(&want.layers) {
+        assert_eq!(g.name, w.name);
+        assert_eq!(g.spikes, w.spikes, "spikes per neuron of {}", g.name);
+    }
+    assert!(got.layers.iter().any(|l| l.spikes.iter().any(|&s| s > 0)));
+}
