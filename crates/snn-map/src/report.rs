@@ -107,11 +107,12 @@ pub fn markdown(o: &MapOutcome, model: &str, command: &str) -> String {
     let _ = writeln!(s, "|---|---:|---:|---:|---:|");
     let row = |s: &mut String, name: &str, f: &dyn Fn(&Summary) -> f64| {
         let (a, b, c) = (f(&o.ours), f(&o.sequential), f(&o.random));
-        let _ = writeln!(
-            s,
-            "| {name} | {a:.1} | {b:.1} | {c:.1} | {:+.1} % |",
-            (ratio(a, b) - 1.0) * 100.0
-        );
+        let change = if b > 0.0 {
+            format!("{:+.1} %", (a / b - 1.0) * 100.0)
+        } else {
+            "–".to_string()
+        };
+        let _ = writeln!(s, "| {name} | {a:.1} | {b:.1} | {c:.1} | {change} |");
     };
     row(&mut s, "cores used", &|x| x.cores_used as f64);
     row(&mut s, "inter-core packets", &|x| x.inter_core_packets);
