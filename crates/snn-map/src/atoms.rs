@@ -105,6 +105,12 @@ pub struct AtomSet {
     pub atoms: Vec<Atom>,
 }
 
+/// Start of a run of `len` (at most `extent`) centred in `0..extent`: test boxes sit in the
+/// middle of a layer, where every kernel tap is in bounds and a box costs the most.
+fn centre(extent: u32, len: u32) -> u32 {
+    (extent - len.min(extent)) / 2
+}
+
 /// Resources of a box standing alone on a core: (fan-in, memory bits).
 pub fn box_cost(net: &NetGraph, limits: &CoreLimits, layer: usize, r: &Region) -> (u64, u64) {
     let mut fan_in = 0u64;
@@ -179,10 +185,11 @@ impl AtomSet {
                 let side = ((core_px + 1) as f64).sqrt().ceil() as u32;
                 let r = Region {
                     c1: cb,
-                    y0: 0,
-                    y1: side.min(h),
-                    x0: 0,
-                    x1: (core_px + 1).div_ceil(side.min(h)).min(w),
+                    y0: centre(h, side.min(h)),
+                    y1: centre(h, side.min(h)) + (side.min(h)),
+                    x0: centre(w, (core_px + 1).div_ceil(side.min(h)).min(w)),
+                    x1: centre(w, (core_px + 1).div_ceil(side.min(h)).min(w))
+                        + ((core_px + 1).div_ceil(side.min(h)).min(w)),
                     ..one
                 };
                 if !fits(&r) {
@@ -205,10 +212,10 @@ impl AtomSet {
                 {
                     let r = Region {
                         c1: p.channel_block,
-                        y0: 0,
-                        y1: p.tile_rows / 2,
-                        x0: 0,
-                        x1: p.tile_cols / 2,
+                        y0: centre(h, p.tile_rows / 2),
+                        y1: centre(h, p.tile_rows / 2) + (p.tile_rows / 2),
+                        x0: centre(w, p.tile_cols / 2),
+                        x1: centre(w, p.tile_cols / 2) + (p.tile_cols / 2),
                         ..one
                     };
                     if fits(&r) {
@@ -241,10 +248,10 @@ impl AtomSet {
                 let (eh, ew) = (even(th, h), even(tw, w));
                 let r = Region {
                     c1: cb,
-                    y0: 0,
-                    y1: eh.min(h),
-                    x0: 0,
-                    x1: ew.min(w),
+                    y0: centre(h, eh.min(h)),
+                    y1: centre(h, eh.min(h)) + (eh.min(h)),
+                    x0: centre(w, ew.min(w)),
+                    x1: centre(w, ew.min(w)) + (ew.min(w)),
                     ..one
                 };
                 if h >= 2 && w >= 2 && fits(&r) {
@@ -257,13 +264,25 @@ impl AtomSet {
             loop {
                 let r = Region {
                     c1: cb,
-                    y0: 0,
-                    y1: th,
-                    x0: 0,
-                    x1: tw,
+                    y0: centre(h, th),
+                    y1: centre(h, th) + (th),
+                    x0: centre(w, tw),
+                    x1: centre(w, tw) + (tw),
                     ..one
                 };
-                if fits(&r) || (th == 1 && tw == 1) {
+                let all_fit = || {
+                    let t = LayerTiling {
+                        name: String::new(),
+                        channel_block: cb,
+                        tile_rows: th,
+                        tile_cols: tw,
+                        grid: [nc, h.div_ceil(th), w.div_ceil(tw)],
+                        first_atom: 0,
+                        shape: [c, h, w],
+                    };
+                    (0..t.atoms()).all(|k| fits(&t.region(k)))
+                };
+                if (fits(&r) && all_fit()) || (th == 1 && tw == 1) {
                     break;
                 }
                 if aligned && th >= 4 && tw >= 4 {

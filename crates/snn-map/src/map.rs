@@ -183,6 +183,24 @@ pub fn map_model(req: &MapRequest) -> Result<MapOutcome, MapError> {
     let part = partition(&net, &hg, &costs, &limits, PartitionOptions::default());
     let map = NeuronMap::from_atoms(&net, &atoms, &part.core_of);
     let usage = usage_of(&net, &part, &costs);
+    // Every limit holds on every core (the partitioner only adds atoms that fit; this guards
+    // against an atom too large for a core on its own).
+    if let Some((c, u)) = usage.iter().enumerate().find(|(_, u)| {
+        u.neurons > limits.max_neurons
+            || u.memory_bits > limits.memory_bits
+            || u.fan_in > limits.max_fan_in
+    }) {
+        return Err(MapError::Usage(format!(
+            "internal error: core {c} would hold {} neurons, {} bits, fan-in {} (limits {}, {}, {}) on {}; please report",
+            u.neurons,
+            u.memory_bits,
+            u.fan_in,
+            limits.max_neurons,
+            limits.memory_bits,
+            limits.max_fan_in,
+            req.chip_path
+        )));
+    }
     // Routing tables: every (source core → destination core) pair that carries spikes, by
     // structure (not only where the profile saw activity). The fan-out limit is checked
     // before the core count: more chips do not shrink a routing table, so "try --chips N"

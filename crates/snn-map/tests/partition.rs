@@ -255,3 +255,46 @@ proptest! {
         }
     }
 }
+
+/// Regression: tiles were sized on a corner box, where padding taps are not stored, so an
+/// interior tile of the same shape could need more synaptic memory than a core has.
+#[test]
+fn interior_tiles_fit_even_when_corner_tiles_are_cheaper() {
+    // conv 8→8 (3x3, pad 1) on 8x8 then a pool: an interior 2x2 tile of the second conv stores
+    // 2·2·8 neurons × 72 synapses × 8 bit = 18,432 bits, a corner one 12,800.
+    let s = spec(
+        (1, 8, 8),
+        vec![
+            conv(8, 3, 1, 1),
+            conv(8, 3, 1, 1),
+            LayerSpec::Pool,
+            LayerSpec::Readout { out_features: 4 },
+        ],
+    );
+    let plan = NetworkPlan::new(&s).unwrap();
+    let l = Limits {
+        memory_bits: 16_000,
+        width: 8,
+        height: 8,
+        ..Limits::default()
+    };
+    let act = random_activity(&plan, 3);
+    let o = map(&model(s), &chip(&l), Some(act.clone()), 1).expect("maps");
+    let m = &o.mapping;
+    let b = brute(
+        &m.plan,
+        &neuron_cores(m),
+        &core_xy(m),
+        &act,
+        l.weight_bits,
+        l.shared,
+    );
+    for k in 0..b.cores {
+        assert!(
+            b.memory_bits[k] <= l.memory_bits,
+            "core {k}: {} bits > {}",
+            b.memory_bits[k],
+            l.memory_bits
+        );
+    }
+}
