@@ -5,11 +5,20 @@ use snn_core::profile::ActivityProfile;
 use snn_core::{preset, Model, NetworkSpec};
 use snn_map::chip::ChipModel;
 use snn_map::external;
-use snn_map::map::{map_model, MapRequest};
+use snn_map::map::{map_model_with, MapRequest};
+use snn_map::partition::Objective;
 use snn_map::traffic::Activity;
 use snn_map::{report, MapError};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ObjectiveArg {
+    /// Fewest inter-core spike packets (then fewest cores).
+    Packets,
+    /// Fewest cores (then fewest packets).
+    Cores,
+}
 
 /// Partition a trained SNN into the cores of a chip, place the cores on the mesh, build routing
 /// tables; writes DIR/mapping.bin (for snn-sim), mapping.json, mapping.md and two charts.
@@ -33,6 +42,10 @@ struct Args {
     /// measured spike rates; without it every neuron counts as firing equally often.
     #[arg(long)]
     profile: Option<PathBuf>,
+    /// What the partitioner minimizes first: inter-core spike packets, or cores used (static
+    /// power dominates routing energy on some chips, e.g. Loihi).
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Packets)]
+    objective: ObjectiveArg,
     /// Seed of the placer and of the random baseline.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -86,7 +99,11 @@ fn run(a: Args) -> Result<(), MapError> {
         activity,
         seed: a.seed,
     };
-    let outcome = map_model(&req)?;
+    let objective = match a.objective {
+        ObjectiveArg::Packets => Objective::Packets,
+        ObjectiveArg::Cores => Objective::Cores,
+    };
+    let outcome = map_model_with(&req, objective)?;
     std::fs::create_dir_all(&a.out).map_err(|e| MapError::Output {
         path: a.out.clone(),
         msg: format!("cannot create output directory: {e}"),

@@ -7,7 +7,9 @@ use crate::error::MapError;
 use crate::limits::CoreLimits;
 use crate::mapping::{CoreRecord, Mapping, Route};
 use crate::network::NetGraph;
-use crate::partition::{partition, random_partition, sequential_fill, usage_of, PartitionOptions};
+use crate::partition::{
+    partition, random_partition, sequential_fill, usage_of, Objective, PartitionOptions,
+};
 use crate::place::{hop_weighted, place_optimized, place_random, place_sequential, Mesh};
 use crate::traffic::{Activity, Hypergraph, NeuronMap, TrafficStats};
 use crate::usage::{AtomCost, CoreUsage};
@@ -102,6 +104,8 @@ pub struct MapOutcome {
     pub atom_costs: Vec<AtomCost>,
     /// The spike rates used (None = uniform).
     pub activity_rates: Option<Activity>,
+    /// What the partitioner minimized first.
+    pub objective: Objective,
 }
 
 fn summarize(
@@ -161,8 +165,13 @@ pub fn evaluate_partition(
     summarize(net, &map, act, &mesh, &slot_of).0
 }
 
-/// Maps a model onto a chip.
+/// Maps a model onto a chip, minimizing inter-core packets.
 pub fn map_model(req: &MapRequest) -> Result<MapOutcome, MapError> {
+    map_model_with(req, Objective::Packets)
+}
+
+/// Maps a model onto a chip with the given objective.
+pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutcome, MapError> {
     let t0 = Instant::now();
     let plan = NetworkPlan::new(&req.model.spec).map_err(|e| MapError::Usage(e.to_string()))?;
     let net = NetGraph::new(&plan);
@@ -180,7 +189,11 @@ pub fn map_model(req: &MapRequest) -> Result<MapOutcome, MapError> {
     let atoms = AtomSet::build(&net, &limits, &req.chip_path)?;
     let hg = Hypergraph::build(&net, &atoms, &act);
     let costs = AtomCost::all(&net, &atoms, &limits, &hg.load);
-    let part = partition(&net, &hg, &costs, &limits, PartitionOptions::default());
+    let opts = PartitionOptions {
+        objective,
+        ..PartitionOptions::default()
+    };
+    let part = partition(&net, &hg, &costs, &limits, opts);
     let map = NeuronMap::from_atoms(&net, &atoms, &part.core_of);
     let usage = usage_of(&net, &part, &costs);
     // Every limit holds on every core (the partitioner only adds atoms that fit; this guards
@@ -306,6 +319,7 @@ pub fn map_model(req: &MapRequest) -> Result<MapOutcome, MapError> {
         hypergraph: hg,
         atom_costs: costs,
         activity_rates: req.activity.clone(),
+        objective,
     })
 }
 

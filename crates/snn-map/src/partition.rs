@@ -19,6 +19,17 @@ use std::collections::HashMap;
 
 const FREE: u32 = u32::MAX;
 
+/// What the partitioner minimizes first when its candidate partitions disagree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    /// Inter-core spike packets (then cores).
+    #[default]
+    Packets,
+    /// Cores used (then packets): on chips whose static power dwarfs routing energy.
+    Cores,
+}
+
 /// Options of the partitioner.
 #[derive(Clone, Copy, Debug)]
 pub struct PartitionOptions {
@@ -27,6 +38,8 @@ pub struct PartitionOptions {
     /// Busiest-core load allowed, as a multiple of the mean core load of an uncapped first pass
     /// (never below the heaviest single atom).
     pub load_slack: f64,
+    /// What to minimize.
+    pub objective: Objective,
 }
 
 impl Default for PartitionOptions {
@@ -34,6 +47,7 @@ impl Default for PartitionOptions {
         PartitionOptions {
             refine_passes: 4,
             load_slack: 2.0,
+            objective: Objective::Packets,
         }
     }
 }
@@ -268,14 +282,21 @@ pub fn partition(
     packer.cap = (opts.load_slack * total / first.len().max(1) as f64).max(heaviest);
     // Two starts, each refined: greedy growth along the traffic, and filling cores with atoms
     // in channel-last order (what sequential fill does, at atom granularity). The lower cut wins.
-    let mut best: Option<(f64, Vec<u32>)> = None;
+    let mut best: Option<((f64, f64), Vec<u32>)> = None;
     for start in [packer.grow(), packer.fill_in_order()] {
         let (mut core_of, mut cores) = start;
         packer.refine(&mut core_of, &mut cores, opts.refine_passes);
-        compact(&mut core_of);
+        let n = compact(&mut core_of) as f64;
         let cut = hg.cut(&core_of);
-        if best.as_ref().is_none_or(|(c, _)| cut < *c - 1e-9 * c.abs()) {
-            best = Some((cut, core_of));
+        let key = match opts.objective {
+            Objective::Packets => (cut, n),
+            Objective::Cores => (n, cut),
+        };
+        let better = |(a0, a1): (f64, f64), (b0, b1): (f64, f64)| {
+            a0 < b0 - 1e-9 * b0.abs() || (a0 <= b0 + 1e-9 * b0.abs() && a1 < b1)
+        };
+        if best.as_ref().is_none_or(|(k, _)| better(key, *k)) {
+            best = Some((key, core_of));
         }
     }
     let (_, mut core_of) = best.expect("two candidates");

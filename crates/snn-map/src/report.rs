@@ -49,6 +49,7 @@ pub fn summary_json(o: &MapOutcome, model: &str, command: &str) -> serde_json::V
     obj.insert("units".into(), json!("packets, hops and loads are per time step (spikes/step weighted by the activity); load = expected synaptic operations per step"));
     obj.insert("seconds".into(), json!(o.seconds));
     obj.insert("seed".into(), json!(m.seed));
+    obj.insert("objective".into(), json!(o.objective));
     obj.insert("command".into(), json!(command));
     obj.insert("atoms".into(), json!(m.atoms.atoms.len()));
     obj.insert(

@@ -298,3 +298,37 @@ fn interior_tiles_fit_even_when_corner_tiles_are_cheaper() {
         );
     }
 }
+
+/// `--objective cores` never uses more cores than the default, and the default never sends more
+/// packets than `--objective cores`.
+#[test]
+fn objectives_trade_cores_for_packets() {
+    use snn_map::map::{map_model_with, MapRequest};
+    use snn_map::partition::Objective;
+    let s = snn_core::preset::lenet();
+    let plan = NetworkPlan::new(&s).unwrap();
+    let act = random_activity(&plan, 5);
+    let m = model(s);
+    let chip = chip(&Limits {
+        width: 8,
+        height: 8,
+        ..Limits::default()
+    });
+    let run = |objective| {
+        map_model_with(
+            &MapRequest {
+                model: &m,
+                chip: &chip,
+                chip_path: "test/testchip.toml".into(),
+                chips: 1,
+                activity: Some(act.clone()),
+                seed: 1,
+            },
+            objective,
+        )
+        .unwrap()
+    };
+    let (p, c) = (run(Objective::Packets), run(Objective::Cores));
+    assert!(c.ours.cores_used <= p.ours.cores_used);
+    assert!(p.ours.inter_core_packets <= c.ours.inter_core_packets + 1e-9);
+}
