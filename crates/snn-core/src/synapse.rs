@@ -2,7 +2,7 @@
 //! current of the next layer (SPEC §3). Inputs to every layer are spikes, so work is proportional
 //! to the number of spikes: each spike adds one weight row (dense) or its kernel taps (conv).
 //!
-//! Every kernel has a naive dense reference ([`reference`]) used by tests.
+//! Every kernel has a naive dense reference ([`mod@reference`]) used by tests.
 
 use crate::plan::Synapses;
 use crate::shape::Shape3;
