@@ -46,7 +46,7 @@ impl Default for PartitionOptions {
     fn default() -> Self {
         PartitionOptions {
             refine_passes: 4,
-            load_slack: 2.0,
+            load_slack: 4.0,
             objective: Objective::Packets,
         }
     }
@@ -78,9 +78,43 @@ impl Packer<'_> {
 
     /// Greedy growth over atoms in id order.
     fn grow(&self) -> (Vec<u32>, Vec<CoreUsage>) {
-        let n = self.costs.len();
-        let mut core_of = vec![FREE; n];
+        self.grow_from(vec![FREE; self.costs.len()], Vec::new())
+    }
+
+    /// True for an atom that fills a core's synaptic memory much faster than its neurons.
+    fn memory_bound(&self, a: usize) -> bool {
+        let c = &self.costs[a];
+        let mem: u64 = c.memory.iter().map(|m| m.1).sum();
+        mem as f64 / self.limits.memory_bits as f64
+            > 2.0 * c.neurons as f64 / self.limits.max_neurons as f64
+    }
+
+    /// Memory-bound atoms filled in order into cores of their own (as tightly as sequential
+    /// fill packs them), then greedy growth for the rest.
+    fn hybrid(&self) -> (Vec<u32>, Vec<CoreUsage>) {
+        let mut core_of = vec![FREE; self.costs.len()];
         let mut cores: Vec<CoreUsage> = Vec::new();
+        for a in 0..self.costs.len() {
+            if !self.memory_bound(a) {
+                continue;
+            }
+            if cores.last().is_none_or(|c| !self.fits(c, a as u32)) {
+                cores.push(CoreUsage::default());
+            }
+            let k = cores.len() - 1;
+            cores[k].add(a as u32, &self.costs[a], &self.grids);
+            core_of[a] = k as u32;
+        }
+        self.grow_from(core_of, cores)
+    }
+
+    /// Greedy growth over the atoms still free, after the given partial assignment.
+    fn grow_from(
+        &self,
+        mut core_of: Vec<u32>,
+        mut cores: Vec<CoreUsage>,
+    ) -> (Vec<u32>, Vec<CoreUsage>) {
+        let n = self.costs.len();
         let mut next = 0usize;
         let mut edge_mark = vec![u32::MAX; self.hg.pins.len()];
         loop {
@@ -280,10 +314,11 @@ pub fn partition(
     let total: f64 = costs.iter().map(|c| c.load).sum();
     let heaviest = costs.iter().map(|c| c.load).fold(0.0, f64::max);
     packer.cap = (opts.load_slack * total / first.len().max(1) as f64).max(heaviest);
-    // Two starts, each refined: greedy growth along the traffic, and filling cores with atoms
-    // in channel-last order (what sequential fill does, at atom granularity). The lower cut wins.
+    // Three starts, each refined: greedy growth along the traffic; filling cores with atoms in
+    // channel-last order (what sequential fill does, at atom granularity); and in-order fill of
+    // the memory-bound atoms only, then growth for the rest. The objective picks the winner.
     let mut best: Option<((f64, f64), Vec<u32>)> = None;
-    for start in [packer.grow(), packer.fill_in_order()] {
+    for start in [packer.grow(), packer.fill_in_order(), packer.hybrid()] {
         let (mut core_of, mut cores) = start;
         packer.refine(&mut core_of, &mut cores, opts.refine_passes);
         let n = compact(&mut core_of) as f64;
@@ -299,7 +334,7 @@ pub fn partition(
             best = Some((key, core_of));
         }
     }
-    let (_, mut core_of) = best.expect("two candidates");
+    let (_, mut core_of) = best.expect("three candidates");
     let cores = compact(&mut core_of);
     Partition { core_of, cores }
 }
