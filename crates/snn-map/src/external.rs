@@ -6,7 +6,7 @@ use crate::limits::CoreLimits;
 use crate::map::{evaluate_partition, MapOutcome};
 use crate::network::NetGraph;
 use crate::traffic::Activity;
-use crate::usage::{CoreUsage, Grids};
+use crate::usage::CoreUsage;
 use serde_json::json;
 use snn_core::model_file::{LayerWeights, ModelMeta};
 use snn_core::{Model, NetworkPlan, NetworkSpec};
@@ -89,11 +89,10 @@ pub fn evaluate_into_report(
     let net = NetGraph::new(&plan);
     // Limit violations of the external partition, counted with the same accounting.
     let limits = CoreLimits::of(&m.chip);
-    let grids = Grids::new(&net);
     let cores = core_of.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
     let mut usage = vec![CoreUsage::default(); cores];
     for (a, &c) in core_of.iter().enumerate() {
-        usage[c as usize].add(a as u32, &o.atom_costs[a], &grids);
+        usage[c as usize].add(a as u32, &o.atom_costs[a], &net);
     }
     let over = usage
         .iter()

@@ -11,7 +11,7 @@ use crate::limits::CoreLimits;
 use crate::network::NetGraph;
 use crate::region::Region;
 use crate::traffic::{Hypergraph, NeuronMap};
-use crate::usage::{AtomCost, CoreUsage, Grids};
+use crate::usage::{AtomCost, CoreUsage};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -65,7 +65,7 @@ struct Packer<'a> {
     hg: &'a Hypergraph,
     costs: &'a [AtomCost],
     limits: &'a CoreLimits,
-    grids: Grids<'a>,
+    net: &'a NetGraph,
     cap: f64,
 }
 
@@ -73,7 +73,7 @@ impl Packer<'_> {
     fn fits(&self, core: &CoreUsage, a: u32) -> bool {
         let c = &self.costs[a as usize];
         (core.atoms.is_empty() || core.load + c.load <= self.cap)
-            && core.can_add(c, self.limits, &self.grids)
+            && core.can_add(c, self.limits, self.net)
     }
 
     /// Greedy growth over atoms in id order.
@@ -94,7 +94,7 @@ impl Packer<'_> {
     fn hybrid(&self) -> (Vec<u32>, Vec<CoreUsage>) {
         let mut core_of = vec![FREE; self.costs.len()];
         let mut cores: Vec<CoreUsage> = Vec::new();
-        for a in 0..self.costs.len() {
+        for (a, slot) in core_of.iter_mut().enumerate() {
             if !self.memory_bound(a) {
                 continue;
             }
@@ -102,8 +102,8 @@ impl Packer<'_> {
                 cores.push(CoreUsage::default());
             }
             let k = cores.len() - 1;
-            cores[k].add(a as u32, &self.costs[a], &self.grids);
-            core_of[a] = k as u32;
+            cores[k].add(a as u32, &self.costs[a], self.net);
+            *slot = k as u32;
         }
         self.grow_from(core_of, cores)
     }
@@ -131,7 +131,7 @@ impl Packer<'_> {
                            core: &mut CoreUsage,
                            gain: &mut HashMap<u32, f64>,
                            core_of: &mut Vec<u32>| {
-                core.add(a, &self.costs[a as usize], &self.grids);
+                core.add(a, &self.costs[a as usize], self.net);
                 core_of[a as usize] = p;
                 gain.remove(&a);
                 for &e in &self.hg.incident[a as usize] {
@@ -199,7 +199,7 @@ impl Packer<'_> {
                 cores.push(CoreUsage::default());
             }
             let k = cores.len() - 1;
-            cores[k].add(a, &self.costs[a as usize], &self.grids);
+            cores[k].add(a, &self.costs[a as usize], self.net);
             core_of[a as usize] = k as u32;
         }
         (core_of, cores)
@@ -257,8 +257,8 @@ impl Packer<'_> {
                 for (p, _) in cands {
                     if self.fits(&cores[p as usize], a) {
                         let cost = &self.costs[a as usize];
-                        cores[q as usize].remove(a, cost, &self.grids);
-                        cores[p as usize].add(a, cost, &self.grids);
+                        cores[q as usize].remove(a, cost, self.net);
+                        cores[p as usize].add(a, cost, self.net);
                         core_of[a as usize] = p;
                         for &e in &hg.incident[a as usize] {
                             let v = &mut cnt[e as usize];
@@ -307,7 +307,7 @@ pub fn partition(
         hg,
         costs,
         limits,
-        grids: Grids::new(net),
+        net,
         cap: f64::INFINITY,
     };
     let (_, first) = packer.grow();
@@ -341,10 +341,9 @@ pub fn partition(
 
 /// Per-core usage of an atom partition (for reports and validation).
 pub fn usage_of(net: &NetGraph, part: &Partition, costs: &[AtomCost]) -> Vec<CoreUsage> {
-    let grids = Grids::new(net);
     let mut cores = vec![CoreUsage::default(); part.cores];
     for (a, &c) in part.core_of.iter().enumerate() {
-        cores[c as usize].add(a as u32, &costs[a], &grids);
+        cores[c as usize].add(a as u32, &costs[a], net);
     }
     cores
 }
@@ -358,7 +357,6 @@ pub fn random_partition(
     target_cores: usize,
     seed: u64,
 ) -> Partition {
-    let grids = Grids::new(net);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_4A4D);
     let mut order: Vec<u32> = (0..costs.len() as u32).collect();
     order.shuffle(&mut rng);
@@ -369,12 +367,12 @@ pub fn random_partition(
         let start = rng.random_range(0..cores.len());
         let found = (0..cores.len())
             .map(|k| (start + k) % cores.len())
-            .find(|&k| cores[k].can_add(c, limits, &grids));
+            .find(|&k| cores[k].can_add(c, limits, net));
         let k = found.unwrap_or_else(|| {
             cores.push(CoreUsage::default());
             cores.len() - 1
         });
-        cores[k].add(a, c, &grids);
+        cores[k].add(a, c, net);
         core_of[a as usize] = k as u32;
     }
     let cores = compact(&mut core_of);
@@ -385,7 +383,6 @@ pub fn random_partition(
 /// order (channel-last), as far as every limit allows; returns the neuron map and the per-core
 /// usage.
 pub fn sequential_fill(net: &NetGraph, limits: &CoreLimits) -> (NeuronMap, Vec<CoreUsage>) {
-    let grids = Grids::new(net);
     let mut cores: Vec<CoreUsage> = Vec::new();
     let mut maps = Vec::new();
     let edge_ids: Vec<Vec<usize>> = (0..net.layers())
@@ -442,9 +439,9 @@ pub fn sequential_fill(net: &NetGraph, limits: &CoreLimits) -> (NeuronMap, Vec<C
                         ..whole
                     };
                     let cur = cores.last().expect("a core is open");
-                    let r = if cur.can_add(&box_cost(l, &whole), limits, &grids) {
+                    let r = if cur.can_add(&box_cost(l, &whole), limits, net) {
                         whole
-                    } else if cur.can_add(&box_cost(l, &one), limits, &grids) {
+                    } else if cur.can_add(&box_cost(l, &one), limits, net) {
                         one
                     } else {
                         cores.push(CoreUsage::default());
@@ -452,7 +449,7 @@ pub fn sequential_fill(net: &NetGraph, limits: &CoreLimits) -> (NeuronMap, Vec<C
                     };
                     let k = cores.len() - 1;
                     let id = (cores.len() + cores[k].atoms.len()) as u32;
-                    cores[k].add(id, &box_cost(l, &r), &grids);
+                    cores[k].add(id, &box_cost(l, &r), net);
                     r.for_each_index(shape, |i| map[i] = k as u32);
                     c0 = r.c1;
                 }

@@ -88,21 +88,9 @@ pub struct CoreUsage {
     grids: HashMap<Src, Vec<u16>>,
 }
 
-/// Source shapes, so grids can be sized.
-pub struct Grids<'a> {
-    net: &'a NetGraph,
-}
-
-impl<'a> Grids<'a> {
-    /// Grid sizes of a network's sources.
-    pub fn new(net: &'a NetGraph) -> Self {
-        Grids { net }
-    }
-}
-
 impl CoreUsage {
     /// True when `cost` fits next to what the core holds.
-    pub fn can_add(&self, cost: &AtomCost, limits: &CoreLimits, grids: &Grids) -> bool {
+    pub fn can_add(&self, cost: &AtomCost, limits: &CoreLimits, net: &NetGraph) -> bool {
         if self.neurons + cost.neurons > limits.max_neurons {
             return false;
         }
@@ -117,7 +105,7 @@ impl CoreUsage {
         }
         let mut new_axons = 0u64;
         for f in &cost.fields {
-            let shape = grids.net.source_shape(f.source);
+            let shape = net.source_shape(f.source);
             match self.grids.get(&f.source) {
                 None => new_axons += f.len() as u64,
                 Some(g) => f.for_each_index(shape, |i| new_axons += (g[i] == 0) as u64),
@@ -127,7 +115,7 @@ impl CoreUsage {
     }
 
     /// Adds an atom (the caller has checked [`CoreUsage::can_add`] or accepts an overfull core).
-    pub fn add(&mut self, atom: u32, cost: &AtomCost, grids: &Grids) {
+    pub fn add(&mut self, atom: u32, cost: &AtomCost, net: &NetGraph) {
         self.atoms.push(atom);
         self.neurons += cost.neurons;
         self.load += cost.load;
@@ -144,7 +132,7 @@ impl CoreUsage {
             }
         }
         for f in &cost.fields {
-            let shape = grids.net.source_shape(f.source);
+            let shape = net.source_shape(f.source);
             let g = self
                 .grids
                 .entry(f.source)
@@ -159,7 +147,7 @@ impl CoreUsage {
     }
 
     /// Removes an atom previously added.
-    pub fn remove(&mut self, atom: u32, cost: &AtomCost, grids: &Grids) {
+    pub fn remove(&mut self, atom: u32, cost: &AtomCost, net: &NetGraph) {
         let pos = self
             .atoms
             .iter()
@@ -182,7 +170,7 @@ impl CoreUsage {
             }
         }
         for f in &cost.fields {
-            let shape = grids.net.source_shape(f.source);
+            let shape = net.source_shape(f.source);
             let g = self
                 .grids
                 .get_mut(&f.source)

@@ -20,7 +20,7 @@ use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
 use snn_map::region::Src;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 
 /// Arithmetic of the cores.
@@ -265,7 +265,6 @@ struct Shared<'a> {
     input_spikes: AtomicU64,
     /// Input spikes per pixel (only when profiling; written by the one encoding worker).
     input_counts: Mutex<Vec<u64>>,
-    failed: AtomicBool,
 }
 
 impl Shared<'_> {
@@ -346,7 +345,6 @@ pub fn run(
         } else {
             Vec::new()
         }),
-        failed: AtomicBool::new(false),
     };
     // Workers claim cores dynamically every step, heaviest expected load first (a core's
     // results do not depend on which worker runs it).
@@ -465,10 +463,7 @@ pub fn run(
             .into_iter()
             .map(|h| match h.join() {
                 Ok(v) => v,
-                Err(e) => {
-                    shared.failed.store(true, Ordering::Relaxed);
-                    std::panic::resume_unwind(e)
-                }
+                Err(e) => std::panic::resume_unwind(e),
             })
             .collect()
     });

@@ -30,28 +30,10 @@ pub struct AtomProgram {
     pub kind: LayerKind,
     /// The neurons.
     pub region: Region,
-    /// Width of the layer (to turn local positions into global indices).
-    pub layer_width: u32,
-    /// Channels of the layer.
-    pub layer_channels: u32,
     /// Synapse sets, main first.
     pub inputs: Vec<InputProgram>,
     /// Global index of every local neuron.
     pub globals: Vec<u32>,
-}
-
-impl AtomProgram {
-    /// Global (channel-last) index of local neuron `j`.
-    #[inline]
-    pub fn global(&self, j: usize) -> u32 {
-        let r = &self.region;
-        let cb = (r.c1 - r.c0) as usize;
-        let w = (r.x1 - r.x0) as usize;
-        let c = (j % cb) as u32 + r.c0;
-        let p = j / cb;
-        let (y, x) = ((p / w) as u32 + r.y0, (p % w) as u32 + r.x0);
-        (y * self.layer_width + x) * self.layer_channels + c
-    }
 }
 
 /// Everything one core runs.
@@ -96,8 +78,6 @@ pub struct ChipProgram {
     pub geometry: Vec<Option<ConvGeometry>>,
     /// Weights per edge (float and fixed-point).
     pub weights: Weights,
-    /// Core of each neuron, per layer.
-    pub core_of: Vec<Vec<u32>>,
     /// (y, x, c) of every neuron of each source: index 0 = input, `l + 1` = layer `l`.
     pub coords: Vec<Vec<[u16; 3]>>,
     /// Last layer reading each layer's spikes (its own index when none does).
@@ -156,8 +136,6 @@ impl ChipProgram {
                     layer: l,
                     kind: layer.kind,
                     region,
-                    layer_width: layer.output.width as u32,
-                    layer_channels: layer.output.channels as u32,
                     inputs,
                 });
             }
@@ -279,7 +257,6 @@ impl ChipProgram {
             input_dests,
             geometry,
             weights,
-            core_of,
         }
     }
 }

@@ -44,76 +44,29 @@ impl Default for Limits {
     }
 }
 
-/// A chip TOML with the given limits (energy and latency numbers are placeholders).
-pub fn chip_toml(l: &Limits) -> String {
-    let c = |v: String| format!("{{ value = {v}, source = \"test\", basis = \"model\" }}");
-    format!(
-        r#"name = "testchip"
-description = "Hand-made chip for mapper tests."
-
-[mesh]
-width = {}
-height = {}
-cores_per_tile = {}
-
-[core]
-max_neurons = {}
-max_fan_in = {}
-max_fan_out = {}
-synaptic_memory_bits = {}
-weight_bits = {}
-state_bits = {}
-shared_conv_weights = {}
-
-[energy]
-synop_pj = {}
-neuron_active_pj = {}
-neuron_idle_pj = {}
-spike_local_pj = {}
-hop_x_pj = {}
-hop_y_pj = {}
-static_mw_per_core = {}
-
-[latency]
-synop_ns = {}
-neuron_active_ns = {}
-neuron_idle_ns = {}
-spike_local_ns = {}
-hop_x_ns = {}
-hop_y_ns = {}
-barrier_ns = {}
-"#,
-        c(l.width.to_string()),
-        c(l.height.to_string()),
-        c(l.cores_per_tile.to_string()),
-        c(l.neurons.to_string()),
-        c(l.fan_in.to_string()),
-        c(l.fan_out.to_string()),
-        c(l.memory_bits.to_string()),
-        c(l.weight_bits.to_string()),
-        c("16".into()),
-        c(l.shared.to_string()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-        c("1.0".into()),
-    )
+/// The shipped Loihi model with the given mesh and per-core limits (energy and latency are
+/// Loihi's; the mapper does not read them).
+pub fn chip(l: &Limits) -> ChipModel {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hardware-models/loihi.toml");
+    let mut m = ChipModel::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    m.name = "testchip".into();
+    m.mesh.width.value = l.width;
+    m.mesh.height.value = l.height;
+    m.mesh.cores_per_tile.value = l.cores_per_tile;
+    let c = &mut m.core;
+    c.max_neurons.value = l.neurons as u32;
+    c.max_fan_in.value = l.fan_in as u32;
+    c.max_fan_out.value = l.fan_out as u32;
+    c.synaptic_memory_bits.value = l.memory_bits;
+    c.weight_bits.value = l.weight_bits as u32;
+    c.shared_conv_weights.value = l.shared;
+    m.validate().unwrap_or_else(|e| panic!("{e:?}"));
+    m
 }
 
-/// The chip model of [`chip_toml`].
-pub fn chip(l: &Limits) -> ChipModel {
-    ChipModel::from_toml_str(&chip_toml(l), Path::new("test/testchip.toml"))
-        .unwrap_or_else(|e| panic!("{e}"))
+/// The TOML text of [`chip`] (for command-line tests).
+pub fn chip_toml(l: &Limits) -> String {
+    chip(l).to_toml_string()
 }
 
 /// A network spec from an input shape and layers (a readout must be last).

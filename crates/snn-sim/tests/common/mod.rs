@@ -84,77 +84,54 @@ impl Default for ChipSpec {
     }
 }
 
-/// The TOML text of a hand-written chip.
-pub fn chip_toml(s: &ChipSpec) -> String {
-    let c = |v: String| format!("{{ value = {v}, source = \"test\", basis = \"model\" }}");
-    let f = |v: f64| c(format!("{v:?}"));
-    format!(
-        r#"name = "testchip"
-description = "Hand-made chip for simulator tests."
-
-[mesh]
-width = {}
-height = {}
-cores_per_tile = {}
-
-[core]
-max_neurons = {}
-max_fan_in = {}
-max_fan_out = {}
-synaptic_memory_bits = {}
-weight_bits = {}
-state_bits = {}
-shared_conv_weights = {}
-
-[energy]
-synop_pj = {}
-neuron_active_pj = {}
-neuron_idle_pj = {}
-spike_local_pj = {}
-hop_x_pj = {}
-hop_y_pj = {}
-static_mw_per_core = {}
-
-[latency]
-synop_ns = {}
-neuron_active_ns = {}
-neuron_idle_ns = {}
-spike_local_ns = {}
-hop_x_ns = {}
-hop_y_ns = {}
-barrier_ns = {}
-"#,
-        c(s.width.to_string()),
-        c(s.height.to_string()),
-        c(s.cores_per_tile.to_string()),
-        c(s.neurons.to_string()),
-        c(s.fan_in.to_string()),
-        c(s.fan_out.to_string()),
-        c(s.memory_bits.to_string()),
-        c(s.weight_bits.to_string()),
-        c(s.state_bits.to_string()),
-        c("false".into()),
-        f(s.energy[0]),
-        f(s.energy[1]),
-        f(s.energy[2]),
-        f(s.energy[3]),
-        f(s.energy[4]),
-        f(s.energy[5]),
-        f(s.energy[6]),
-        f(s.latency[0]),
-        f(s.latency[1]),
-        f(s.latency[2]),
-        f(s.latency[3]),
-        f(s.latency[4]),
-        f(s.latency[5]),
-        f(s.latency[6]),
-    )
-}
-
-/// The chip model of [`chip_toml`].
+/// A hand-made chip: the shipped Loihi model with every limit and constant replaced.
 pub fn chip(s: &ChipSpec) -> ChipModel {
-    ChipModel::from_toml_str(&chip_toml(s), Path::new("test/testchip.toml"))
-        .unwrap_or_else(|e| panic!("{e}"))
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hardware-models/loihi.toml");
+    let mut m = ChipModel::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    m.name = "testchip".into();
+    m.mesh.width.value = s.width;
+    m.mesh.height.value = s.height;
+    m.mesh.cores_per_tile.value = s.cores_per_tile;
+    let c = &mut m.core;
+    c.max_neurons.value = s.neurons as u32;
+    c.max_fan_in.value = s.fan_in as u32;
+    c.max_fan_out.value = s.fan_out as u32;
+    c.synaptic_memory_bits.value = s.memory_bits;
+    c.weight_bits.value = s.weight_bits as u32;
+    c.state_bits.value = s.state_bits as u32;
+    c.shared_conv_weights.value = false;
+    let e = &mut m.energy;
+    for (k, v) in [
+        &mut e.synop_pj,
+        &mut e.neuron_active_pj,
+        &mut e.neuron_idle_pj,
+        &mut e.spike_local_pj,
+        &mut e.hop_x_pj,
+        &mut e.hop_y_pj,
+        &mut e.static_mw_per_core,
+    ]
+    .into_iter()
+    .zip(s.energy)
+    {
+        k.value = v;
+    }
+    let t = &mut m.latency;
+    for (k, v) in [
+        &mut t.synop_ns,
+        &mut t.neuron_active_ns,
+        &mut t.neuron_idle_ns,
+        &mut t.spike_local_ns,
+        &mut t.hop_x_ns,
+        &mut t.hop_y_ns,
+        &mut t.barrier_ns,
+    ]
+    .into_iter()
+    .zip(s.latency)
+    {
+        k.value = v;
+    }
+    m.validate().unwrap_or_else(|e| panic!("{e:?}"));
+    m
 }
 
 /// A network spec from TOML text.
