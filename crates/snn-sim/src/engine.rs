@@ -561,14 +561,12 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                     synops += scatter(sh, atom, inp, state, pos, 1);
                     synops += scatter(sh, atom, inp, state, neg, -1);
                     // Host spikes received: once per (core, layer), at its first atom.
-                    if let Some((_, reach)) = core.input_reach.iter().find(|(rl, _)| *rl == l) {
-                        if core.atoms[..ai].iter().all(|a| a.layer != l) {
-                            st.counts[l].input_spikes +=
-                                pos.iter()
-                                    .chain(neg.iter())
-                                    .filter(|&&p| reach[p as usize])
-                                    .count() as u64;
-                        }
+                    if !atom.input_reach.is_empty() {
+                        st.counts[l].input_spikes += pos
+                            .iter()
+                            .chain(neg.iter())
+                            .filter(|&&p| atom.input_reach[p as usize])
+                            .count() as u64;
                     }
                 }
                 Src::Layer(s) => {

@@ -34,6 +34,9 @@ pub struct AtomProgram {
     pub inputs: Vec<InputProgram>,
     /// Global index of every local neuron.
     pub globals: Vec<u32>,
+    /// On the first input-fed atom of a layer on its core: which input pixels reach that
+    /// layer's atoms on the core (empty otherwise).
+    pub input_reach: Vec<bool>,
 }
 
 /// Everything one core runs.
@@ -47,9 +50,6 @@ pub struct CoreProgram {
     pub tile: (u32, u32),
     /// Expected synaptic operations per step (from the mapping's activity), to balance workers.
     pub expected_synops: f64,
-    /// For each layer on this core fed by the network input: which input pixels reach it (to
-    /// count the host spikes the core receives).
-    pub input_reach: Vec<(usize, Vec<bool>)>,
 }
 
 /// Destinations of every neuron of one layer (CSR): `dests[start[n]..start[n+1]]` are the other
@@ -97,7 +97,6 @@ impl ChipProgram {
                 atoms: Vec::new(),
                 tile: (rec.slot.x, rec.slot.y),
                 expected_synops: rec.load,
-                input_reach: Vec::new(),
             })
             .collect();
         // Boxes of each (core, layer), with boxes that form a larger box merged: a core works
@@ -133,6 +132,7 @@ impl ChipProgram {
                 region.for_each_index(layer.output, |i| globals.push(i as u32));
                 cores[c].atoms.push(AtomProgram {
                     globals,
+                    input_reach: Vec::new(),
                     layer: l,
                     kind: layer.kind,
                     region,
@@ -143,29 +143,26 @@ impl ChipProgram {
         for c in &mut cores {
             c.atoms.sort_by_key(|a| a.layer);
         }
+        // The first atom of each input-fed layer on a core learns which input pixels reach any
+        // atom of that layer there, to count the host spikes the core receives.
         for c in &mut cores {
-            for a in &c.atoms {
-                if !a.inputs.iter().any(|i| i.source == Src::Input) {
+            for i in 0..c.atoms.len() {
+                let l = c.atoms[i].layer;
+                let fed = c.atoms[i].inputs.iter().any(|inp| inp.source == Src::Input);
+                if !fed || c.atoms[..i].iter().any(|a| a.layer == l) {
                     continue;
                 }
-                let pos = match c.input_reach.iter().position(|(l, _)| *l == a.layer) {
-                    Some(p) => p,
-                    None => {
-                        c.input_reach
-                            .push((a.layer, vec![false; mapping.plan.input.len()]));
-                        c.input_reach.len() - 1
-                    }
-                };
-                let reach = &mut c.input_reach[pos].1;
-                for e in net.edges_into(a.layer).filter(|e| e.source == Src::Input) {
-                    for (n, r) in reach.iter_mut().enumerate() {
-                        if !*r {
-                            *r = e
-                                .targets(n)
-                                .is_some_and(|t| t.intersect(&a.region).is_some());
+                let mut reach = vec![false; mapping.plan.input.len()];
+                for a in c.atoms.iter().filter(|a| a.layer == l) {
+                    for e in net.edges_into(l).filter(|e| e.source == Src::Input) {
+                        for (n, r) in reach.iter_mut().enumerate() {
+                            *r = *r
+                                || e.targets(n)
+                                    .is_some_and(|t| t.intersect(&a.region).is_some());
                         }
                     }
                 }
+                c.atoms[i].input_reach = reach;
             }
         }
         let core_of: Vec<Vec<u32>> = (0..net.layers())
