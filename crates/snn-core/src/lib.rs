@@ -13,6 +13,7 @@ pub mod atomic;
 pub mod container;
 pub mod error;
 pub mod gather;
+pub mod gather_box;
 pub mod model_file;
 pub mod neuron;
 pub mod ops;

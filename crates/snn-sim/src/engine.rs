@@ -13,6 +13,7 @@
 use crate::counters::Counts;
 use crate::program::{AtomProgram, ChipProgram, CoreProgram, InputProgram};
 use crossbeam_channel::{unbounded, Receiver, Sender};
+use snn_core::gather_box::{conv_gather_box, BoxScratch, OutBox};
 use snn_core::neuron;
 use snn_core::plan::{LayerKind, Synapses};
 use snn_core::simd;
@@ -39,10 +40,32 @@ pub struct RunConfig {
     pub timesteps: u32,
     /// Worker threads.
     pub threads: usize,
+    /// Independent chip replicas, each running a contiguous share of the samples on
+    /// `threads / replicas` workers (1: one chip, its cores spread over all workers).
+    pub replicas: usize,
     /// Arithmetic.
     pub mode: Mode,
     /// Count spikes per neuron (for an activity profile).
     pub profile: bool,
+}
+
+/// How a run uses the machine's threads: `threads` workers in all, over `replicas` independent
+/// chip copies (see [`run`]). A plain thread count means one chip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Workers {
+    /// Worker threads in all.
+    pub threads: usize,
+    /// Chip replicas sharing them (at most `threads`).
+    pub replicas: usize,
+}
+
+impl From<usize> for Workers {
+    fn from(threads: usize) -> Self {
+        Workers {
+            threads,
+            replicas: 1,
+        }
+    }
 }
 
 /// A batch of spike packets from one core to another: all spikes of one layer at one network
@@ -99,7 +122,40 @@ struct Pending {
     layer: u32,
     step: u64,
     neurons: Vec<u32>,
-    sorted: bool,
+    /// `neurons` is ascending (every append kept the order), so no sort is needed.
+    ascending: bool,
+    /// Sorted and counted by its first reader.
+    ready: bool,
+}
+
+impl Pending {
+    fn new(layer: u32, step: u64, neurons: Vec<u32>) -> Self {
+        Pending {
+            layer,
+            step,
+            ascending: neurons.is_sorted(),
+            neurons,
+            ready: false,
+        }
+    }
+
+    fn append(&mut self, more: &[u32]) {
+        self.ascending &= self
+            .neurons
+            .last()
+            .is_none_or(|&a| more.first().is_none_or(|&b| a < b))
+            && more.is_sorted();
+        self.neurons.extend_from_slice(more);
+        self.ready = false;
+    }
+
+    /// Puts `neurons` in ascending order (lists from several senders arrive in any order).
+    fn order(&mut self) {
+        if !self.ascending {
+            self.neurons.sort_unstable();
+            self.ascending = true;
+        }
+    }
 }
 
 impl PendingSet {
@@ -110,52 +166,69 @@ impl PendingSet {
     }
 
     fn add(&mut self, layer: u32, step: u64, neurons: &[u32]) {
-        let i = match self
-            .entries
-            .iter()
-            .position(|p| p.layer == layer && p.step == step)
-        {
-            Some(i) => i,
-            None => {
-                let buf = self.spare.pop().unwrap_or_default();
-                self.entries.push(Pending {
-                    layer,
-                    step,
-                    neurons: buf,
-                    sorted: false,
-                });
-                self.entries.len() - 1
-            }
-        };
-        let e = &mut self.entries[i];
-        e.neurons.extend_from_slice(neurons);
-        e.sorted = false;
+        if let Some(e) = self.get_mut(layer, step) {
+            e.append(neurons);
+        } else {
+            let mut buf = self.spare.pop().unwrap_or_default();
+            buf.extend_from_slice(neurons);
+            self.entries.push(Pending::new(layer, step, buf));
+        }
     }
 
-    fn retain(&mut self, keep: impl Fn(u32, u64) -> bool) {
+    fn retain(&mut self, keep: impl Fn(u32, u64) -> bool, pool: &BufferPool) {
         let mut i = 0;
         while i < self.entries.len() {
             if keep(self.entries[i].layer, self.entries[i].step) {
                 i += 1;
             } else {
-                let mut p = self.entries.swap_remove(i);
-                p.neurons.clear();
-                self.spare.push(p.neurons);
+                let p = self.entries.swap_remove(i);
+                self.recycle(p.neurons, pool);
             }
         }
     }
 
-    /// A buffer for an outgoing batch.
-    fn buffer(&mut self) -> Vec<u32> {
-        self.spare.pop().unwrap_or_default()
+    /// Takes a received batch's spike list: adopted as is when it opens a new (layer, step)
+    /// entry, else appended and its buffer recycled.
+    fn add_owned(&mut self, layer: u32, step: u64, neurons: Vec<u32>, pool: &BufferPool) {
+        if let Some(e) = self.get_mut(layer, step) {
+            e.append(&neurons);
+            self.recycle(neurons, pool);
+        } else {
+            self.entries.push(Pending::new(layer, step, neurons));
+        }
     }
 
-    /// Takes back a received batch's buffer.
-    fn recycle(&mut self, mut v: Vec<u32>) {
-        if self.spare.len() < 64 {
-            v.clear();
+    /// A buffer for an outgoing batch: a spare one of this core, else one from the pool.
+    fn buffer(&mut self, pool: &BufferPool) -> Vec<u32> {
+        self.spare
+            .pop()
+            .or_else(|| pool.rx.try_recv().ok())
+            .unwrap_or_else(|| Vec::with_capacity(64))
+    }
+
+    /// Keeps an emptied buffer for reuse: here, or in the pool when this core has enough.
+    fn recycle(&mut self, mut v: Vec<u32>, pool: &BufferPool) {
+        v.clear();
+        if self.spare.len() < 16 {
             self.spare.push(v);
+        } else {
+            // A full pool drops the buffer.
+            let _ = pool.tx.try_send(v);
         }
+    }
+}
+
+/// Emptied spike-list buffers shared by all cores: cores that mostly send take them, cores
+/// that mostly receive give them back, so batches rarely allocate.
+struct BufferPool {
+    tx: Sender<Vec<u32>>,
+    rx: Receiver<Vec<u32>>,
+}
+
+impl BufferPool {
+    fn new() -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(1 << 14);
+        BufferPool { tx, rx }
     }
 }
 
@@ -178,6 +251,8 @@ struct CoreState {
     out: Vec<u32>,
     outbox: Vec<Vec<u32>>,
     dest_list: Vec<u32>,
+    /// Scratch of the gathered conv kernel.
+    gather: BoxScratch,
     rx: Receiver<Batch>,
 }
 
@@ -256,7 +331,10 @@ struct Shared<'a> {
     data: &'a Dataset,
     encoder: &'a RateEncoder,
     samples: u64,
+    /// Data-set index of local sample 0 (this replica's share starts there).
+    first: u64,
     senders: Vec<Sender<Batch>>,
+    pool: BufferPool,
     inputs: Vec<RwLock<InputSample>>,
     barrier: SpinBarrier,
     step_max: [Vec<AtomicU64>; 2],
@@ -274,12 +352,13 @@ impl Shared<'_> {
             .write()
             .expect("input slot");
         slot.sample = sample;
-        let image = self.encoder.prepare(self.data.image(sample as usize));
+        let index = self.first + sample;
+        let image = self.encoder.prepare(self.data.image(index as usize));
         let t = self.cfg.timesteps as usize;
         slot.steps.resize_with(t, Default::default);
         let (mut n_spk, mut n_pk) = (0u64, 0u64);
         for (s, (pos, neg)) in slot.steps.iter_mut().enumerate() {
-            self.encoder.encode_step(&image, sample, s as u32, pos, neg);
+            self.encoder.encode_step(&image, index, s as u32, pos, neg);
             n_spk += (pos.len() + neg.len()) as u64;
             n_pk += pos
                 .iter()
@@ -300,7 +379,12 @@ impl Shared<'_> {
     }
 }
 
-/// Runs the first `samples` images of `data` through the chip program.
+/// Runs the first `samples` images of `data` through the chip program: on one chip whose
+/// cores are spread over `cfg.threads` workers, or, with `cfg.replicas` > 1, on that many
+/// independent copies of the chip, each running a contiguous share of the samples on its own
+/// workers (as a multi-chip deployment serving a stream would). Predictions, outputs, spike and
+/// traffic counters do not depend on either setting; the modeled chip time is the sum over
+/// replicas, which adds the pipeline fill of `L − 1` steps once per extra replica.
 pub fn run(
     prog: &ChipProgram,
     chip: &ChipModel,
@@ -310,10 +394,79 @@ pub fn run(
     cfg: RunConfig,
 ) -> RunResult {
     let start = std::time::Instant::now();
+    let samples = samples.min(data.len());
+    let threads = cfg.threads.max(1);
+    let replicas = cfg.replicas.clamp(1, threads).min(samples.max(1));
+    if replicas == 1 {
+        return run_part(prog, chip, data, encoder, 0, samples, cfg);
+    }
+    let parts: Vec<RunResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..replicas)
+            .map(|r| {
+                let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
+                // Workers left over after an even split go to the first replicas.
+                let workers = threads / replicas + usize::from(r < threads % replicas);
+                let part = RunConfig {
+                    threads: workers,
+                    replicas: 1,
+                    ..cfg
+                };
+                scope.spawn(move || run_part(prog, chip, data, encoder, lo, hi - lo, part))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(v) => v,
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    });
+    let mut all = parts.into_iter();
+    let mut out = all.next().expect("at least one replica");
+    for p in all {
+        out.predictions.extend(p.predictions);
+        out.outputs.extend(p.outputs);
+        if let (Some((ai, al)), Some((bi, bl))) = (&mut out.neuron_spikes, p.neuron_spikes) {
+            for (a, b) in ai.iter_mut().zip(bi) {
+                *a += b;
+            }
+            for (a, b) in al.iter_mut().flatten().zip(bl.into_iter().flatten()) {
+                *a += b;
+            }
+        }
+        for (a, b) in out.per_core_layer.iter_mut().zip(&p.per_core_layer) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        out.input_packets += p.input_packets;
+        out.input_spikes += p.input_spikes;
+        out.chip_seconds += p.chip_seconds;
+        for (a, b) in out.core_busy_seconds.iter_mut().zip(&p.core_busy_seconds) {
+            *a += b;
+        }
+        out.chip_steps += p.chip_steps;
+    }
+    out.wall_seconds = start.elapsed().as_secs_f64();
+    out
+}
+
+/// One chip running samples `first .. first + samples` of `data` (see [`run`]).
+fn run_part(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    first: usize,
+    samples: usize,
+    cfg: RunConfig,
+) -> RunResult {
+    let start = std::time::Instant::now();
     let n_cores = prog.cores.len();
     let layers = prog.net.layers();
     let t = cfg.timesteps as u64;
-    let samples = samples.min(data.len()) as u64;
+    let samples = samples.min(data.len().saturating_sub(first)) as u64;
     let threads = cfg.threads.clamp(1, n_cores.max(1));
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..n_cores).map(|_| unbounded::<Batch>()).unzip();
     let ring = layers.div_ceil(t as usize) + 3;
@@ -323,7 +476,9 @@ pub fn run(
         data,
         encoder,
         samples,
+        first: first as u64,
         senders,
+        pool: BufferPool::new(),
         inputs: (0..ring)
             .map(|_| {
                 RwLock::new(InputSample {
@@ -394,6 +549,7 @@ pub fn run(
                 out: Vec::new(),
                 outbox: vec![Vec::new(); n_cores],
                 dest_list: Vec::new(),
+                gather: BoxScratch::default(),
                 rx,
             })
         })
@@ -532,8 +688,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
     let end = sh.samples * t;
     let tm = sh.timing;
     while let Ok(b) = st.rx.try_recv() {
-        st.pending.add(b.layer, b.step, &b.neurons);
-        st.pending.recycle(b.neurons);
+        st.pending.add_owned(b.layer, b.step, b.neurons, &sh.pool);
     }
     let mut busy = 0.0;
     for (ai, atom) in core.atoms.iter().enumerate() {
@@ -549,7 +704,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
             state.vq.fill(0);
         }
         let mut synops = 0u64;
-        for inp in &atom.inputs {
+        for (k, inp) in atom.inputs.iter().enumerate() {
             match inp.source {
                 Src::Input => {
                     let ring = sh.inputs.len() as u64;
@@ -558,8 +713,8 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                         .expect("input slot");
                     debug_assert_eq!(slot.sample, sample);
                     let (pos, neg) = &slot.steps[step as usize];
-                    synops += scatter(sh, atom, inp, state, pos, 1);
-                    synops += scatter(sh, atom, inp, state, neg, -1);
+                    synops += scatter(sh, atom, inp, state, pos, 1, None);
+                    synops += scatter(sh, atom, inp, state, neg, -1, None);
                     // Host spikes received: once per (core, layer), at its first atom.
                     if !atom.input_reach.is_empty() {
                         st.counts[l].input_spikes += pos
@@ -571,12 +726,15 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                 }
                 Src::Layer(s) => {
                     if let Some(p) = st.pending.get_mut(s, g) {
-                        if !p.sorted {
-                            p.neurons.sort_unstable();
-                            p.sorted = true;
+                        if !p.ready {
+                            // Lists from several senders arrive in any order.
+                            p.order();
+                            p.ready = true;
                             st.counts[l].input_spikes += p.neurons.len() as u64;
                         }
-                        synops += scatter(sh, atom, inp, state, &p.neurons, 1);
+                        // The first synapse set finds the current zeroed: it may be gathered.
+                        let gather = (k == 0).then_some(&mut st.gather);
+                        synops += scatter(sh, atom, inp, state, &p.neurons, 1, gather);
                     }
                 }
             }
@@ -659,7 +817,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                 if ob.is_empty() {
                     st.dest_list.push(d);
                     if ob.capacity() == 0 {
-                        *ob = st.pending.buffer();
+                        *ob = st.pending.buffer(&sh.pool);
                     }
                 }
                 ob.push(gidx as u32);
@@ -688,7 +846,8 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
     }
     // Drop pending spike lists no layer on this core will read again.
     let last = &prog.last_consumer;
-    st.pending.retain(|s, g| g + last[s as usize] as u64 > tau);
+    st.pending
+        .retain(|s, g| g + last[s as usize] as u64 > tau, &sh.pool);
     st.busy += busy;
     busy
 }
@@ -696,6 +855,9 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
 /// Adds the spikes `spikes` of one source (value ±1) into the atom's current through edge
 /// `edge`, restricted to the atom's neurons; returns the synaptic operations done. Per target
 /// neuron, inputs are added in the order of `spikes` (ascending), as in `snn_core::step`.
+/// `gather` is given when the atom's current is still all zero: a dense enough stride-1 conv
+/// input is then gathered per output neuron instead (bit-identical, see
+/// [`snn_core::gather_box`]).
 fn scatter(
     sh: &Shared,
     atom: &AtomProgram,
@@ -703,8 +865,10 @@ fn scatter(
     st: &mut AtomState,
     spikes: &[u32],
     value: i32,
+    gather: Option<&mut BoxScratch>,
 ) -> u64 {
     let (lo, hi) = inp.src_range;
+    let all_spikes = spikes.len();
     let spikes = &spikes[spikes.partition_point(|&s| s < lo)..spikes.partition_point(|&s| s < hi)];
     if spikes.is_empty() {
         return 0;
@@ -725,6 +889,20 @@ fn scatter(
     match e.synapses {
         Synapses::Conv { kernel, output, .. } => {
             let geo = prog.geometry[edge].as_ref().expect("conv geometry");
+            if let Some(scratch) = gather.filter(|_| {
+                !fixed && geo.stride == 1 && snn_core::gather::worthwhile(geo, all_spikes)
+            }) {
+                let b = OutBox {
+                    y0: r.y0 as usize,
+                    y1: r.y1 as usize,
+                    x0: r.x0 as usize,
+                    x1: r.x1 as usize,
+                    c0: r.c0 as usize,
+                    c1: r.c1 as usize,
+                };
+                let wf = &prog.weights.float[edge];
+                return conv_gather_box(geo, wf, spikes, vf, b, &mut st.i, scratch);
+            }
             let cout = output.channels;
             let full = cb == cout;
             let wf = &prog.weights.float[edge];
@@ -810,7 +988,7 @@ fn scatter(
                 simd::accumulate_rows(&mut st.i[..cb], wf, &offs[..group.len()], vf);
             }
         }
-        Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => {
+        Synapses::AvgPool2 { input, .. } | Synapses::Subsample { input, .. } => {
             let stride = match e.synapses {
                 Synapses::Subsample { stride, .. } => stride,
                 _ => 2,
@@ -818,24 +996,39 @@ fn scatter(
             let pool = matches!(e.synapses, Synapses::AvgPool2 { .. });
             let unit = prog.weights.fixed.as_ref().map_or(0, |f| f.unit[edge]) as i64;
             let q = 0.25 * vf;
-            for &s in spikes {
-                let [iy, ix, c] = coords[s as usize];
-                let (iy, ix, c) = (iy as usize, ix as usize, c as u32);
-                if !pool && (iy % stride != 0 || ix % stride != 0) {
-                    continue;
-                }
-                let (oy, ox) = ((iy / stride) as u32, (ix / stride) as u32);
-                if !r.contains(oy, ox, c) {
-                    continue;
-                }
-                let o =
-                    ((oy - r.y0) as usize * rw + (ox - r.x0) as usize) * cb + (c - r.c0) as usize;
-                if fixed {
-                    st.iq[o] += value as i64 * unit;
-                } else if pool {
-                    st.i[o] += q;
-                } else {
-                    st.i[o] += vf;
+            // Only the spikes of the box's field: per input row, one run of the (channel-last,
+            // ascending) list covering the box's input columns.
+            let (w_in, cin) = (input.width, input.channels);
+            let rows_per_out = if pool { 2 } else { 1 };
+            let (ix0, ix1) = (
+                r.x0 as usize * stride,
+                ((r.x1 as usize - 1) * stride + rows_per_out).min(w_in),
+            );
+            let mut from = 0;
+            for oy in r.y0 as usize..r.y1 as usize {
+                for iy in oy * stride..(oy * stride + rows_per_out).min(input.height) {
+                    let lo = ((iy * w_in + ix0) * cin) as u32;
+                    let hi = ((iy * w_in + ix1) * cin) as u32;
+                    let a = from + spikes[from..].partition_point(|&s| s < lo);
+                    let b = a + spikes[a..].partition_point(|&s| s < hi);
+                    from = b;
+                    for &s in &spikes[a..b] {
+                        let [_, ix, c] = coords[s as usize];
+                        let (ix, c) = (ix as usize, c as u32);
+                        if c < r.c0 || c >= r.c1 || (!pool && ix % stride != 0) {
+                            continue;
+                        }
+                        let ox = ix / stride;
+                        let o = ((oy - r.y0 as usize) * rw + (ox - r.x0 as usize)) * cb
+                            + (c - r.c0) as usize;
+                        if fixed {
+                            st.iq[o] += value as i64 * unit;
+                        } else if pool {
+                            st.i[o] += q;
+                        } else {
+                            st.i[o] += vf;
+                        }
+                    }
                 }
             }
         }

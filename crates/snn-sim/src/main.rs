@@ -4,7 +4,7 @@ use clap::{Parser, ValueEnum};
 use snn_core::Model;
 use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
 use snn_map::chip::ChipModel;
-use snn_sim::engine::Mode;
+use snn_sim::engine::{Mode, Workers};
 use snn_sim::report::{write_all, RunInfo, SweepPoint};
 use snn_sim::sim::{load_mapping, simulate, simulate_with_profile, GENERIC_45NM};
 use snn_sim::SimError;
@@ -51,6 +51,12 @@ struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Simulate this many independent copies of the chip, each running a contiguous share of
+    /// the test set on its own workers (a throughput mode: every count, spike and prediction is
+    /// the same as with one chip; the modeled chip time adds one pipeline fill per extra copy).
+    /// At most --threads.
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
     /// Also run these time-step counts and chart accuracy vs T (e.g. 10,20,40).
     #[arg(long, value_delimiter = ',')]
     sweep_timesteps: Vec<u32>,
@@ -109,6 +115,15 @@ fn run(a: Args) -> Result<(), SimError> {
     if threads == 0 {
         return Err(SimError::Usage("--threads: must be at least 1".into()));
     }
+    if a.replicas == 0 || a.replicas > threads {
+        return Err(SimError::Usage(format!(
+            "--replicas: must be between 1 and --threads ({threads})"
+        )));
+    }
+    let workers = Workers {
+        threads,
+        replicas: a.replicas,
+    };
     let mode = match a.mode {
         ModeArg::Float => Mode::Float,
         ModeArg::Fixed => Mode::Fixed,
@@ -117,13 +132,13 @@ fn run(a: Args) -> Result<(), SimError> {
     let outcome = match &a.profile_out {
         Some(path) => {
             let (o, p) = simulate_with_profile(
-                &model, &mapping, &ann_chip, &data, seed, timesteps, n, threads, mode,
+                &model, &mapping, &ann_chip, &data, seed, timesteps, n, workers, mode,
             )?;
             p.save(path).map_err(|e| SimError::Usage(e.to_string()))?;
             o
         }
         None => simulate(
-            &model, &mapping, &ann_chip, &data, seed, timesteps, n, threads, mode,
+            &model, &mapping, &ann_chip, &data, seed, timesteps, n, workers, mode,
         )?,
     };
     let float_accuracy = if mode == Mode::Fixed {
@@ -136,7 +151,7 @@ fn run(a: Args) -> Result<(), SimError> {
                 seed,
                 timesteps,
                 n,
-                threads,
+                workers,
                 Mode::Float,
             )?
             .accuracy(),
@@ -155,7 +170,7 @@ fn run(a: Args) -> Result<(), SimError> {
             outcome.clone()
         } else {
             simulate(
-                &model, &mapping, &ann_chip, &data, seed, t, n, threads, mode,
+                &model, &mapping, &ann_chip, &data, seed, t, n, workers, mode,
             )?
         };
         sweep.push(SweepPoint {
@@ -196,6 +211,7 @@ fn run(a: Args) -> Result<(), SimError> {
         dataset: &dataset,
         seed,
         threads,
+        replicas: a.replicas,
         command: &command,
         float_accuracy,
         sweep: &sweep,

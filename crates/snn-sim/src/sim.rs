@@ -3,7 +3,7 @@
 //! counts, NeuroBench metrics, energy ledger, ANN baseline, time).
 
 use crate::counters::Counts;
-use crate::engine::{self, Mode, RunConfig, RunResult};
+use crate::engine::{self, Mode, RunConfig, RunResult, Workers};
 use crate::ledger::{Constants, Energy};
 use crate::program::ChipProgram;
 use crate::quant::Weights;
@@ -124,11 +124,20 @@ pub fn simulate(
     seed: u64,
     timesteps: u32,
     samples: usize,
-    threads: usize,
+    workers: impl Into<Workers>,
     mode: Mode,
 ) -> Result<SimOutcome, SimError> {
     simulate_inner(
-        model, mapping, ann_chip, data, seed, timesteps, samples, threads, mode, false,
+        model,
+        mapping,
+        ann_chip,
+        data,
+        seed,
+        timesteps,
+        samples,
+        workers.into(),
+        mode,
+        false,
     )
 }
 
@@ -143,11 +152,20 @@ pub fn simulate_with_profile(
     seed: u64,
     timesteps: u32,
     samples: usize,
-    threads: usize,
+    workers: impl Into<Workers>,
     mode: Mode,
 ) -> Result<(SimOutcome, ActivityProfile), SimError> {
     let o = simulate_inner(
-        model, mapping, ann_chip, data, seed, timesteps, samples, threads, mode, true,
+        model,
+        mapping,
+        ann_chip,
+        data,
+        seed,
+        timesteps,
+        samples,
+        workers.into(),
+        mode,
+        true,
     )?;
     let created_by = format!(
         "snn-sim {} ({:?} mode, {})",
@@ -175,7 +193,7 @@ fn simulate_inner(
     seed: u64,
     timesteps: u32,
     samples: usize,
-    threads: usize,
+    workers: Workers,
     mode: Mode,
     profile: bool,
 ) -> Result<SimOutcome, SimError> {
@@ -202,7 +220,8 @@ fn simulate_inner(
         samples,
         RunConfig {
             timesteps,
-            threads,
+            threads: workers.threads,
+            replicas: workers.replicas,
             mode,
             profile,
         },

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use snn_core::Model;
 use snn_map::mapping::Mapping;
-use snn_sim::engine::Mode;
+use snn_sim::engine::{Mode, Workers};
 
 /// conv (split into channel blocks on 6-neuron cores) → pool → residual block with a 1×1-conv
 /// shortcut → linear → readout, with random weights that make every layer fire.
@@ -78,6 +78,51 @@ fn float_results_do_not_depend_on_thread_count() {
 #[test]
 fn fixed_results_do_not_depend_on_thread_count() {
     check_invariance(Mode::Fixed);
+}
+
+#[test]
+fn chip_replicas_change_nothing_but_the_pipeline_fill() {
+    let (model, mapping) = setup();
+    let data = mnist_test(SAMPLES);
+    let ev = eval(&model, &data, SEED, T, SAMPLES);
+    for mode in [Mode::Float, Mode::Fixed] {
+        let one = sim(&model, &mapping, &data, SEED, T, SAMPLES, 1, mode);
+        for (threads, replicas) in [(2, 2), (3, 3), (4, 2)] {
+            let what = format!("{mode:?}, {replicas} replicas on {threads} threads");
+            let w = Workers { threads, replicas };
+            let r = sim(&model, &mapping, &data, SEED, T, SAMPLES, w, mode);
+            if mode == Mode::Float {
+                assert_matches_eval(&r, &ev, &what);
+            }
+            assert_eq!(r.predictions, one.predictions, "{what}: predictions");
+            let bits = |o: &snn_sim::sim::SimOutcome| -> Vec<Vec<u32>> {
+                o.run
+                    .outputs
+                    .iter()
+                    .map(|v| v.iter().map(|x| x.to_bits()).collect())
+                    .collect()
+            };
+            assert_eq!(bits(&r), bits(&one), "{what}: readout outputs");
+            assert_eq!(
+                r.run.per_core_layer, one.run.per_core_layer,
+                "{what}: counters"
+            );
+            assert_eq!(r.total, one.total, "{what}: totals");
+            assert_eq!(r.run.input_spikes, one.run.input_spikes, "{what}");
+            assert_eq!(r.run.input_packets, one.run.input_packets, "{what}");
+            // Each extra chip fills its own pipeline: L − 1 more steps.
+            let fill = (replicas as u64 - 1) * (mapping.plan.layers.len() as u64 - 1);
+            assert_eq!(
+                r.run.chip_steps,
+                one.run.chip_steps + fill,
+                "{what}: chip steps"
+            );
+            assert!(
+                r.run.chip_seconds >= one.run.chip_seconds * (1.0 - 1e-12),
+                "{what}"
+            );
+        }
+    }
 }
 
 #[test]

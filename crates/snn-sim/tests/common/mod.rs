@@ -11,7 +11,7 @@ use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
 use snn_map::map::{map_model, MapRequest};
 use snn_map::mapping::Mapping;
-use snn_sim::engine::Mode;
+use snn_sim::engine::{Mode, Workers};
 use snn_sim::sim::{simulate, SimOutcome, GENERIC_45NM};
 use snn_train::eval::{evaluate, Evaluation};
 use snn_train::train::{train, ResumeOverrides, RunOptions};
@@ -254,7 +254,7 @@ pub fn sim(
     seed: u64,
     timesteps: u32,
     samples: usize,
-    threads: usize,
+    workers: impl Into<Workers>,
     mode: Mode,
 ) -> SimOutcome {
     simulate(
@@ -265,7 +265,7 @@ pub fn sim(
         seed,
         timesteps,
         samples,
-        threads,
+        workers,
         mode,
     )
     .unwrap_or_else(|e| panic!("{e}"))
