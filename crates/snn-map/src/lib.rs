@@ -6,8 +6,11 @@
 //! uniform) turns into an atom [`traffic::Hypergraph`]; [`partition`] packs atoms into cores
 //! under the [`limits`] tracked by [`usage`]; [`place`] puts cores on the mesh; the result is a
 //! [`mapping::Mapping`] file and a [`report`]. [`chip`] reads `hardware-models/*.toml`.
+//! [`bound`] gives the fewest inter-core packets any valid mapping can send, reported beside
+//! ours and the baselines.
 
 pub mod atoms;
+pub mod bound;
 pub mod chip;
 pub mod error;
 pub mod external;

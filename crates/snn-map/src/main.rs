@@ -120,13 +120,14 @@ fn run(a: Args) -> Result<(), MapError> {
     let o = &outcome;
     let red = |x: f64, b: f64| if b > 0.0 { 100.0 * (1.0 - x / b) } else { 0.0 };
     println!(
-        "{} on {}: {} of {} cores, {:.1} inter-core packets/step ({:.0} % below sequential fill), {:.1} hop-weighted ({:.0} % below), busiest core {:.0} synops/step; {:.3} s; wrote {}",
+        "{} on {}: {} of {} cores, {:.1} inter-core packets/step ({:.0} % below sequential fill; lower bound {:.1}), {:.1} hop-weighted ({:.0} % below), busiest core {:.0} synops/step; {:.3} s; wrote {}",
         o.mapping.network,
         o.mapping.chip.name,
         o.ours.cores_used,
         o.cores_available,
         o.ours.inter_core_packets,
         red(o.ours.inter_core_packets, o.sequential.inter_core_packets),
+        o.bound.inter_core_packets,
         o.ours.hop_weighted_traffic,
         red(o.ours.hop_weighted_traffic, o.sequential.hop_weighted_traffic),
         o.ours.max_core_load,

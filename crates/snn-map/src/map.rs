@@ -1,7 +1,9 @@
 //! The whole mapping flow: atoms → hypergraph → partition → placement → routing, plus the two
-//! baselines evaluated on the same traffic model, and the summary numbers of each.
+//! baselines evaluated on the same traffic model, the summary numbers of each, and the lower
+//! bound on inter-core packets that no valid mapping can beat.
 
 use crate::atoms::AtomSet;
+use crate::bound::PacketBound;
 use crate::chip::ChipModel;
 use crate::error::MapError;
 use crate::limits::CoreLimits;
@@ -86,6 +88,10 @@ pub struct MapOutcome {
     pub sequential: Summary,
     /// Random valid baseline.
     pub random: Summary,
+    /// Lower bound on the inter-core packets of any valid mapping (same traffic model).
+    pub bound: PacketBound,
+    /// Seconds spent computing the bound.
+    pub bound_seconds: f64,
     /// Per-core details of our mapping.
     pub cores: Vec<CoreSummary>,
     /// The core-to-core traffic of our mapping (packets per step).
@@ -291,6 +297,9 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
     };
     let rnd_slots = place_random(&rnd_mesh, rnd.cores, req.seed);
     let random = summarize(&net, &rnd_map, &act, &rnd_mesh, &rnd_slots).0;
+    let t_bound = Instant::now();
+    let bound = PacketBound::new(&net, &limits, &act);
+    let bound_seconds = t_bound.elapsed().as_secs_f64();
 
     let mapping = Mapping {
         network: req.model.spec.name.clone(),
@@ -310,6 +319,8 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         ours,
         sequential,
         random,
+        bound,
+        bound_seconds,
         cores,
         traffic: st,
         seconds,

@@ -238,6 +238,34 @@ impl Edge {
         }
     }
 
+    /// Synapses stored per neuron as a product: neuron (y, x, c) of the target stores
+    /// `rows[y] · cols[x] · per` synapses through this edge, so a box stores
+    /// `(c1 − c0) · per · Σ rows[y0..y1] · Σ cols[x0..x1]`, the same as
+    /// [`Edge::synapses_stored`]. Returns `(rows, cols, per)`.
+    pub fn stored_profile(&self) -> (Vec<u64>, Vec<u64>, u64) {
+        let out = self.output_shape();
+        match self.synapses {
+            Synapses::Conv {
+                kernel,
+                stride,
+                padding,
+                input,
+                ..
+            } => (
+                (0..out.height)
+                    .map(|o| valid_taps(o, input.height, kernel, stride, padding))
+                    .collect(),
+                (0..out.width)
+                    .map(|o| valid_taps(o, input.width, kernel, stride, padding))
+                    .collect(),
+                input.channels as u64,
+            ),
+            Synapses::Dense { inputs, .. } => (vec![1], vec![1], inputs as u64),
+            Synapses::AvgPool2 { .. } => (vec![1; out.height], vec![1; out.width], 4),
+            Synapses::Subsample { .. } => (vec![1; out.height], vec![1; out.width], 1),
+        }
+    }
+
     /// Distinct weight values a box of channels `[c0, c1)` needs when the chip shares one
     /// kernel among all positions of a conv layer (`None` for non-conv synapses).
     pub fn shared_kernel_weights(&self, c0: u32, c1: u32) -> Option<u64> {

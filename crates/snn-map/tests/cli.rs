@@ -107,6 +107,19 @@ fn maps_lenet_on_loihi_and_detects_a_corrupt_mapping() {
     }
     let m = Mapping::load(&out.join("mapping.bin")).unwrap();
     assert_eq!(m.cores.len() as u64, j["cores_used"].as_u64().unwrap());
+    // the packet lower bound sits next to the packets, below ours and both baselines
+    let lb = j["inter_core_packets_lower_bound"]
+        .as_f64()
+        .expect("lower bound");
+    assert!(lb > 0.0 && lb <= j["inter_core_packets"].as_f64().unwrap());
+    for b in ["sequential", "random"] {
+        assert!(lb <= j["baselines"][b]["inter_core_packets"].as_f64().unwrap());
+    }
+    let md = std::fs::read_to_string(out.join("mapping.md")).unwrap();
+    assert!(
+        md.contains("lower bound on inter-core packets for any valid mapping"),
+        "mapping.md lacks the bound"
+    );
 
     // Exported graph scored by --evaluate-partition: our own partition scores as ours.
     let g: serde_json::Value =

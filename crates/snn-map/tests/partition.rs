@@ -1,6 +1,7 @@
 //! The partitioner on hand-made networks whose optimum is known, a property test over random
 //! networks and random chip limits (every mapping respects every limit, recomputed by brute
-//! force, or mapping fails with an error), and determinism for a seed.
+//! force, or mapping fails with an error; no mapping beats the packet lower bound), and
+//! determinism for a seed.
 
 mod common;
 
@@ -222,7 +223,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Every mapping respects every per-core limit, recomputed by brute force over every
-    /// synapse; otherwise mapping fails with an error (never a panic).
+    /// synapse; otherwise mapping fails with an error (never a panic). The lower bound on
+    /// packets never exceeds the packets of ours, sequential fill or random.
     #[test]
     fn mappings_never_violate_a_limit(s in network_strategy(), l in limits_strategy(), seed in 0u64..4) {
         let plan = NetworkPlan::new(&s).unwrap();
@@ -251,6 +253,12 @@ proptest! {
                 prop_assert_eq!(slots.len(), b.cores);
                 close(b.inter_core_packets, o.ours.inter_core_packets, "packets");
                 close(b.hop_weighted, o.ours.hop_weighted_traffic, "hops");
+                // no valid mapping beats the lower bound: not ours, sequential fill or random
+                let lb = o.bound.inter_core_packets;
+                prop_assert!(lb >= 0.0);
+                for (name, p) in [("ours", o.ours.inter_core_packets), ("sequential", o.sequential.inter_core_packets), ("random", o.random.inter_core_packets)] {
+                    prop_assert!(lb <= p + 1e-9 * (1.0 + p), "bound {} > {} packets {}", lb, name, p);
+                }
             }
         }
     }

@@ -164,7 +164,7 @@ pub fn presyn(syn: &Synapses, t: usize, mut f: impl FnMut(usize)) {
 }
 
 /// Source slot of a synapse set: 0 = input, `l + 1` = plan layer `l`.
-fn sources(plan: &NetworkPlan, l: usize) -> Vec<(usize, Synapses)> {
+pub fn sources(plan: &NetworkPlan, l: usize) -> Vec<(usize, Synapses)> {
     let mut v = vec![(l, plan.layers[l].synapses)];
     if let Some(sc) = plan.layers[l].shortcut {
         v.push((sc.source.map_or(0, |s| s + 1), sc.synapses));
