@@ -149,11 +149,36 @@ impl Pending {
         self.ready = false;
     }
 
-    /// Puts `neurons` in ascending order (lists from several senders arrive in any order).
-    fn order(&mut self) {
-        if !self.ascending {
-            self.neurons.sort_unstable();
-            self.ascending = true;
+    /// Puts `neurons` in ascending order (lists from several senders arrive in any order):
+    /// through a bitmap of their span when it is short, else by sorting. A neuron spikes at
+    /// most once per step, so the entries are distinct.
+    fn order(&mut self, bits: &mut Vec<u64>) {
+        if self.ascending {
+            return;
+        }
+        self.ascending = true;
+        let v = &mut self.neurons;
+        let (lo, hi) = v
+            .iter()
+            .fold((u32::MAX, 0), |(a, b), &x| (a.min(x), b.max(x)));
+        let words = ((hi - lo) / 64 + 1) as usize;
+        if words > 2 * v.len() {
+            v.sort_unstable();
+            return;
+        }
+        bits.clear();
+        bits.resize(words, 0);
+        for &x in v.iter() {
+            let d = x - lo;
+            bits[(d / 64) as usize] |= 1 << (d % 64);
+        }
+        v.clear();
+        for (w, &word) in bits.iter().enumerate() {
+            let mut m = word;
+            while m != 0 {
+                v.push(lo + (w * 64) as u32 + m.trailing_zeros());
+                m &= m - 1;
+            }
         }
     }
 }
@@ -253,6 +278,8 @@ struct CoreState {
     dest_list: Vec<u32>,
     /// Scratch of the gathered conv kernel.
     gather: BoxScratch,
+    /// Scratch bitmap for ordering received spike lists.
+    order_bits: Vec<u64>,
     rx: Receiver<Batch>,
 }
 
@@ -550,6 +577,7 @@ fn run_part(
                 outbox: vec![Vec::new(); n_cores],
                 dest_list: Vec::new(),
                 gather: BoxScratch::default(),
+                order_bits: Vec::new(),
                 rx,
             })
         })
@@ -728,7 +756,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                     if let Some(p) = st.pending.get_mut(s, g) {
                         if !p.ready {
                             // Lists from several senders arrive in any order.
-                            p.order();
+                            p.order(&mut st.order_bits);
                             p.ready = true;
                             st.counts[l].input_spikes += p.neurons.len() as u64;
                         }
@@ -794,24 +822,23 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         let mut local = std::mem::take(&mut st.local);
         local.clear();
         st.dest_list.clear();
+        // Integer tallies in the loop; the modeled time is charged once per atom.
+        let (mut n_local, mut n_tile, mut n_mesh, mut hops_x, mut hops_y) = (0u64, 0, 0, 0, 0);
         for &j in &st.out {
             let gidx = atom.globals[j as usize] as usize;
             if routes.local[gidx] {
                 local.push(gidx as u32);
-                c.local_deliveries += 1;
-                busy += tm.local;
+                n_local += 1;
             }
             for &(d, hx, hy) in
                 &routes.dests[routes.start[gidx] as usize..routes.start[gidx + 1] as usize]
             {
                 if hx == 0 && hy == 0 {
-                    c.tile_packets += 1;
-                    busy += tm.local;
+                    n_tile += 1;
                 } else {
-                    c.mesh_packets += 1;
-                    c.hops_x += hx as u64;
-                    c.hops_y += hy as u64;
-                    busy += hx as f64 * tm.hop_x + hy as f64 * tm.hop_y;
+                    n_mesh += 1;
+                    hops_x += hx as u64;
+                    hops_y += hy as u64;
                 }
                 let ob = &mut st.outbox[d as usize];
                 if ob.is_empty() {
@@ -823,6 +850,14 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
                 ob.push(gidx as u32);
             }
         }
+        c.local_deliveries += n_local;
+        c.tile_packets += n_tile;
+        c.mesh_packets += n_mesh;
+        c.hops_x += hops_x;
+        c.hops_y += hops_y;
+        busy += (n_local + n_tile) as f64 * tm.local
+            + hops_x as f64 * tm.hop_x
+            + hops_y as f64 * tm.hop_y;
         if !local.is_empty() {
             st.pending.add(l as u32, g, &local);
         }
