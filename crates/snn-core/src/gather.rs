@@ -183,7 +183,7 @@ pub fn conv_lif_gather(
 
 /// Input range `[lo, hi)` (clipped to `0..len`) read by output `o` along one axis.
 #[inline(always)]
-fn window(o: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
+pub(crate) fn window(o: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
     let lo = o.saturating_sub(pad);
     let hi = (o + k).saturating_sub(pad).min(len);
     (lo, hi)

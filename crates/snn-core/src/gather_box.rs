@@ -10,6 +10,7 @@
 //! roundings of a scatter of the same ascending spike list into a zeroed current, so the two
 //! are bit-identical (tested below).
 
+use crate::gather::window;
 use crate::simd::FastDiv;
 use crate::synapse::ConvGeometry;
 
@@ -63,12 +64,6 @@ fn field(o0: usize, o1: usize, pad: usize, k: usize, len: usize) -> (usize, usiz
         o0.saturating_sub(pad),
         (o1 - 1 + k).saturating_sub(pad).min(len),
     )
-}
-
-/// Input range `[lo, hi)` (clipped to `0..len`) read by output `o` along one axis.
-#[inline(always)]
-fn window(o: usize, pad: usize, k: usize, len: usize) -> (usize, usize) {
-    (o.saturating_sub(pad), (o + k).saturating_sub(pad).min(len))
 }
 
 /// Writes the current of box `b` caused by `spikes` (strictly ascending channel-last input

@@ -441,13 +441,7 @@ pub fn run(
                 scope.spawn(move || run_part(prog, chip, data, encoder, lo, hi - lo, part))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(v) => v,
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+        join_all(handles)
     });
     let mut all = parts.into_iter();
     let mut out = all.next().expect("at least one replica");
@@ -477,6 +471,17 @@ pub fn run(
     }
     out.wall_seconds = start.elapsed().as_secs_f64();
     out
+}
+
+/// Joins scoped threads in order, re-raising a worker's panic.
+fn join_all<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
+    handles
+        .into_iter()
+        .map(|h| match h.join() {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e),
+        })
+        .collect()
 }
 
 /// One chip running samples `first .. first + samples` of `data` (see [`run`]).
@@ -643,13 +648,7 @@ fn run_part(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(v) => v,
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
+        join_all(handles)
     });
     if progress {
         eprint!("\r{:60}\r", "");

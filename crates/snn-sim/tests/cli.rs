@@ -268,3 +268,21 @@ fn zero_timesteps_and_zero_threads_are_refused() {
         &["--threads"],
     );
 }
+
+#[test]
+fn more_replicas_than_threads_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model_path, mapping_path) = files(tmp.path());
+    let o = tmp.path().join("o");
+    for bad in ["0", "3"] {
+        fails_with(
+            run(
+                &model_path,
+                &mapping_path,
+                &o,
+                &["--threads", "2", "--replicas", bad, "--test-limit", "2"],
+            ),
+            &["--replicas", "between 1 and --threads (2)"],
+        );
+    }
+}
