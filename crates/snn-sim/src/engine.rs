@@ -21,6 +21,7 @@ use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
 use snn_map::region::Src;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 
@@ -271,7 +272,10 @@ struct CoreState {
     pending: PendingSet,
     local: Vec<u32>,
     counts: Vec<Counts>,
-    busy: f64,
+    /// Modeled busy time, femtoseconds.
+    busy: u128,
+    /// Busy time at the steps that may overlap another replica's: (local step, fs).
+    edge: Vec<(u64, u64)>,
     readouts: Vec<(u64, u32, Vec<f32>)>,
     out: Vec<u32>,
     outbox: Vec<Vec<u32>>,
@@ -283,29 +287,35 @@ struct CoreState {
     rx: Receiver<Batch>,
 }
 
-/// Per-step times of the chip model (seconds).
+/// Per-event times of the chip model in integer femtoseconds: modeled times are sums and
+/// maxima of integers, exact in any grouping, so they cannot depend on how the work is split
+/// between workers or chip replicas.
 #[derive(Clone, Copy)]
 struct Timing {
-    synop: f64,
-    active: f64,
-    idle: f64,
-    local: f64,
-    hop_x: f64,
-    hop_y: f64,
-    barrier: f64,
+    synop: u64,
+    active: u64,
+    idle: u64,
+    local: u64,
+    hop_x: u64,
+    hop_y: u64,
+    barrier: u64,
 }
+
+/// Femtoseconds per second.
+const FS: f64 = 1e15;
 
 impl Timing {
     fn of(chip: &ChipModel) -> Self {
-        let ns = 1e-9;
+        let fs = |ns: f64| (ns * 1e6).round() as u64;
+        let l = &chip.latency;
         Timing {
-            synop: chip.latency.synop_ns.value * ns,
-            active: chip.latency.neuron_active_ns.value * ns,
-            idle: chip.latency.neuron_idle_ns.value * ns,
-            local: chip.latency.spike_local_ns.value * ns,
-            hop_x: chip.latency.hop_x_ns.value * ns,
-            hop_y: chip.latency.hop_y_ns.value * ns,
-            barrier: chip.latency.barrier_ns.value * ns,
+            synop: fs(l.synop_ns.value),
+            active: fs(l.neuron_active_ns.value),
+            idle: fs(l.neuron_idle_ns.value),
+            local: fs(l.spike_local_ns.value),
+            hop_x: fs(l.hop_x_ns.value),
+            hop_y: fs(l.hop_y_ns.value),
+            barrier: fs(l.barrier_ns.value),
         }
     }
 }
@@ -408,10 +418,11 @@ impl Shared<'_> {
 
 /// Runs the first `samples` images of `data` through the chip program: on one chip whose
 /// cores are spread over `cfg.threads` workers, or, with `cfg.replicas` > 1, on that many
-/// independent copies of the chip, each running a contiguous share of the samples on its own
-/// workers (as a multi-chip deployment serving a stream would). Predictions, outputs, spike and
-/// traffic counters do not depend on either setting; the modeled chip time is the sum over
-/// replicas, which adds the pipeline fill of `L − 1` steps once per extra replica.
+/// copies of the chip, each running a contiguous share of the samples on its own workers. The
+/// copies are a way to use the workers, not a different chip: every result, the modeled chip
+/// time included, is that of one chip streaming all samples (the steps where one copy's
+/// pipeline drains while the next one's fills are merged core by core, in exact integer
+/// time), whatever `threads` and `replicas` are.
 pub fn run(
     prog: &ChipProgram,
     chip: &ChipModel,
@@ -424,26 +435,50 @@ pub fn run(
     let samples = samples.min(data.len());
     let threads = cfg.threads.max(1);
     let replicas = cfg.replicas.clamp(1, threads).min(samples.max(1));
-    if replicas == 1 {
-        return run_part(prog, chip, data, encoder, 0, samples, cfg);
+    let parts: Vec<Part> = if replicas == 1 {
+        vec![run_part(prog, chip, data, encoder, 0, samples, cfg)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..replicas)
+                .map(|r| {
+                    let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
+                    // Workers left over after an even split go to the first replicas.
+                    let workers = threads / replicas + usize::from(r < threads % replicas);
+                    let part = RunConfig {
+                        threads: workers,
+                        replicas: 1,
+                        ..cfg
+                    };
+                    scope.spawn(move || run_part(prog, chip, data, encoder, lo, hi - lo, part))
+                })
+                .collect();
+            join_all(handles)
+        })
+    };
+    // The chip steps where replicas meet (one's pipeline drain, the next one's fill) are
+    // charged as one chip runs them: per core the work of both, then the busiest core.
+    let barrier = Timing::of(chip).barrier as u128;
+    let mut chip_fs: u128 = parts.iter().map(|p| p.interior_fs).sum();
+    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for p in &parts {
+        for (&g, busy) in &p.edge {
+            let e = edge.entry(g).or_insert_with(|| vec![0; busy.len()]);
+            for (a, b) in e.iter_mut().zip(busy) {
+                *a += b;
+            }
+        }
     }
-    let parts: Vec<RunResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..replicas)
-            .map(|r| {
-                let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
-                // Workers left over after an even split go to the first replicas.
-                let workers = threads / replicas + usize::from(r < threads % replicas);
-                let part = RunConfig {
-                    threads: workers,
-                    replicas: 1,
-                    ..cfg
-                };
-                scope.spawn(move || run_part(prog, chip, data, encoder, lo, hi - lo, part))
-            })
-            .collect();
-        join_all(handles)
-    });
-    let mut all = parts.into_iter();
+    chip_fs += edge
+        .values()
+        .map(|busy| busy.iter().copied().max().unwrap_or(0) as u128 + barrier)
+        .sum::<u128>();
+    let mut busy_fs = vec![0u128; prog.cores.len()];
+    for p in &parts {
+        for (a, b) in busy_fs.iter_mut().zip(&p.busy_fs) {
+            *a += b;
+        }
+    }
+    let mut all = parts.into_iter().map(|p| p.result);
     let mut out = all.next().expect("at least one replica");
     for p in all {
         out.predictions.extend(p.predictions);
@@ -463,14 +498,29 @@ pub fn run(
         }
         out.input_packets += p.input_packets;
         out.input_spikes += p.input_spikes;
-        out.chip_seconds += p.chip_seconds;
-        for (a, b) in out.core_busy_seconds.iter_mut().zip(&p.core_busy_seconds) {
-            *a += b;
-        }
-        out.chip_steps += p.chip_steps;
     }
+    out.chip_seconds = chip_fs as f64 / FS;
+    out.core_busy_seconds = busy_fs.iter().map(|&b| b as f64 / FS).collect();
+    out.chip_steps = if samples == 0 {
+        0
+    } else {
+        samples as u64 * cfg.timesteps as u64 + prog.net.layers() as u64 - 1
+    };
     out.wall_seconds = start.elapsed().as_secs_f64();
     out
+}
+
+/// What one chip (replica) returns: its result without modeled times, and the pieces of
+/// them to merge.
+struct Part {
+    /// Everything but `chip_seconds`, `core_busy_seconds`, `chip_steps`.
+    result: RunResult,
+    /// Σ over the steps no other replica can share of (busiest core + barrier), fs.
+    interior_fs: u128,
+    /// Per global chip step that another replica may share: busy time of every core, fs.
+    edge: BTreeMap<u64, Vec<u64>>,
+    /// Busy time per core, fs.
+    busy_fs: Vec<u128>,
 }
 
 /// Joins scoped threads in order, re-raising a worker's panic.
@@ -493,7 +543,7 @@ fn run_part(
     first: usize,
     samples: usize,
     cfg: RunConfig,
-) -> RunResult {
+) -> Part {
     let start = std::time::Instant::now();
     let n_cores = prog.cores.len();
     let layers = prog.net.layers();
@@ -576,7 +626,8 @@ fn run_part(
                 pending: PendingSet::default(),
                 local: Vec::new(),
                 counts: vec![Counts::default(); layers],
-                busy: 0.0,
+                busy: 0,
+                edge: Vec::new(),
                 readouts: Vec::new(),
                 out: Vec::new(),
                 outbox: vec![Vec::new(); n_cores],
@@ -595,7 +646,6 @@ fn run_part(
     if samples > 0 {
         shared.encode(0);
     }
-    let mut chip_seconds = 0.0;
     let cells: Vec<Mutex<CoreState>> = order
         .iter()
         .map(|&c| Mutex::new(states[c].take().expect("core state")))
@@ -603,12 +653,15 @@ fn run_part(
     let claims = [AtomicUsize::new(0), AtomicUsize::new(0)];
     // A progress line for people watching a long run (not when stderr is a file or pipe).
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && samples >= 500;
-    let times: Vec<f64> = std::thread::scope(|scope| {
+    // Steps that may overlap a neighbouring replica's: the pipeline fill and drain.
+    let fill = layers as u64 - 1;
+    let drain = samples * t;
+    let times: Vec<u128> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|w| {
                 let (sh, cells, order, claims) = (&shared, &cells, &order, &claims);
                 scope.spawn(move || {
-                    let mut chip_time = 0.0;
+                    let mut chip_time: u128 = 0;
                     for tau in 0..total_steps {
                         let parity = (tau % 2) as usize;
                         if w == 0 {
@@ -624,7 +677,8 @@ fn run_part(
                                 }
                             }
                         }
-                        let mut max_dt = 0.0f64;
+                        let edge = tau < fill || tau >= drain;
+                        let mut max_dt = 0u64;
                         loop {
                             let k = claims[parity].fetch_add(1, Ordering::AcqRel);
                             if k >= cells.len() {
@@ -632,16 +686,20 @@ fn run_part(
                             }
                             let mut st = cells[k].lock().unwrap_or_else(|e| e.into_inner());
                             let dt = step_core(sh, &sh.prog.cores[order[k]], &mut st, tau);
+                            if edge {
+                                st.edge.push((tau, dt));
+                            }
                             max_dt = max_dt.max(dt);
                         }
-                        sh.step_max[parity][w].store(max_dt.to_bits(), Ordering::Relaxed);
+                        sh.step_max[parity][w].store(max_dt, Ordering::Relaxed);
                         sh.barrier.wait();
-                        if w == 0 {
+                        if w == 0 && !edge {
                             let m = sh.step_max[parity]
                                 .iter()
-                                .map(|a| f64::from_bits(a.load(Ordering::Relaxed)))
-                                .fold(0.0, f64::max);
-                            chip_time += m + sh.timing.barrier;
+                                .map(|a| a.load(Ordering::Relaxed))
+                                .max()
+                                .unwrap_or(0);
+                            chip_time += m as u128 + sh.timing.barrier as u128;
                         }
                     }
                     chip_time
@@ -653,7 +711,7 @@ fn run_part(
     if progress {
         eprint!("\r{:60}\r", "");
     }
-    chip_seconds += times[0];
+    let interior_fs = times[0];
     for (k, cell) in cells.into_iter().enumerate() {
         states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));
     }
@@ -694,22 +752,34 @@ fn run_part(
         );
         (input, per_layer)
     });
-    RunResult {
-        predictions,
-        neuron_spikes,
-        outputs,
-        per_core_layer: states.iter().map(|s| s.counts.clone()).collect(),
-        input_packets: shared.input_packets.load(Ordering::Relaxed),
-        input_spikes: shared.input_spikes.load(Ordering::Relaxed),
-        chip_seconds,
-        core_busy_seconds: states.iter().map(|s| s.busy).collect(),
-        chip_steps: total_steps,
-        wall_seconds: start.elapsed().as_secs_f64(),
+    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (c, st) in states.iter().enumerate() {
+        for &(tau, b) in &st.edge {
+            edge.entry(first as u64 * t + tau)
+                .or_insert_with(|| vec![0; n_cores])[c] += b;
+        }
+    }
+    Part {
+        result: RunResult {
+            predictions,
+            neuron_spikes,
+            outputs,
+            per_core_layer: states.iter().map(|s| s.counts.clone()).collect(),
+            input_packets: shared.input_packets.load(Ordering::Relaxed),
+            input_spikes: shared.input_spikes.load(Ordering::Relaxed),
+            chip_seconds: 0.0,
+            core_busy_seconds: Vec::new(),
+            chip_steps: 0,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+        interior_fs,
+        edge,
+        busy_fs: states.iter().map(|s| s.busy).collect(),
     }
 }
 
-/// One chip step of one core; returns its modeled busy time.
-fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f64 {
+/// One chip step of one core; returns its modeled busy time (fs).
+fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> u64 {
     let prog = sh.prog;
     let t = sh.cfg.timesteps as u64;
     let end = sh.samples * t;
@@ -717,7 +787,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
     while let Ok(b) = st.rx.try_recv() {
         st.pending.add_owned(b.layer, b.step, b.neurons, &sh.pool);
     }
-    let mut busy = 0.0;
+    let mut busy = 0u64;
     for (ai, atom) in core.atoms.iter().enumerate() {
         let l = atom.layer;
         if tau < l as u64 || tau - (l as u64) >= end {
@@ -794,9 +864,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         c.synaptic_ops += synops;
         c.active_updates += active;
         c.idle_updates += n as u64 - active;
-        busy += synops as f64 * tm.synop
-            + active as f64 * tm.active
-            + (n as u64 - active) as f64 * tm.idle;
+        busy += synops * tm.synop + active * tm.active + (n as u64 - active) * tm.idle;
         if atom.kind == LayerKind::Readout {
             if step + 1 == t {
                 let vals: Vec<f32> = match sh.cfg.mode {
@@ -854,9 +922,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
         c.mesh_packets += n_mesh;
         c.hops_x += hops_x;
         c.hops_y += hops_y;
-        busy += (n_local + n_tile) as f64 * tm.local
-            + hops_x as f64 * tm.hop_x
-            + hops_y as f64 * tm.hop_y;
+        busy += (n_local + n_tile) * tm.local + hops_x * tm.hop_x + hops_y * tm.hop_y;
         if !local.is_empty() {
             st.pending.add(l as u32, g, &local);
         }
@@ -882,7 +948,7 @@ fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> f
     let last = &prog.last_consumer;
     st.pending
         .retain(|s, g| g + last[s as usize] as u64 > tau, &sh.pool);
-    st.busy += busy;
+    st.busy += busy as u128;
     busy
 }
 

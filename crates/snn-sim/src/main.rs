@@ -51,12 +51,12 @@ struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Simulate this many independent copies of the chip, each running a contiguous share of
-    /// the test set on its own workers (a throughput mode: every count, spike and prediction is
-    /// the same as with one chip; the modeled chip time adds one pipeline fill per extra copy).
-    /// At most --threads.
-    #[arg(long, default_value_t = 1)]
-    replicas: usize,
+    /// Copies of the chip the test set is shared over, each on its own workers (default: one
+    /// per worker thread). Every reported number is that of one chip streaming all samples,
+    /// whatever this is; 1 spreads one chip's cores over all workers instead (a barrier per
+    /// chip step between workers, slower).
+    #[arg(long)]
+    replicas: Option<usize>,
     /// Also run these time-step counts and chart accuracy vs T (e.g. 10,20,40).
     #[arg(long, value_delimiter = ',')]
     sweep_timesteps: Vec<u32>,
@@ -115,15 +115,15 @@ fn run(a: Args) -> Result<(), SimError> {
     if threads == 0 {
         return Err(SimError::Usage("--threads: must be at least 1".into()));
     }
-    if a.replicas == 0 || a.replicas > threads {
+    let replicas = a.replicas.unwrap_or(threads);
+    if replicas == 0 || replicas > threads {
         return Err(SimError::Usage(format!(
             "--replicas: must be between 1 and --threads ({threads})"
         )));
     }
-    let workers = Workers {
-        threads,
-        replicas: a.replicas,
-    };
+    // More copies than samples would leave some idle.
+    let replicas = replicas.min(data.len().max(1));
+    let workers = Workers { threads, replicas };
     let mode = match a.mode {
         ModeArg::Float => Mode::Float,
         ModeArg::Fixed => Mode::Fixed,
@@ -211,7 +211,7 @@ fn run(a: Args) -> Result<(), SimError> {
         dataset: &dataset,
         seed,
         threads,
-        replicas: a.replicas,
+        replicas,
         command: &command,
         float_accuracy,
         sweep: &sweep,
