@@ -967,6 +967,21 @@ fn scatter(
     value: i32,
     gather: Option<&mut BoxScratch>,
 ) -> u64 {
+    // Compiled for AVX2 when the CPU has it, so the row kernels inline and the fixed-point
+    // loops vectorize.
+    snn_core::dispatch_avx2!(scatter_body(sh, atom, inp, st, spikes, value, gather))
+}
+
+#[inline(always)]
+fn scatter_body(
+    sh: &Shared,
+    atom: &AtomProgram,
+    inp: &InputProgram,
+    st: &mut AtomState,
+    spikes: &[u32],
+    value: i32,
+    gather: Option<&mut BoxScratch>,
+) -> u64 {
     let (lo, hi) = inp.src_range;
     let all_spikes = spikes.len();
     let spikes = &spikes[spikes.partition_point(|&s| s < lo)..spikes.partition_point(|&s| s < hi)];
@@ -1139,7 +1154,7 @@ fn scatter(
 /// Integer accumulate of `cols` runs of `cb` weights (run `j` of output column `j`, weights of
 /// column `j` at `base + j·stride + c0`; `stride = 0` for a single run).
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn add_fixed(
     sh: &Shared,
     edge: usize,
