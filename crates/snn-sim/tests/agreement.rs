@@ -310,23 +310,31 @@ fn the_simulators_activity_profile_equals_the_trainers() {
         &model.spec.name,
         "test",
     );
-    let (_, got) = snn_sim::sim::simulate_with_profile(
-        model,
-        &mapping,
-        &generic_45nm(),
-        &data,
-        SEED,
-        T,
-        12,
-        2,
-        Mode::Float,
-    )
-    .unwrap();
-    assert_eq!((got.samples, got.timesteps), (want.samples, want.timesteps));
-    assert_eq!(got.input, want.input, "input spikes per pixel");
-    for (g, w) in got.layers.iter().zip(&want.layers) {
-        assert_eq!(g.name, w.name);
-        assert_eq!(g.spikes, w.spikes, "spikes per neuron of {}", g.name);
+    // One chip on two workers, and chip copies sharing the samples: the same profile.
+    for workers in [(2, 1), (2, 2), (3, 3)] {
+        let (threads, replicas) = workers;
+        let (_, got) = snn_sim::sim::simulate_with_profile(
+            model,
+            &mapping,
+            &generic_45nm(),
+            &data,
+            SEED,
+            T,
+            12,
+            snn_sim::engine::Workers { threads, replicas },
+            Mode::Float,
+        )
+        .unwrap();
+        assert_eq!((got.samples, got.timesteps), (want.samples, want.timesteps));
+        assert_eq!(got.input, want.input, "input spikes per pixel, {workers:?}");
+        for (g, w) in got.layers.iter().zip(&want.layers) {
+            assert_eq!(g.name, w.name);
+            assert_eq!(
+                g.spikes, w.spikes,
+                "spikes per neuron of {}, {workers:?}",
+                g.name
+            );
+        }
+        assert!(got.layers.iter().any(|l| l.spikes.iter().any(|&s| s > 0)));
     }
-    assert!(got.layers.iter().any(|l| l.spikes.iter().any(|&s| s > 0)));
 }
