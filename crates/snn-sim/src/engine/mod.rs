@@ -1,0 +1,540 @@
+//! The event-driven engine. Every modeled core is a unit of work owned by one worker thread;
+//! spikes travel between cores as batches of packets over crossbeam channels (one receiver per
+//! core), and a barrier per step models the chip's time step.
+//!
+//! Layers are pipelined the way a chip runs them: at chip step τ, layer `l` processes network
+//! step `g = τ - l` of the global sample stream (sample `g / T`, step `g % T`), using the spikes
+//! layer `l-1` emitted at chip step τ-1. Samples follow each other without a bubble, so a run of
+//! N samples takes `N·T + L - 1` chip steps. Every neuron adds its inputs in ascending order of
+//! the sending neuron (main synapses, then the shortcut), exactly as `snn_core::step` does, so
+//! float mode reproduces the trainer's evaluation bit for bit, whatever the thread count or
+//! message arrival order.
+
+mod barrier;
+mod pending;
+mod scatter;
+mod step;
+mod timing;
+
+use crate::counters::Counts;
+use crate::program::ChipProgram;
+use barrier::SpinBarrier;
+use crossbeam_channel::{unbounded, Sender};
+use pending::{BufferPool, PendingSet};
+use snn_core::gather_box::BoxScratch;
+use snn_core::neuron;
+use snn_data::dataset::Dataset;
+use snn_data::encode::RateEncoder;
+use snn_map::chip::ChipModel;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, RwLock};
+use step::{step_core, AtomState, CoreState};
+use timing::{Timing, FS};
+
+/// Arithmetic of the cores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// f32, identical to the trainer.
+    Float,
+    /// Integers in the chip's weight and state bits.
+    Fixed,
+}
+
+/// What to run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunConfig {
+    /// Steps per sample.
+    pub timesteps: u32,
+    /// Worker threads.
+    pub threads: usize,
+    /// Independent chip replicas, each running a contiguous share of the samples on
+    /// `threads / replicas` workers (1: one chip, its cores spread over all workers).
+    pub replicas: usize,
+    /// Arithmetic.
+    pub mode: Mode,
+    /// Count spikes per neuron (for an activity profile).
+    pub profile: bool,
+}
+
+/// How a run uses the machine's threads: `threads` workers in all, over `replicas` independent
+/// chip copies (see [`run`]). A plain thread count means one chip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Workers {
+    /// Worker threads in all.
+    pub threads: usize,
+    /// Chip replicas sharing them (at most `threads`).
+    pub replicas: usize,
+}
+
+impl From<usize> for Workers {
+    fn from(threads: usize) -> Self {
+        Workers {
+            threads,
+            replicas: 1,
+        }
+    }
+}
+
+/// A batch of spike packets from one core to another: all spikes of one layer at one network
+/// step that the destination needs.
+#[derive(Debug)]
+pub struct Batch {
+    /// Sending layer.
+    pub layer: u32,
+    /// Global network step (sample · T + step).
+    pub step: u64,
+    /// Sending core.
+    pub from: u32,
+    /// Route length (x, y hops).
+    pub hops: (u16, u16),
+    /// Neuron indices (channel-last, in the sending layer).
+    pub neurons: Vec<u32>,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// Predicted class per sample.
+    pub predictions: Vec<u8>,
+    /// Spikes per neuron of every layer (channel-last) and per input pixel, when profiling.
+    pub neuron_spikes: Option<(Vec<u64>, Vec<Vec<u64>>)>,
+    /// Readout output per sample (`V(T)/T` in model units).
+    pub outputs: Vec<Vec<f32>>,
+    /// Counters per core, per layer: `per_core_layer[core][layer]`.
+    pub per_core_layer: Vec<Vec<Counts>>,
+    /// Host-injected input packets (one per destination core per input spike).
+    pub input_packets: u64,
+    /// Input spikes presented.
+    pub input_spikes: u64,
+    /// Modeled chip time, seconds: Σ over chip steps of (busiest core + barrier).
+    pub chip_seconds: f64,
+    /// Modeled busy time of each core, seconds.
+    pub core_busy_seconds: Vec<f64>,
+    /// Chip steps run.
+    pub chip_steps: u64,
+    /// Wall-clock seconds of the simulation.
+    pub wall_seconds: f64,
+}
+
+/// Input spikes of one sample for all steps: (+1 list, -1 list) per step.
+struct InputSample {
+    sample: u64,
+    steps: Vec<(Vec<u32>, Vec<u32>)>,
+}
+
+struct Shared<'a> {
+    prog: &'a ChipProgram,
+    cfg: RunConfig,
+    data: &'a Dataset,
+    encoder: &'a RateEncoder,
+    samples: u64,
+    /// Data-set index of local sample 0 (this replica's share starts there).
+    first: u64,
+    senders: Vec<Sender<Batch>>,
+    pool: BufferPool,
+    inputs: Vec<RwLock<InputSample>>,
+    barrier: SpinBarrier,
+    step_max: [Vec<AtomicU64>; 2],
+    timing: Timing,
+    input_packets: AtomicU64,
+    input_spikes: AtomicU64,
+    /// Input spikes per pixel (only when profiling; written by the one encoding worker).
+    input_counts: Mutex<Vec<u64>>,
+}
+
+impl Shared<'_> {
+    fn encode(&self, sample: u64) {
+        let ring = self.inputs.len() as u64;
+        let mut slot = self.inputs[(sample % ring) as usize]
+            .write()
+            .expect("input slot");
+        slot.sample = sample;
+        let index = self.first + sample;
+        let image = self.encoder.prepare(self.data.image(index as usize));
+        let t = self.cfg.timesteps as usize;
+        slot.steps.resize_with(t, Default::default);
+        let (mut n_spk, mut n_pk) = (0u64, 0u64);
+        for (s, (pos, neg)) in slot.steps.iter_mut().enumerate() {
+            self.encoder.encode_step(&image, index, s as u32, pos, neg);
+            n_spk += (pos.len() + neg.len()) as u64;
+            n_pk += pos
+                .iter()
+                .chain(neg.iter())
+                .map(|&p| self.prog.input_dests[p as usize] as u64)
+                .sum::<u64>();
+        }
+        self.input_spikes.fetch_add(n_spk, Ordering::Relaxed);
+        self.input_packets.fetch_add(n_pk, Ordering::Relaxed);
+        if self.cfg.profile {
+            let mut counts = self.input_counts.lock().unwrap_or_else(|e| e.into_inner());
+            for (pos, neg) in &slot.steps {
+                for &p in pos.iter().chain(neg.iter()) {
+                    counts[p as usize] += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Runs the first `samples` images of `data` through the chip program: on one chip whose
+/// cores are spread over `cfg.threads` workers, or, with `cfg.replicas` > 1, on that many
+/// copies of the chip, each running a contiguous share of the samples on its own workers. The
+/// copies are a way to use the workers, not a different chip: every result, the modeled chip
+/// time included, is that of one chip streaming all samples (the steps where one copy's
+/// pipeline drains while the next one's fills are merged core by core, in exact integer
+/// time), whatever `threads` and `replicas` are.
+pub fn run(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    samples: usize,
+    cfg: RunConfig,
+) -> RunResult {
+    let start = std::time::Instant::now();
+    let samples = samples.min(data.len());
+    let threads = cfg.threads.max(1);
+    let replicas = cfg.replicas.clamp(1, threads).min(samples.max(1));
+    let parts: Vec<Part> = if replicas == 1 {
+        vec![run_part(prog, chip, data, encoder, 0, samples, cfg)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..replicas)
+                .map(|r| {
+                    let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
+                    // Workers left over after an even split go to the first replicas.
+                    let workers = threads / replicas + usize::from(r < threads % replicas);
+                    let part = RunConfig {
+                        threads: workers,
+                        replicas: 1,
+                        ..cfg
+                    };
+                    scope.spawn(move || run_part(prog, chip, data, encoder, lo, hi - lo, part))
+                })
+                .collect();
+            join_all(handles)
+        })
+    };
+    // The chip steps where replicas meet (one's pipeline drain, the next one's fill) are
+    // charged as one chip runs them: per core the work of both, then the busiest core.
+    let barrier = Timing::of(chip).barrier as u128;
+    let mut chip_fs: u128 = parts.iter().map(|p| p.interior_fs).sum();
+    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for p in &parts {
+        for (&g, busy) in &p.edge {
+            let e = edge.entry(g).or_insert_with(|| vec![0; busy.len()]);
+            for (a, b) in e.iter_mut().zip(busy) {
+                *a += b;
+            }
+        }
+    }
+    chip_fs += edge
+        .values()
+        .map(|busy| busy.iter().copied().max().unwrap_or(0) as u128 + barrier)
+        .sum::<u128>();
+    let mut busy_fs = vec![0u128; prog.cores.len()];
+    for p in &parts {
+        for (a, b) in busy_fs.iter_mut().zip(&p.busy_fs) {
+            *a += b;
+        }
+    }
+    let mut all = parts.into_iter().map(|p| p.result);
+    let mut out = all.next().expect("at least one replica");
+    for p in all {
+        out.predictions.extend(p.predictions);
+        out.outputs.extend(p.outputs);
+        if let (Some((ai, al)), Some((bi, bl))) = (&mut out.neuron_spikes, p.neuron_spikes) {
+            for (a, b) in ai.iter_mut().zip(bi) {
+                *a += b;
+            }
+            for (a, b) in al.iter_mut().flatten().zip(bl.into_iter().flatten()) {
+                *a += b;
+            }
+        }
+        for (a, b) in out.per_core_layer.iter_mut().zip(&p.per_core_layer) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        out.input_packets += p.input_packets;
+        out.input_spikes += p.input_spikes;
+    }
+    out.chip_seconds = chip_fs as f64 / FS;
+    out.core_busy_seconds = busy_fs.iter().map(|&b| b as f64 / FS).collect();
+    out.chip_steps = if samples == 0 {
+        0
+    } else {
+        samples as u64 * cfg.timesteps as u64 + prog.net.layers() as u64 - 1
+    };
+    out.wall_seconds = start.elapsed().as_secs_f64();
+    out
+}
+
+/// What one chip (replica) returns: its result without modeled times, and the pieces of
+/// them to merge.
+struct Part {
+    /// Everything but `chip_seconds`, `core_busy_seconds`, `chip_steps`.
+    result: RunResult,
+    /// Σ over the steps no other replica can share of (busiest core + barrier), fs.
+    interior_fs: u128,
+    /// Per global chip step that another replica may share: busy time of every core, fs.
+    edge: BTreeMap<u64, Vec<u64>>,
+    /// Busy time per core, fs.
+    busy_fs: Vec<u128>,
+}
+
+/// Joins scoped threads in order, re-raising a worker's panic.
+fn join_all<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
+    handles
+        .into_iter()
+        .map(|h| match h.join() {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e),
+        })
+        .collect()
+}
+
+/// One chip running samples `first .. first + samples` of `data` (see [`run`]).
+fn run_part(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    first: usize,
+    samples: usize,
+    cfg: RunConfig,
+) -> Part {
+    let start = std::time::Instant::now();
+    let n_cores = prog.cores.len();
+    let layers = prog.net.layers();
+    let t = cfg.timesteps as u64;
+    let samples = samples.min(data.len().saturating_sub(first)) as u64;
+    let threads = cfg.threads.clamp(1, n_cores.max(1));
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..n_cores).map(|_| unbounded::<Batch>()).unzip();
+    let ring = layers.div_ceil(t as usize) + 3;
+    let shared = Shared {
+        prog,
+        cfg,
+        data,
+        encoder,
+        samples,
+        first: first as u64,
+        senders,
+        pool: BufferPool::new(),
+        inputs: (0..ring)
+            .map(|_| {
+                RwLock::new(InputSample {
+                    sample: u64::MAX,
+                    steps: Vec::new(),
+                })
+            })
+            .collect(),
+        barrier: SpinBarrier::new(threads),
+        step_max: [
+            (0..threads).map(|_| AtomicU64::new(0)).collect(),
+            (0..threads).map(|_| AtomicU64::new(0)).collect(),
+        ],
+        timing: Timing::of(chip),
+        input_packets: AtomicU64::new(0),
+        input_spikes: AtomicU64::new(0),
+        input_counts: Mutex::new(if cfg.profile {
+            vec![0; prog.net.plan.input.len()]
+        } else {
+            Vec::new()
+        }),
+    };
+    // Workers claim cores dynamically every step, heaviest expected load first (a core's
+    // results do not depend on which worker runs it).
+    let mut order: Vec<usize> = (0..n_cores).collect();
+    let load: Vec<f64> = prog
+        .cores
+        .iter()
+        .map(|c| {
+            c.expected_synops + 2.0 * c.atoms.iter().map(|a| a.region.len() as f64).sum::<f64>()
+        })
+        .collect();
+    order.sort_by(|&a, &b| load[b].total_cmp(&load[a]).then(a.cmp(&b)));
+    let mut states: Vec<Option<CoreState>> = receivers
+        .into_iter()
+        .enumerate()
+        .map(|(c, rx)| {
+            let p = &prog.cores[c];
+            Some(CoreState {
+                atoms: p
+                    .atoms
+                    .iter()
+                    .map(|a| {
+                        let n = a.region.len();
+                        match cfg.mode {
+                            Mode::Float => AtomState {
+                                v: vec![0.0; n],
+                                i: vec![0.0; n],
+                                vq: Vec::new(),
+                                iq: Vec::new(),
+                                spikes: if cfg.profile { vec![0; n] } else { Vec::new() },
+                            },
+                            Mode::Fixed => AtomState {
+                                v: Vec::new(),
+                                i: Vec::new(),
+                                vq: vec![0; n],
+                                iq: vec![0; n],
+                                spikes: if cfg.profile { vec![0; n] } else { Vec::new() },
+                            },
+                        }
+                    })
+                    .collect(),
+                pending: PendingSet::default(),
+                local: Vec::new(),
+                counts: vec![Counts::default(); layers],
+                busy: 0,
+                edge: Vec::new(),
+                readouts: Vec::new(),
+                out: Vec::new(),
+                outbox: vec![Vec::new(); n_cores],
+                dest_list: Vec::new(),
+                gather: BoxScratch::default(),
+                order_bits: Vec::new(),
+                rx,
+            })
+        })
+        .collect();
+    let total_steps = if samples == 0 {
+        0
+    } else {
+        samples * t + layers as u64 - 1
+    };
+    if samples > 0 {
+        shared.encode(0);
+    }
+    let cells: Vec<Mutex<CoreState>> = order
+        .iter()
+        .map(|&c| Mutex::new(states[c].take().expect("core state")))
+        .collect();
+    let claims = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    // A progress line for people watching a long run (not when stderr is a file or pipe).
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && samples >= 500;
+    // Steps that may overlap a neighbouring replica's: the pipeline fill and drain.
+    let fill = layers as u64 - 1;
+    let drain = samples * t;
+    let times: Vec<u128> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|w| {
+                let (sh, cells, order, claims) = (&shared, &cells, &order, &claims);
+                scope.spawn(move || {
+                    let mut chip_time: u128 = 0;
+                    for tau in 0..total_steps {
+                        let parity = (tau % 2) as usize;
+                        if w == 0 {
+                            // Nobody touches the other counter before the barrier of this step.
+                            claims[1 - parity].store(0, Ordering::Relaxed);
+                            if tau % t == 0 {
+                                let next = tau / t + 1;
+                                if next < sh.samples {
+                                    sh.encode(next);
+                                }
+                                if progress && (tau / t).is_multiple_of(100) {
+                                    eprint!("\rsnn-sim: sample {} / {}", tau / t, sh.samples);
+                                }
+                            }
+                        }
+                        let edge = tau < fill || tau >= drain;
+                        let mut max_dt = 0u64;
+                        loop {
+                            let k = claims[parity].fetch_add(1, Ordering::AcqRel);
+                            if k >= cells.len() {
+                                break;
+                            }
+                            let mut st = cells[k].lock().unwrap_or_else(|e| e.into_inner());
+                            let dt = step_core(sh, &sh.prog.cores[order[k]], &mut st, tau);
+                            if edge {
+                                st.edge.push((tau, dt));
+                            }
+                            max_dt = max_dt.max(dt);
+                        }
+                        sh.step_max[parity][w].store(max_dt, Ordering::Relaxed);
+                        sh.barrier.wait();
+                        if w == 0 && !edge {
+                            let m = sh.step_max[parity]
+                                .iter()
+                                .map(|a| a.load(Ordering::Relaxed))
+                                .max()
+                                .unwrap_or(0);
+                            chip_time += m as u128 + sh.timing.barrier as u128;
+                        }
+                    }
+                    chip_time
+                })
+            })
+            .collect();
+        join_all(handles)
+    });
+    if progress {
+        eprint!("\r{:60}\r", "");
+    }
+    let interior_fs = times[0];
+    for (k, cell) in cells.into_iter().enumerate() {
+        states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));
+    }
+    let states: Vec<CoreState> = states
+        .into_iter()
+        .map(|s| s.expect("every core returned"))
+        .collect();
+    // Assemble readouts.
+    let readout_layer = layers - 1;
+    let n_out = prog.net.plan.layers[readout_layer].output.len();
+    let mut outputs = vec![vec![0.0f32; n_out]; samples as usize];
+    for st in &states {
+        for (s, c0, vals) in &st.readouts {
+            outputs[*s as usize][*c0 as usize..*c0 as usize + vals.len()].copy_from_slice(vals);
+        }
+    }
+    let predictions = outputs.iter().map(|o| neuron::argmax(o) as u8).collect();
+    let neuron_spikes = cfg.profile.then(|| {
+        let mut per_layer: Vec<Vec<u64>> = prog
+            .net
+            .plan
+            .layers
+            .iter()
+            .map(|l| vec![0; l.output.len()])
+            .collect();
+        for (core, st) in prog.cores.iter().zip(&states) {
+            for (a, s) in core.atoms.iter().zip(&st.atoms) {
+                for (j, &n) in s.spikes.iter().enumerate() {
+                    per_layer[a.layer][a.globals[j] as usize] += n;
+                }
+            }
+        }
+        let input = std::mem::take(
+            &mut *shared
+                .input_counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        (input, per_layer)
+    });
+    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (c, st) in states.iter().enumerate() {
+        for &(tau, b) in &st.edge {
+            edge.entry(first as u64 * t + tau)
+                .or_insert_with(|| vec![0; n_cores])[c] += b;
+        }
+    }
+    Part {
+        result: RunResult {
+            predictions,
+            neuron_spikes,
+            outputs,
+            per_core_layer: states.iter().map(|s| s.counts.clone()).collect(),
+            input_packets: shared.input_packets.load(Ordering::Relaxed),
+            input_spikes: shared.input_spikes.load(Ordering::Relaxed),
+            chip_seconds: 0.0,
+            core_busy_seconds: Vec::new(),
+            chip_steps: 0,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+        interior_fs,
+        edge,
+        busy_fs: states.iter().map(|s| s.busy).collect(),
+    }
+}

@@ -1,0 +1,220 @@
+//! One chip step of one core: input spikes into each atom's current, neuron updates, and the
+//! routing of the emitted spikes (local delivery or one batch per destination core).
+
+use super::pending::PendingSet;
+use super::scatter::{fixed_update, scatter};
+use super::{Batch, Mode, Shared};
+use crate::counters::Counts;
+use crate::program::CoreProgram;
+use crossbeam_channel::Receiver;
+use snn_core::gather_box::BoxScratch;
+use snn_core::neuron;
+use snn_core::plan::LayerKind;
+use snn_map::region::Src;
+
+/// Dynamic state of one atom (box of one layer) on a core: float or fixed-point membranes and
+/// input currents, and spike counts when profiling.
+pub(super) struct AtomState {
+    pub(super) v: Vec<f32>,
+    pub(super) i: Vec<f32>,
+    pub(super) vq: Vec<i64>,
+    pub(super) iq: Vec<i64>,
+    /// Spikes per local neuron (only when profiling).
+    pub(super) spikes: Vec<u64>,
+}
+
+/// Everything one core keeps between chip steps: its atoms' state, received spike lists,
+/// counters, modeled busy time, readouts and the buffers of outgoing batches.
+pub(super) struct CoreState {
+    pub(super) atoms: Vec<AtomState>,
+    pub(super) pending: PendingSet,
+    pub(super) local: Vec<u32>,
+    pub(super) counts: Vec<Counts>,
+    /// Modeled busy time, femtoseconds.
+    pub(super) busy: u128,
+    /// Busy time at the steps that may overlap another replica's: (local step, fs).
+    pub(super) edge: Vec<(u64, u64)>,
+    pub(super) readouts: Vec<(u64, u32, Vec<f32>)>,
+    pub(super) out: Vec<u32>,
+    pub(super) outbox: Vec<Vec<u32>>,
+    pub(super) dest_list: Vec<u32>,
+    /// Scratch of the gathered conv kernel.
+    pub(super) gather: BoxScratch,
+    /// Scratch bitmap for ordering received spike lists.
+    pub(super) order_bits: Vec<u64>,
+    pub(super) rx: Receiver<Batch>,
+}
+
+/// One chip step of one core; returns its modeled busy time (fs).
+pub(super) fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> u64 {
+    let prog = sh.prog;
+    let t = sh.cfg.timesteps as u64;
+    let end = sh.samples * t;
+    let tm = sh.timing;
+    while let Ok(b) = st.rx.try_recv() {
+        st.pending.add_owned(b.layer, b.step, b.neurons, &sh.pool);
+    }
+    let mut busy = 0u64;
+    for (ai, atom) in core.atoms.iter().enumerate() {
+        let l = atom.layer;
+        if tau < l as u64 || tau - (l as u64) >= end {
+            continue;
+        }
+        let g = tau - l as u64;
+        let (sample, step) = (g / t, g % t);
+        let state = &mut st.atoms[ai];
+        if step == 0 {
+            state.v.fill(0.0);
+            state.vq.fill(0);
+        }
+        let mut synops = 0u64;
+        for (k, inp) in atom.inputs.iter().enumerate() {
+            match inp.source {
+                Src::Input => {
+                    let ring = sh.inputs.len() as u64;
+                    let slot = sh.inputs[(sample % ring) as usize]
+                        .read()
+                        .expect("input slot");
+                    debug_assert_eq!(slot.sample, sample);
+                    let (pos, neg) = &slot.steps[step as usize];
+                    synops += scatter(sh, atom, inp, state, pos, 1, None);
+                    synops += scatter(sh, atom, inp, state, neg, -1, None);
+                    // Host spikes received: once per (core, layer), at its first atom.
+                    if !atom.input_reach.is_empty() {
+                        st.counts[l].input_spikes += pos
+                            .iter()
+                            .chain(neg.iter())
+                            .filter(|&&p| atom.input_reach[p as usize])
+                            .count() as u64;
+                    }
+                }
+                Src::Layer(s) => {
+                    if let Some(p) = st.pending.get_mut(s, g) {
+                        if !p.ready {
+                            // Lists from several senders arrive in any order.
+                            p.order(&mut st.order_bits);
+                            p.ready = true;
+                            st.counts[l].input_spikes += p.neurons.len() as u64;
+                        }
+                        // The first synapse set finds the current zeroed: it may be gathered.
+                        let gather = (k == 0).then_some(&mut st.gather);
+                        synops += scatter(sh, atom, inp, state, &p.neurons, 1, gather);
+                    }
+                }
+            }
+        }
+        // Neuron update.
+        st.out.clear();
+        let n = atom.region.len();
+        let np = &prog.weights.neuron;
+        let active = match sh.cfg.mode {
+            Mode::Float => state.i.iter().map(|&x| (x != 0.0) as u32).sum::<u32>(),
+            Mode::Fixed => state.iq.iter().map(|&x| (x != 0) as u32).sum::<u32>(),
+        } as u64;
+        match (sh.cfg.mode, atom.kind) {
+            (Mode::Float, LayerKind::Readout) => {
+                neuron::readout_step(&mut state.v, &mut state.i, np.leak)
+            }
+            (Mode::Float, LayerKind::Pool) => {
+                neuron::if_step(&mut state.v, &mut state.i, np.pool_threshold, &mut st.out)
+            }
+            (Mode::Float, _) => neuron::lif_step(
+                &mut state.v,
+                &mut state.i,
+                np.leak,
+                np.threshold,
+                &mut st.out,
+            ),
+            (Mode::Fixed, kind) => fixed_update(sh, l, kind, state, &mut st.out),
+        }
+        let c = &mut st.counts[l];
+        c.synaptic_ops += synops;
+        c.active_updates += active;
+        c.idle_updates += n as u64 - active;
+        busy += synops * tm.synop + active * tm.active + (n as u64 - active) * tm.idle;
+        if atom.kind == LayerKind::Readout {
+            if step + 1 == t {
+                let vals: Vec<f32> = match sh.cfg.mode {
+                    Mode::Float => neuron::readout_output(&state.v, t as u32),
+                    Mode::Fixed => {
+                        let s = prog.weights.fixed.as_ref().expect("fixed weights").scale[l];
+                        state.vq.iter().map(|&v| v as f32 * s / t as f32).collect()
+                    }
+                };
+                st.readouts.push((sample, atom.region.c0, vals));
+            }
+            continue;
+        }
+        // Route the spikes: local delivery, or one packet per destination core.
+        c.output_spikes += st.out.len() as u64;
+        if !state.spikes.is_empty() {
+            for &j in &st.out {
+                state.spikes[j as usize] += 1;
+            }
+        }
+        let routes = &prog.routes[l];
+        let mut local = std::mem::take(&mut st.local);
+        local.clear();
+        st.dest_list.clear();
+        // Integer tallies in the loop; the modeled time is charged once per atom.
+        let (mut n_local, mut n_tile, mut n_mesh, mut hops_x, mut hops_y) = (0u64, 0, 0, 0, 0);
+        for &j in &st.out {
+            let gidx = atom.globals[j as usize] as usize;
+            if routes.local[gidx] {
+                local.push(gidx as u32);
+                n_local += 1;
+            }
+            for &(d, hx, hy) in
+                &routes.dests[routes.start[gidx] as usize..routes.start[gidx + 1] as usize]
+            {
+                if hx == 0 && hy == 0 {
+                    n_tile += 1;
+                } else {
+                    n_mesh += 1;
+                    hops_x += hx as u64;
+                    hops_y += hy as u64;
+                }
+                let ob = &mut st.outbox[d as usize];
+                if ob.is_empty() {
+                    st.dest_list.push(d);
+                    if ob.capacity() == 0 {
+                        *ob = st.pending.buffer(&sh.pool);
+                    }
+                }
+                ob.push(gidx as u32);
+            }
+        }
+        c.local_deliveries += n_local;
+        c.tile_packets += n_tile;
+        c.mesh_packets += n_mesh;
+        c.hops_x += hops_x;
+        c.hops_y += hops_y;
+        busy += (n_local + n_tile) * tm.local + hops_x * tm.hop_x + hops_y * tm.hop_y;
+        if !local.is_empty() {
+            st.pending.add(l as u32, g, &local);
+        }
+        st.local = local;
+        for &d in &st.dest_list {
+            let neurons = std::mem::take(&mut st.outbox[d as usize]);
+            let (dx, dy) = prog.cores[d as usize].tile;
+            let hops = (
+                dx.abs_diff(core.tile.0) as u16,
+                dy.abs_diff(core.tile.1) as u16,
+            );
+            // A receiver only disappears when its worker panicked; the run is failing anyway.
+            let _ = sh.senders[d as usize].send(Batch {
+                layer: l as u32,
+                step: g,
+                from: core.core,
+                hops,
+                neurons,
+            });
+        }
+    }
+    // Drop pending spike lists no layer on this core will read again.
+    let last = &prog.last_consumer;
+    st.pending
+        .retain(|s, g| g + last[s as usize] as u64 > tau, &sh.pool);
+    st.busy += busy as u128;
+    busy
+}
