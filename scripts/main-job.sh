@@ -14,7 +14,7 @@ SIM_SAMPLES="${SIM_SAMPLES:-1000}"
 CHIP="${CHIP:-hardware-models/loihi.toml}"
 OUT="${OUT:-runs/main-job}"
 cargo build --release -p snn-train -p snn-map -p snn-sim
-BIN=./target/release
+BIN="${CARGO_TARGET_DIR:-target}/release"
 "$BIN/snn-train" fetch-data --dataset mnist
 echo "== 1/4 train LeNet ($EPOCHS epoch(s), T=$TIMESTEPS)"
 "$BIN/snn-train" --arch lenet --dataset mnist --epochs "$EPOCHS" --timesteps "$TIMESTEPS" --out "$OUT" \
