@@ -138,7 +138,7 @@ pub fn conv_gather_box(
         "key range"
     );
     let base = |ky: usize, ox: usize| {
-        (ky * k * cout + (k - 1 - pad + ox) * cout + b.c0).wrapping_sub(w_in * cout)
+        (ky * k * cout + (k - 1 + ox) * cout + b.c0).wrapping_sub((pad + w_in) * cout)
     };
     let cb = b.c1 - b.c0;
     let mut ops = 0u64;
@@ -378,5 +378,8 @@ mod tests {
         check(3, 1, Shape3::new(4, 8, 8), 16, b(1, 4, 0, 8, 3, 4), 1.0);
         check(3, 0, Shape3::new(2, 8, 9), 9, b(0, 6, 0, 7, 0, 9), 1.25);
         check(5, 2, Shape3::new(2, 6, 6), 24, b(0, 6, 0, 6, 0, 24), -1.0);
+        // Padding as wide as the kernel: some outputs (a whole corner box) see only padding.
+        check(3, 3, Shape3::new(2, 5, 6), 8, b(0, 9, 0, 10, 0, 8), 1.0);
+        check(3, 3, Shape3::new(2, 5, 6), 8, b(0, 1, 0, 1, 2, 7), 1.0);
     }
 }
