@@ -364,14 +364,8 @@ mod tests {
     use super::*;
     use crate::plan::Synapses;
     use crate::shape::Shape3;
+    use crate::test_rng::lcg;
     use crate::{neuron, synapse};
-
-    fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    }
 
     /// Scatter + LIF vs the gathered step (vector and scalar), bit for bit, over many steps.
     fn check(kernel: usize, padding: usize, input: Shape3, cout: usize) {

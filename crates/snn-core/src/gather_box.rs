@@ -284,13 +284,7 @@ mod tests {
     use crate::plan::Synapses;
     use crate::shape::Shape3;
     use crate::synapse;
-
-    fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
+    use crate::test_rng::lcg;
 
     /// Scatter of the whole layer into a zeroed current, cut to the box, against the gather.
     fn check(kernel: usize, padding: usize, input: Shape3, cout: usize, b: OutBox, value: f32) {
@@ -307,14 +301,14 @@ mod tests {
         let geo = ConvGeometry::new(&syn);
         let mut seed = 7 + kernel as u64 * 31 + cout as u64;
         let w: Vec<f32> = (0..kernel * kernel * input.channels * cout)
-            .map(|_| lcg(&mut seed))
+            .map(|_| 2.0 * lcg(&mut seed))
             .collect();
         let mut prepared = Vec::new();
         geo.prepare(&w, &mut prepared);
         let mut scratch = BoxScratch::default();
         for density in [0.0f32, 0.05, 0.3, 1.0] {
             let spikes: Vec<u32> = (0..input.len() as u32)
-                .filter(|_| (lcg(&mut seed) + 1.0) / 2.0 < density)
+                .filter(|_| lcg(&mut seed) + 0.5 < density)
                 .collect();
             let mut full = vec![0.0f32; output.len()];
             synapse::conv_scatter_prepared(&geo, &prepared, &spikes, value, &mut full);

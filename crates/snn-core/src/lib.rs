@@ -26,6 +26,8 @@ pub mod simd;
 pub mod spec;
 pub mod step;
 pub mod synapse;
+#[cfg(test)]
+mod test_rng;
 
 pub use error::{FileError, ModelFileError, SpecError};
 pub use model_file::{Model, TrainingState};

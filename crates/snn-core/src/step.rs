@@ -503,6 +503,7 @@ impl NetState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::lcg;
 
     const NET: &str = r#"
 name = "mixed"
@@ -535,13 +536,6 @@ out_features = 40
 type = "readout"
 out_features = 5
 "#;
-
-    fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    }
 
     /// The fast step (prepared weights, sparse pooling) is bit-identical to the reference step,
     /// with and without dropout, over many steps.

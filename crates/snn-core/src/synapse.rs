@@ -522,13 +522,7 @@ pub mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lcg(seed: &mut u64) -> f32 {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-    }
+    use crate::test_rng::lcg;
 
     fn check(syn: Synapses) {
         for (density, value) in [(0.2, 1.0f32), (-0.3, -1.0), (0.0, 1.25), (-0.5, 0.7)] {
