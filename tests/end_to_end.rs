@@ -13,7 +13,7 @@ use snn_map::map::{map_model, MapRequest};
 use snn_map::traffic::Activity;
 use snn_sim::engine::Mode;
 use snn_sim::report::{write_all, RunInfo};
-use snn_sim::sim::{load_mapping, simulate, GENERIC_45NM};
+use snn_sim::sim::{load_mapping, simulate, SimRequest, GENERIC_45NM};
 use snn_train::eval::{evaluate, evaluate_with_profile};
 use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::TrainConfig;
@@ -101,8 +101,20 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
 
     // 4. Simulate in float: exactly the trainer's numbers.
     let ann = ChipModel::from_toml_str(GENERIC_45NM, Path::new("generic-45nm.toml")).unwrap();
-    let sim =
-        |mode, threads| simulate(&model, &mapping, &ann, &test, seed, t, n, threads, mode).unwrap();
+    let sim = |mode, threads: usize| {
+        simulate(&SimRequest {
+            model: &model,
+            mapping: &mapping,
+            ann_chip: &ann,
+            data: &test,
+            seed,
+            timesteps: t,
+            samples: n,
+            workers: threads.into(),
+            mode,
+        })
+        .unwrap()
+    };
     let f = sim(Mode::Float, 2);
     assert_eq!(f.predictions, ev.predictions);
     assert_eq!(f.correct, ev.correct);

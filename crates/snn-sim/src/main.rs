@@ -6,7 +6,7 @@ use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
 use snn_map::chip::ChipModel;
 use snn_sim::engine::{Mode, Workers};
 use snn_sim::report::{write_all, RunInfo, SweepPoint};
-use snn_sim::sim::{load_mapping, simulate, simulate_with_profile, GENERIC_45NM};
+use snn_sim::sim::{load_mapping, simulate, simulate_with_profile, SimRequest, GENERIC_45NM};
 use snn_sim::SimError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,50 +128,44 @@ fn run(a: Args) -> Result<(), SimError> {
         ModeArg::Float => Mode::Float,
         ModeArg::Fixed => Mode::Fixed,
     };
-    let n = data.len();
+    let req = SimRequest {
+        model: &model,
+        mapping: &mapping,
+        ann_chip: &ann_chip,
+        data: &data,
+        seed,
+        timesteps,
+        samples: data.len(),
+        workers,
+        mode,
+    };
     let outcome = match &a.profile_out {
         Some(path) => {
-            let (o, p) = simulate_with_profile(
-                &model, &mapping, &ann_chip, &data, seed, timesteps, n, workers, mode,
-            )?;
+            let (o, p) = simulate_with_profile(&req)?;
             p.save(path).map_err(|e| SimError::Usage(e.to_string()))?;
             o
         }
-        None => simulate(
-            &model, &mapping, &ann_chip, &data, seed, timesteps, n, workers, mode,
-        )?,
+        None => simulate(&req)?,
     };
     let float_accuracy = if mode == Mode::Fixed {
-        Some(
-            simulate(
-                &model,
-                &mapping,
-                &ann_chip,
-                &data,
-                seed,
-                timesteps,
-                n,
-                workers,
-                Mode::Float,
-            )?
-            .accuracy(),
-        )
+        let float = SimRequest {
+            mode: Mode::Float,
+            ..req
+        };
+        Some(simulate(&float)?.accuracy())
     } else {
         None
     };
     let mut sweep = Vec::new();
+    // Every value was checked to be at least 1 above.
     for &t in &a.sweep_timesteps {
-        if t == 0 {
-            return Err(SimError::Usage(
-                "--sweep-timesteps: every value must be at least 1".into(),
-            ));
-        }
         let o = if t == timesteps {
             outcome.clone()
         } else {
-            simulate(
-                &model, &mapping, &ann_chip, &data, seed, t, n, workers, mode,
-            )?
+            simulate(&SimRequest {
+                timesteps: t,
+                ..req
+            })?
         };
         sweep.push(SweepPoint {
             timesteps: t,

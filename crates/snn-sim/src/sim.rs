@@ -114,89 +114,67 @@ pub fn load_mapping(
     Ok(m)
 }
 
-/// Runs `samples` test images through the mapped chip.
-#[allow(clippy::too_many_arguments)]
-pub fn simulate(
-    model: &Model,
-    mapping: &Mapping,
-    ann_chip: &ChipModel,
-    data: &Dataset,
-    seed: u64,
-    timesteps: u32,
-    samples: usize,
-    workers: impl Into<Workers>,
-    mode: Mode,
-) -> Result<SimOutcome, SimError> {
-    simulate_inner(
-        model,
-        mapping,
-        ann_chip,
-        data,
-        seed,
-        timesteps,
-        samples,
-        workers.into(),
-        mode,
-        false,
-    )
+/// What to simulate: a model, its mapping, the data and how to run it.
+#[derive(Clone, Copy)]
+pub struct SimRequest<'a> {
+    /// The trained model.
+    pub model: &'a Model,
+    /// Its mapping (checked against the model by [`load_mapping`]).
+    pub mapping: &'a Mapping,
+    /// Chip of the ANN baseline (MAC and AC energies).
+    pub ann_chip: &'a ChipModel,
+    /// Test images.
+    pub data: &'a Dataset,
+    /// Seed of the input spike encoding.
+    pub seed: u64,
+    /// Steps per sample.
+    pub timesteps: u32,
+    /// Images to run (the first ones of `data`).
+    pub samples: usize,
+    /// Worker threads and chip replicas (results do not depend on them).
+    pub workers: Workers,
+    /// Arithmetic.
+    pub mode: Mode,
+}
+
+/// Runs the requested test images through the mapped chip.
+pub fn simulate(req: &SimRequest) -> Result<SimOutcome, SimError> {
+    simulate_inner(req, false)
 }
 
 /// [`simulate`] that also counts spikes per neuron and returns them as an activity profile
 /// (the same format `snn-train eval --profile-out` writes, so `snn-map --profile` reads both).
-#[allow(clippy::too_many_arguments)]
-pub fn simulate_with_profile(
-    model: &Model,
-    mapping: &Mapping,
-    ann_chip: &ChipModel,
-    data: &Dataset,
-    seed: u64,
-    timesteps: u32,
-    samples: usize,
-    workers: impl Into<Workers>,
-    mode: Mode,
-) -> Result<(SimOutcome, ActivityProfile), SimError> {
-    let o = simulate_inner(
-        model,
-        mapping,
-        ann_chip,
-        data,
-        seed,
-        timesteps,
-        samples,
-        workers.into(),
-        mode,
-        true,
-    )?;
+pub fn simulate_with_profile(req: &SimRequest) -> Result<(SimOutcome, ActivityProfile), SimError> {
+    let o = simulate_inner(req, true)?;
     let created_by = format!(
         "snn-sim {} ({:?} mode, {})",
         env!("CARGO_PKG_VERSION"),
-        mode,
-        mapping.chip.name
+        req.mode,
+        req.mapping.chip.name
     );
-    let mut p = ActivityProfile::zeros(&mapping.plan, &model.spec.name, &created_by);
+    let mut p = ActivityProfile::zeros(&req.mapping.plan, &req.model.spec.name, &created_by);
     let (input, layers) = o.run.neuron_spikes.clone().expect("profiled run");
     p.input = input;
     for (la, counts) in p.layers.iter_mut().zip(layers) {
         la.spikes = counts;
     }
     p.samples = o.samples as u64;
-    p.timesteps = timesteps;
+    p.timesteps = req.timesteps;
     Ok((o, p))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn simulate_inner(
-    model: &Model,
-    mapping: &Mapping,
-    ann_chip: &ChipModel,
-    data: &Dataset,
-    seed: u64,
-    timesteps: u32,
-    samples: usize,
-    workers: Workers,
-    mode: Mode,
-    profile: bool,
-) -> Result<SimOutcome, SimError> {
+fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimError> {
+    let SimRequest {
+        model,
+        mapping,
+        ann_chip,
+        data,
+        seed,
+        timesteps,
+        samples,
+        workers,
+        mode,
+    } = *req;
     let plan = &mapping.plan;
     if data.pixels_per_image() != plan.input.len() {
         return Err(SimError::Usage(format!(

@@ -313,17 +313,17 @@ fn the_simulators_activity_profile_equals_the_trainers() {
     // One chip on two workers, and chip copies sharing the samples: the same profile.
     for workers in [(2, 1), (2, 2), (3, 3)] {
         let (threads, replicas) = workers;
-        let (_, got) = snn_sim::sim::simulate_with_profile(
+        let (_, got) = snn_sim::sim::simulate_with_profile(&snn_sim::sim::SimRequest {
             model,
-            &mapping,
-            &generic_45nm(),
-            &data,
-            SEED,
-            T,
-            12,
-            snn_sim::engine::Workers { threads, replicas },
-            Mode::Float,
-        )
+            mapping: &mapping,
+            ann_chip: &generic_45nm(),
+            data: &data,
+            seed: SEED,
+            timesteps: T,
+            samples: 12,
+            workers: snn_sim::engine::Workers { threads, replicas },
+            mode: Mode::Float,
+        })
         .unwrap();
         assert_eq!((got.samples, got.timesteps), (want.samples, want.timesteps));
         assert_eq!(got.input, want.input, "input spikes per pixel, {workers:?}");

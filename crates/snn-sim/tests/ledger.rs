@@ -29,7 +29,6 @@ use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_map::mapping::{Mapping, Route};
 use snn_sim::counters::Counts;
 use snn_sim::engine::Mode;
-use snn_sim::sim::simulate;
 
 const PJ: f64 = 1e-12;
 const T: u32 = 4;
@@ -132,18 +131,7 @@ fn check_placed(
     );
 
     let data = toy_data();
-    let o = simulate(
-        &model,
-        &mapping,
-        &generic_45nm(),
-        &data,
-        3,
-        T,
-        SAMPLES,
-        2,
-        Mode::Float,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let o = sim(&model, &mapping, &data, 3, T, SAMPLES, 2, Mode::Float);
     let n = SAMPLES as u64;
 
     // Spikes and predictions.

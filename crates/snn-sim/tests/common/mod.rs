@@ -12,7 +12,7 @@ use snn_map::chip::ChipModel;
 use snn_map::map::{map_model, MapRequest};
 use snn_map::mapping::Mapping;
 use snn_sim::engine::{Mode, Workers};
-use snn_sim::sim::{simulate, SimOutcome, GENERIC_45NM};
+use snn_sim::sim::{simulate, SimOutcome, SimRequest, GENERIC_45NM};
 use snn_train::eval::{evaluate, Evaluation};
 use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::TrainConfig;
@@ -257,17 +257,17 @@ pub fn sim(
     workers: impl Into<Workers>,
     mode: Mode,
 ) -> SimOutcome {
-    simulate(
+    simulate(&SimRequest {
         model,
         mapping,
-        &generic_45nm(),
+        ann_chip: &generic_45nm(),
         data,
         seed,
         timesteps,
         samples,
-        workers,
+        workers: workers.into(),
         mode,
-    )
+    })
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
