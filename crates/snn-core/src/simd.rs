@@ -288,7 +288,8 @@ impl FastDiv {
     pub fn new(d: usize) -> Self {
         assert!(d > 0 && d <= u32::MAX as usize, "FastDiv divisor");
         FastDiv {
-            m: u64::MAX / d as u64 + 1,
+            // ⌈2⁶⁴ / d⌉; d = 1 would need 2⁶⁴ and is handled apart in `div_rem`.
+            m: (u64::MAX / d as u64).wrapping_add(1),
             d: d as u32,
         }
     }

@@ -23,23 +23,27 @@ pub(super) struct Pending {
     pub(super) ready: bool,
 }
 
+// Every list handed to `new` or `append` is ascending: a core emits one atom's spikes in
+// ascending local index, and local indices of a box ascend with the global index; only the
+// concatenation of lists from several atoms or senders can break the order.
 impl Pending {
     pub(super) fn new(layer: u32, step: u64, neurons: Vec<u32>) -> Self {
+        debug_assert!(neurons.is_sorted(), "one atom's spikes ascend");
         Pending {
             layer,
             step,
-            ascending: neurons.is_sorted(),
+            ascending: true,
             neurons,
             ready: false,
         }
     }
 
     pub(super) fn append(&mut self, more: &[u32]) {
+        debug_assert!(more.is_sorted(), "one atom's spikes ascend");
         self.ascending &= self
             .neurons
             .last()
-            .is_none_or(|&a| more.first().is_none_or(|&b| a < b))
-            && more.is_sorted();
+            .is_none_or(|&a| more.first().is_none_or(|&b| a < b));
         self.neurons.extend_from_slice(more);
         self.ready = false;
     }
