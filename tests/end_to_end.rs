@@ -151,7 +151,6 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
         dataset: "mnist",
         seed,
         threads: 2,
-        replicas: 1,
         command: "end_to_end test",
         float_accuracy: None,
         sweep: &[],

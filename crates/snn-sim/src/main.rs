@@ -121,8 +121,6 @@ fn run(a: Args) -> Result<(), SimError> {
             "--replicas: must be between 1 and --threads ({threads})"
         )));
     }
-    // More copies than samples would leave some idle.
-    let replicas = replicas.min(data.len().max(1));
     let workers = Workers { threads, replicas };
     let mode = match a.mode {
         ModeArg::Float => Mode::Float,
@@ -205,7 +203,6 @@ fn run(a: Args) -> Result<(), SimError> {
         dataset: &dataset,
         seed,
         threads,
-        replicas,
         command: &command,
         float_accuracy,
         sweep: &sweep,

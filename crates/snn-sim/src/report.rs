@@ -42,8 +42,6 @@ pub struct RunInfo<'a> {
     pub seed: u64,
     /// Worker threads.
     pub threads: usize,
-    /// Chip replicas the samples were shared over.
-    pub replicas: usize,
     /// Command line.
     pub command: &'a str,
     /// Float accuracy when the main run is fixed point.
@@ -77,7 +75,7 @@ pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
         "timesteps": o.timesteps,
         "seed": info.seed,
         "threads": info.threads,
-        "replicas": info.replicas,
+        "replicas": o.run.replicas,
         "accuracy": o.accuracy(),
         "correct": o.correct,
         "float_accuracy": info.float_accuracy,
@@ -170,7 +168,7 @@ pub fn markdown(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> String {
         "- simulated in {:.2} s on {} worker(s), {} chip replica(s): {:.1} samples/s, {:.3e} synaptic events/s\n",
         o.run.wall_seconds,
         info.threads,
-        info.replicas,
+        o.run.replicas,
         per / o.run.wall_seconds.max(1e-12),
         o.total.synaptic_ops as f64 / o.run.wall_seconds.max(1e-12)
     );

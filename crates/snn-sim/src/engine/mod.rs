@@ -113,6 +113,9 @@ pub struct RunResult {
     pub core_busy_seconds: Vec<f64>,
     /// Chip steps run.
     pub chip_steps: u64,
+    /// Chip replicas the samples were shared over (the requested number, at most one per
+    /// sample).
+    pub replicas: usize,
     /// Wall-clock seconds of the simulation.
     pub wall_seconds: f64,
 }
@@ -267,6 +270,7 @@ pub fn run(
     } else {
         samples as u64 * cfg.timesteps as u64 + prog.net.layers() as u64 - 1
     };
+    out.replicas = replicas;
     out.wall_seconds = start.elapsed().as_secs_f64();
     out
 }
@@ -531,6 +535,7 @@ fn run_part(
             chip_seconds: 0.0,
             core_busy_seconds: Vec::new(),
             chip_steps: 0,
+            replicas: 1,
             wall_seconds: start.elapsed().as_secs_f64(),
         },
         interior_fs,
