@@ -213,9 +213,9 @@ impl Edge {
         }
     }
 
-    /// Synapses the neurons of box `r` hold through this edge (weighted or fixed, in-bounds
-    /// kernel taps only: padding taps are not stored).
-    pub fn synapses_stored(&self, r: &Region) -> u64 {
+    /// Stored synapses of a target neuron factor as `row_taps(y) · col_taps(x) · per_position()`
+    /// (in-bounds kernel taps only: padding taps are not stored): taps of output row `y`.
+    fn row_taps(&self, y: usize) -> u64 {
         match self.synapses {
             Synapses::Conv {
                 kernel,
@@ -223,19 +223,41 @@ impl Edge {
                 padding,
                 input,
                 ..
-            } => {
-                let vy: u64 = (r.y0..r.y1)
-                    .map(|o| valid_taps(o as usize, input.height, kernel, stride, padding))
-                    .sum();
-                let vx: u64 = (r.x0..r.x1)
-                    .map(|o| valid_taps(o as usize, input.width, kernel, stride, padding))
-                    .sum();
-                vy * vx * input.channels as u64 * (r.c1 - r.c0) as u64
-            }
-            Synapses::Dense { inputs, .. } => inputs as u64 * r.len() as u64,
-            Synapses::AvgPool2 { .. } => 4 * r.len() as u64,
-            Synapses::Subsample { .. } => r.len() as u64,
+            } => valid_taps(y, input.height, kernel, stride, padding),
+            _ => 1,
         }
+    }
+
+    /// Taps of output column `x` (see [`Edge::row_taps`]).
+    fn col_taps(&self, x: usize) -> u64 {
+        match self.synapses {
+            Synapses::Conv {
+                kernel,
+                stride,
+                padding,
+                input,
+                ..
+            } => valid_taps(x, input.width, kernel, stride, padding),
+            _ => 1,
+        }
+    }
+
+    /// Synapses per stored tap position of one target neuron (see [`Edge::row_taps`]).
+    fn per_position(&self) -> u64 {
+        match self.synapses {
+            Synapses::Conv { input, .. } => input.channels as u64,
+            Synapses::Dense { inputs, .. } => inputs as u64,
+            Synapses::AvgPool2 { .. } => 4,
+            Synapses::Subsample { .. } => 1,
+        }
+    }
+
+    /// Synapses the neurons of box `r` hold through this edge (weighted or fixed, in-bounds
+    /// kernel taps only: padding taps are not stored).
+    pub fn synapses_stored(&self, r: &Region) -> u64 {
+        let vy: u64 = (r.y0..r.y1).map(|y| self.row_taps(y as usize)).sum();
+        let vx: u64 = (r.x0..r.x1).map(|x| self.col_taps(x as usize)).sum();
+        vy * vx * self.per_position() * (r.c1 - r.c0) as u64
     }
 
     /// Synapses stored per neuron as a product: neuron (y, x, c) of the target stores
@@ -244,26 +266,11 @@ impl Edge {
     /// [`Edge::synapses_stored`]. Returns `(rows, cols, per)`.
     pub fn stored_profile(&self) -> (Vec<u64>, Vec<u64>, u64) {
         let out = self.output_shape();
-        match self.synapses {
-            Synapses::Conv {
-                kernel,
-                stride,
-                padding,
-                input,
-                ..
-            } => (
-                (0..out.height)
-                    .map(|o| valid_taps(o, input.height, kernel, stride, padding))
-                    .collect(),
-                (0..out.width)
-                    .map(|o| valid_taps(o, input.width, kernel, stride, padding))
-                    .collect(),
-                input.channels as u64,
-            ),
-            Synapses::Dense { inputs, .. } => (vec![1], vec![1], inputs as u64),
-            Synapses::AvgPool2 { .. } => (vec![1; out.height], vec![1; out.width], 4),
-            Synapses::Subsample { .. } => (vec![1; out.height], vec![1; out.width], 1),
-        }
+        (
+            (0..out.height).map(|y| self.row_taps(y)).collect(),
+            (0..out.width).map(|x| self.col_taps(x)).collect(),
+            self.per_position(),
+        )
     }
 
     /// Distinct weight values a box of channels `[c0, c1)` needs when the chip shares one
