@@ -126,6 +126,7 @@ fn main() {
             epoch: 1,
             lr,
             weight_decay: 5e-4,
+            augment: None,
         };
         let batch = |b: usize| -> Vec<usize> { (b * a.batch..(b + 1) * a.batch).collect() };
         pool.install(|| engine.train_batch(&mut w, &batch(0), &ctx(0.0085))); // warm-up

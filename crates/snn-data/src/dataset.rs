@@ -20,11 +20,17 @@ pub enum DatasetKind {
     Mnist,
     /// Zalando's Fashion-MNIST, 28x28 grey, 10 classes, same file layout as MNIST.
     FashionMnist,
+    /// CIFAR-10, 32x32 colour, 10 classes, in the binary batch layout ([`crate::cifar`]).
+    Cifar10,
 }
 
 impl DatasetKind {
     /// Every known data set, in a fixed order.
-    pub const ALL: [DatasetKind; 2] = [DatasetKind::Mnist, DatasetKind::FashionMnist];
+    pub const ALL: [DatasetKind; 3] = [
+        DatasetKind::Mnist,
+        DatasetKind::FashionMnist,
+        DatasetKind::Cifar10,
+    ];
 
     /// The sub-directory of the data directory that holds this data set's files; also its
     /// canonical name on the command line.
@@ -32,10 +38,11 @@ impl DatasetKind {
         match self {
             DatasetKind::Mnist => "mnist",
             DatasetKind::FashionMnist => "fashion-mnist",
+            DatasetKind::Cifar10 => "cifar10",
         }
     }
 
-    /// The directory holding this data set's four IDX files under `data_dir`.
+    /// The directory holding this data set's files under `data_dir`.
     pub fn dir(&self, data_dir: &Path) -> PathBuf {
         data_dir.join(self.dir_name())
     }
@@ -50,11 +57,13 @@ impl fmt::Display for DatasetKind {
 impl FromStr for DatasetKind {
     type Err = DataError;
 
-    /// Accepts `mnist`, `fashion-mnist`, `fashion_mnist` and `fmnist`, ignoring ASCII case.
+    /// Accepts `mnist`, `fashion-mnist`, `fashion_mnist`, `fmnist`, `cifar10` and `cifar-10`,
+    /// ignoring ASCII case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "mnist" => Ok(DatasetKind::Mnist),
             "fashion-mnist" | "fashion_mnist" | "fmnist" => Ok(DatasetKind::FashionMnist),
+            "cifar10" | "cifar-10" => Ok(DatasetKind::Cifar10),
             _ => Err(DataError::UnknownDataset {
                 name: s.to_string(),
             }),
@@ -102,7 +111,8 @@ impl fmt::Display for Split {
 
 /// One split of a data set in memory.
 ///
-/// Images as f32 in `[0, 1]`, row-major per image, channel-last (HWC; MNIST has 1 channel).
+/// Images as f32, row-major per image, channel-last (HWC; MNIST has 1 channel): in `[0, 1]` for
+/// the grey-scale sets, per-channel normalised (signed, about `[−0.88, 1.0]`) for CIFAR-10.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// Which data set this is.
@@ -115,7 +125,7 @@ pub struct Dataset {
     pub rows: usize,
     /// Image width.
     pub cols: usize,
-    /// `len() * pixels_per_image()` values in `[0, 1]` (byte / 255), image after image.
+    /// `len() * pixels_per_image()` values (see the type's doc), image after image.
     pub images: Vec<f32>,
     /// One class index `< num_classes()` per image.
     pub labels: Vec<u8>,
@@ -157,10 +167,14 @@ impl Dataset {
     }
 }
 
-/// Loads one split of `kind` from `<data_dir>/<dir_name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte`,
-/// scaling pixels to `[0, 1]`. Fails if either file is missing or malformed, or if the two files
-/// disagree on the number of samples.
+/// Loads one split of `kind`: for MNIST and Fashion-MNIST from
+/// `<data_dir>/<dir_name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, scaling pixels to
+/// `[0, 1]` (fails if either file is missing or malformed, or if the two disagree on the number of
+/// samples); for CIFAR-10 through [`crate::cifar::load`].
 pub fn load(kind: DatasetKind, data_dir: &Path, split: Split) -> Result<Dataset, DataError> {
+    if kind == DatasetKind::Cifar10 {
+        return crate::cifar::load(data_dir, split);
+    }
     let dir = kind.dir(data_dir);
     let images_path = dir.join(split.images_file());
     let labels_path = dir.join(split.labels_file());

@@ -160,6 +160,16 @@ pub enum DataError {
         detail: String,
     },
 
+    /// A data set that cannot be fetched from a registry is neither present nor obtainable from a
+    /// local copy.
+    #[error("{}: missing; {hint}", path.display())]
+    NoSource {
+        /// Where the data set was looked for.
+        path: PathBuf,
+        /// How to provide it.
+        hint: String,
+    },
+
     /// An archive is malformed.
     #[error("{}: corrupt archive: {reason}", path.display())]
     BadArchive {

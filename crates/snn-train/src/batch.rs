@@ -8,7 +8,7 @@ use crate::forward::Runner;
 use crate::grad::{backward_sample, BackwardScratch, GradMode, Grads};
 use crate::optim::sgd_step;
 use crate::params::TransposedWeights;
-use crate::seed::stream_rng;
+use crate::seed::{derive, stream_rng};
 use crate::trace::Trace;
 use rand::Rng;
 use rayon::prelude::*;
@@ -16,6 +16,7 @@ use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
 use snn_core::plan::LayerKind;
 use snn_core::step::{CompiledNet, DropoutMask, PreparedWeights};
+use snn_data::augment::Augment;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 
@@ -43,6 +44,8 @@ pub struct BatchContext<'a> {
     pub lr: f64,
     /// Weight decay.
     pub weight_decay: f64,
+    /// Training-image augmentation, keyed by (seed, epoch, sample); None = images as they are.
+    pub augment: Option<&'a Augment>,
 }
 
 /// Loss and accuracy of one batch.
@@ -62,6 +65,8 @@ struct ChunkWork {
     trace: Trace,
     scratch: BackwardScratch,
     outcome: BatchOutcome,
+    /// The current sample's augmented pixels.
+    augmented: Vec<f32>,
 }
 
 /// Reusable trainer state for mini-batches of one network.
@@ -131,6 +136,7 @@ impl BatchEngine {
                 trace: Trace::default(),
                 scratch: BackwardScratch::default(),
                 outcome: BatchOutcome::default(),
+                augmented: Vec::new(),
             });
         }
         let net = &self.net;
@@ -143,7 +149,16 @@ impl BatchEngine {
                 w.grads.zero();
                 w.outcome = BatchOutcome::default();
                 for &i in idx {
-                    let image = ctx.encoder.prepare(ctx.data.image(i));
+                    let pixels = match ctx.augment {
+                        None => ctx.data.image(i),
+                        Some(aug) => {
+                            let key = derive(ctx.seed, &[0xA06, ctx.epoch as u64, i as u64]);
+                            let d = ctx.data;
+                            aug.apply(d.rows, d.cols, key, d.image(i), &mut w.augmented);
+                            &w.augmented
+                        }
+                    };
+                    let image = ctx.encoder.prepare(pixels);
                     let masks = dropout_masks(net, ctx.dropout, ctx.seed, ctx.epoch, i as u64);
                     w.runner.run(
                         net,

@@ -30,6 +30,10 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Dropout probability on hidden LIF spike outputs (0 = none).
     pub dropout: f64,
+    /// Random padded crop + horizontal flip of training images (the authors' CIFAR-10
+    /// transform, `snn_data::augment`); absent in checkpoints written before it existed.
+    #[serde(default)]
+    pub augment: bool,
     /// `k` of the init std `sqrt(k/fan_in)`.
     pub init_gain: f64,
     /// Gradient mode.
@@ -56,6 +60,7 @@ impl TrainConfig {
             lr_gamma: 0.2,
             weight_decay: 5e-4,
             dropout: 0.0,
+            augment: false,
             init_gain: 2.0,
             grad: GradMode::Code,
             seed: 1,
@@ -70,6 +75,7 @@ impl TrainConfig {
                 lr: 0.0033,
                 lr_milestones: vec![70, 100, 125],
                 dropout: 0.2,
+                augment: true,
                 ..base
             },
             "resnet11" => TrainConfig {
@@ -79,6 +85,7 @@ impl TrainConfig {
                 lr: 0.0025,
                 lr_milestones: vec![70, 100, 125],
                 dropout: 0.25,
+                augment: true,
                 init_gain: 1.0,
                 ..base
             },
@@ -132,6 +139,20 @@ impl TrainConfig {
             return fail(
                 "init-gain",
                 format!("must be positive, got {}", self.init_gain),
+            );
+        }
+        if self.augment
+            && !matches!(
+                self.dataset.to_ascii_lowercase().as_str(),
+                "cifar10" | "cifar-10"
+            )
+        {
+            return fail(
+                "augment",
+                format!(
+                    "is the CIFAR-10 transform (padded crop + flip); {} is not augmented",
+                    self.dataset
+                ),
             );
         }
         Ok(())

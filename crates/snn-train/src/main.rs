@@ -42,9 +42,13 @@ struct TrainArgs {
     /// Architecture: lenet, vgg7, vgg9, resnet11, or a network .toml file.
     #[arg(long, default_value = "lenet")]
     arch: String,
-    /// Dataset: mnist or fashion-mnist.
+    /// Dataset: mnist, fashion-mnist or cifar10 (preset: mnist for LeNet, cifar10 for the VGG and
+    /// ResNet presets).
     #[arg(long)]
     dataset: Option<String>,
+    /// Random padded crop + horizontal flip of training images (default: on for cifar10).
+    #[arg(long)]
+    augment: Option<bool>,
     /// Epochs (preset: 125 for LeNet).
     #[arg(long)]
     epochs: Option<u32>,
@@ -135,7 +139,8 @@ struct EvalArgs {
 
 #[derive(Args, Debug)]
 struct FetchArgs {
-    /// Datasets to fetch (default: mnist).
+    /// Datasets to fetch (default: mnist): mnist, fashion-mnist, cifar10 (imported from the JPEG
+    /// copy named by $SNN_CIFAR10_ARCHIVE or found under the data directory or shared/datasets/).
     #[arg(long, value_delimiter = ',', default_value = "mnist")]
     dataset: Vec<String>,
     /// Data directory (else $SNN_DATA_DIR, else data/).
@@ -190,6 +195,9 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
     } else {
         let mut c = TrainConfig::preset(&a.arch);
         set(a.dataset, &mut c.dataset);
+        c.augment = a
+            .augment
+            .unwrap_or(c.dataset.parse::<DatasetKind>().ok() == Some(DatasetKind::Cifar10));
         set(a.epochs, &mut c.epochs);
         set(a.timesteps, &mut c.timesteps);
         set(a.batch_size, &mut c.batch_size);
@@ -308,10 +316,13 @@ fn run_fetch(a: FetchArgs) -> Result<(), TrainError> {
     for name in &a.dataset {
         let kind: DatasetKind = name.parse()?;
         let report = snn_data::fetch::fetch(kind, &dir)?;
-        let what = if report.already_present {
-            "already present, checksums ok"
-        } else {
-            "fetched, checksums ok"
+        let what = match (report.already_present, kind) {
+            (true, DatasetKind::Cifar10) => "already present, batch files valid",
+            (false, DatasetKind::Cifar10) => {
+                "imported from the JPEG copy (label results \"CIFAR-10 (JPEG copy)\")"
+            }
+            (true, _) => "already present, checksums ok",
+            (false, _) => "fetched, checksums ok",
         };
         println!("{kind}: {what} in {}", report.dir.display());
     }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use snn_core::model_file::{LayerWeights, ModelMeta, TrainingState};
 use snn_core::step::CompiledNet;
 use snn_core::{preset, Model};
+use snn_data::augment::Augment;
 use snn_data::dataset::{load, Dataset, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
 use std::path::{Path, PathBuf};
@@ -227,6 +228,7 @@ pub fn train(
     let n_train = train_data.len();
     let batches = n_train.div_ceil(config.batch_size);
     let eval_encoder = RateEncoder::new(config.seed, spec.input_scale);
+    let augment = config.augment.then(Augment::cifar10);
     let mut batches_run = 0u64;
     let plain_progress = opts.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let title = format!(
@@ -303,6 +305,7 @@ pub fn train(
                 epoch,
                 lr,
                 weight_decay: config.weight_decay,
+                augment: augment.as_ref(),
             };
             let outcome = pool.install(|| engine.train_batch(&mut weights, idx, &ctx));
             batches_run += 1;

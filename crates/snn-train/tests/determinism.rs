@@ -169,3 +169,73 @@ fn exploding_loss_stops_and_keeps_the_last_good_checkpoint() {
     );
     snn_core::Model::load(&dir.join("model.snn")).unwrap();
 }
+
+/// A small colour network for 32×32×3 images.
+const CIFAR_NET: &str = r#"
+name = "cifar-tiny"
+input = { channels = 3, height = 32, width = 32 }
+input_scale = 1.0
+[[layer]]
+type = "conv"
+out_channels = 4
+kernel = 3
+stride = 2
+padding = 1
+[[layer]]
+type = "pool"
+[[layer]]
+type = "readout"
+out_features = 10
+"#;
+
+/// Six CIFAR-10 batch files of `n` random records each under `data_dir`.
+fn synthetic_cifar(data_dir: &Path, n: usize) {
+    use snn_data::cifar::{BATCH_DIR, IMAGE_BYTES, TEST_BATCH, TRAIN_BATCHES};
+    let dir = data_dir.join("cifar10").join(BATCH_DIR);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = common::Lcg(11);
+    for (b, name) in TRAIN_BATCHES.iter().chain([&TEST_BATCH]).enumerate() {
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            bytes.push(((i + b) % 10) as u8);
+            bytes.extend((0..IMAGE_BYTES).map(|_| (rng.uniform() * 255.0) as u8));
+        }
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+#[test]
+fn cifar_augmentation_is_reproducible_on_any_thread_count_and_changes_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_cifar(&data, 24);
+    let net = tmp.path().join("net.toml");
+    std::fs::write(&net, CIFAR_NET).unwrap();
+    let config = |augment: bool| TrainConfig {
+        arch: net.display().to_string(),
+        dataset: "cifar10".into(),
+        epochs: 2,
+        timesteps: 4,
+        batch_size: 16,
+        augment,
+        ..TrainConfig::preset("vgg9")
+    };
+    let run = |augment: bool, threads: usize, name: &str| {
+        let out = tmp.path().join(name);
+        let o = RunOptions {
+            data_dir: data.clone(),
+            ..opts(&out, threads, None)
+        };
+        train(Some(config(augment)), &o, ResumeOverrides::default()).unwrap();
+        out.join("last.snn")
+    };
+    let weights = |p: &Path| snn_core::model_file::Model::load(p).unwrap().weights;
+    let a = run(true, 1, "aug-1");
+    assert_eq!(bytes(a.clone()), bytes(run(true, 2, "aug-2")), "threads 1 vs 2");
+    // The weights themselves, not the file (whose stored config differs anyway).
+    assert_ne!(
+        weights(&a),
+        weights(&run(false, 2, "plain")),
+        "augmentation must change the gradients"
+    );
+}
