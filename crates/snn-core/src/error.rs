@@ -19,7 +19,7 @@ pub enum SpecError {
     Invalid { context: String, msg: String },
     /// No built-in preset has this name.
     #[error(
-        "unknown architecture '{0}' (built-in: lenet, vgg7, vgg9, resnet11; or give a .toml file)"
+        "unknown architecture '{0}' (built-in: lenet, vgg7, vgg9, resnet7, resnet9, resnet11; or give a .toml file)"
     )]
     UnknownPreset(String),
 }

@@ -5,7 +5,7 @@ use crate::shape::Shape3;
 use crate::spec::{LayerSpec, NetworkSpec, NeuronParams};
 
 /// Names accepted by [`by_name`].
-pub const NAMES: [&str; 4] = ["lenet", "vgg7", "vgg9", "resnet11"];
+pub const NAMES: [&str; 6] = ["lenet", "vgg7", "vgg9", "resnet7", "resnet9", "resnet11"];
 
 /// Looks up a preset by name.
 pub fn by_name(name: &str) -> Result<NetworkSpec, SpecError> {
@@ -13,6 +13,8 @@ pub fn by_name(name: &str) -> Result<NetworkSpec, SpecError> {
         "lenet" => Ok(lenet()),
         "vgg7" => Ok(vgg7()),
         "vgg9" => Ok(vgg9()),
+        "resnet7" => Ok(resnet(7)),
+        "resnet9" => Ok(resnet(9)),
         "resnet11" => Ok(resnet11()),
         other => Err(SpecError::UnknownPreset(other.to_string())),
     }
@@ -95,33 +97,33 @@ pub fn vgg9() -> NetworkSpec {
 /// ResNet11 for 32×32×3 (CIFAR-10): 64C3 → AP2 → 4 residual blocks (128, 256/2, 512, 512/2) →
 /// FC1024 → FC10. 17,936,064 parameters.
 pub fn resnet11() -> NetworkSpec {
+    resnet(11)
+}
+
+/// The residual family for 32×32×3 inputs: the ResNet11 stem (64C3 → AP2), its first
+/// `(depth − 3) / 2` residual blocks (128, 256/2, 512, 512/2), FC1024 and the FC10 readout.
+/// Only ResNet11 is verified from the authors' code; ResNet9 (CIFAR-10: blocks 1–3, flatten
+/// 512×8×8) and ResNet7 (SVHN in the paper: blocks 1–2, flatten 256×8×8) are the inferred
+/// layouts of paper-method.md §6.2, to be confirmed against the paper's table.
+fn resnet(depth: usize) -> NetworkSpec {
+    let blocks = [(128, 1), (256, 2), (512, 1), (512, 2)];
+    let mut layers = vec![conv(64, 3, 1), LayerSpec::Pool];
+    layers.extend(
+        blocks[..(depth - 3) / 2]
+            .iter()
+            .map(|&(out_channels, stride)| LayerSpec::Residual {
+                out_channels,
+                stride,
+            }),
+    );
+    layers.push(LayerSpec::Linear { out_features: 1024 });
+    layers.push(LayerSpec::Readout { out_features: 10 });
     NetworkSpec {
-        name: "resnet11".into(),
+        name: format!("resnet{depth}"),
         input: Shape3::new(3, 32, 32),
         input_scale: 1.0,
         neuron: NeuronParams::default(),
-        layers: vec![
-            conv(64, 3, 1),
-            LayerSpec::Pool,
-            LayerSpec::Residual {
-                out_channels: 128,
-                stride: 1,
-            },
-            LayerSpec::Residual {
-                out_channels: 256,
-                stride: 2,
-            },
-            LayerSpec::Residual {
-                out_channels: 512,
-                stride: 1,
-            },
-            LayerSpec::Residual {
-                out_channels: 512,
-                stride: 2,
-            },
-            LayerSpec::Linear { out_features: 1024 },
-            LayerSpec::Readout { out_features: 10 },
-        ],
+        layers,
     }
 }
 

@@ -28,7 +28,7 @@ struct Args {
     /// Model file written by snn-train (model.snn).
     #[arg(long, required_unless_present = "network", conflicts_with = "network")]
     model: Option<PathBuf>,
-    /// Map an untrained network instead: a preset name (lenet, vgg7, vgg9, resnet11) or a
+    /// Map an untrained network instead: a preset name (lenet, vgg7, vgg9, resnet7, resnet9, resnet11) or a
     /// network TOML (weights are zero; traffic uses --profile or uniform activity).
     #[arg(long)]
     network: Option<String>,

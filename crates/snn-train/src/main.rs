@@ -39,7 +39,7 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct TrainArgs {
-    /// Architecture: lenet, vgg7, vgg9, resnet11, or a network .toml file.
+    /// Architecture: lenet, vgg7, vgg9, resnet7, resnet9, resnet11, or a network .toml file.
     #[arg(long, default_value = "lenet")]
     arch: String,
     /// Dataset: mnist, fashion-mnist or cifar10 (preset: mnist for LeNet, cifar10 for the VGG and

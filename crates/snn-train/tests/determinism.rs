@@ -231,7 +231,11 @@ fn cifar_augmentation_is_reproducible_on_any_thread_count_and_changes_training()
     };
     let weights = |p: &Path| snn_core::model_file::Model::load(p).unwrap().weights;
     let a = run(true, 1, "aug-1");
-    assert_eq!(bytes(a.clone()), bytes(run(true, 2, "aug-2")), "threads 1 vs 2");
+    assert_eq!(
+        bytes(a.clone()),
+        bytes(run(true, 2, "aug-2")),
+        "threads 1 vs 2"
+    );
     // The weights themselves, not the file (whose stored config differs anyway).
     assert_ne!(
         weights(&a),
