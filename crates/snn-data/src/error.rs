@@ -105,7 +105,7 @@ pub enum DataError {
 
     /// A name that is not one of the data sets this crate knows.
     #[error(
-        "unknown data set `{name}`; valid names: mnist, fashion-mnist (also fashion_mnist, fmnist)"
+        "unknown data set `{name}`; valid names: mnist, fashion-mnist (also fashion_mnist, fmnist), cifar10 (also cifar-10)"
     )]
     UnknownDataset {
         /// The name given.

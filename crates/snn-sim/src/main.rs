@@ -30,7 +30,7 @@ struct Args {
     /// Mapping written by snn-map for this model (DIR/mapping.bin).
     #[arg(long)]
     mapping: PathBuf,
-    /// Data set (mnist, fashion-mnist); default: the one the model was trained on.
+    /// Data set (mnist, fashion-mnist, cifar10); default: the one the model was trained on.
     #[arg(long)]
     dataset: Option<String>,
     /// Data directory (default: $SNN_DATA_DIR or ./data).
