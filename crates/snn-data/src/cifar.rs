@@ -201,7 +201,8 @@ pub fn load(data_dir: &Path, split: Split) -> Result<Dataset, DataError> {
 
 /// Makes sure the six batch files are under `<data_dir>/cifar10/cifar-10-batches-bin/`. Files
 /// already there that read as whole CIFAR-10 batches (the original release or an earlier import)
-/// are kept; otherwise the JPEG copy is imported. Idempotent.
+/// are kept; when none is there the JPEG copy is imported; a partial or damaged set is an error
+/// naming the bad file, never overwritten. Idempotent.
 pub fn fetch(data_dir: &Path) -> Result<FetchReport, DataError> {
     let dir = batch_dir(data_dir);
     if let Some(files) = present(&dir)? {
@@ -244,20 +245,34 @@ pub fn fetch(data_dir: &Path) -> Result<FetchReport, DataError> {
     })
 }
 
-/// `(name, sha256)` of the six batch files when all are there with the expected record counts.
+/// `(name, sha256)` of the six batch files when all are there as whole 10,000-record batches;
+/// `None` when none is there (so importing writes no file over a user's). Any other state, some
+/// files present and some missing or malformed, is the first bad file's error: it might be a
+/// damaged copy of the original release, which an import would silently replace.
 fn present(dir: &Path) -> Result<Option<Vec<(String, String)>>, DataError> {
+    let names: Vec<&str> = [Split::Train, Split::Test]
+        .iter()
+        .flat_map(|&s| batch_files(s).iter().copied())
+        .collect();
+    if names.iter().all(|n| !dir.join(n).exists()) {
+        return Ok(None);
+    }
     let mut files = Vec::new();
-    for split in [Split::Train, Split::Test] {
-        for name in batch_files(split) {
-            let path = dir.join(name);
-            let Some(sum) = sha256_file(&path)? else {
-                return Ok(None);
-            };
-            match read_batch(&path) {
-                Ok(r) if r.len() == BATCH_RECORDS => files.push((name.to_string(), sum)),
-                _ => return Ok(None),
-            }
+    for name in names {
+        let path = dir.join(name);
+        let r = read_batch(&path)?;
+        if r.len() != BATCH_RECORDS {
+            return Err(DataError::BadHeader {
+                path,
+                reason: format!(
+                    "{} records, a CIFAR-10 batch has {BATCH_RECORDS}; remove the directory to \
+                     import the JPEG copy afresh",
+                    r.len()
+                ),
+            });
         }
+        let sum = sha256_file(&path)?.expect("file just read");
+        files.push((name.to_string(), sum));
     }
     Ok(Some(files))
 }

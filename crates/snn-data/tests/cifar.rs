@@ -90,6 +90,26 @@ fn a_wrong_archive_is_refused_before_anything_is_written() {
     assert!(!dir.join(BATCH_DIR).exists(), "nothing half-written");
 }
 
+#[test]
+fn a_partial_or_damaged_set_is_reported_not_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_batches(tmp.path(), &record(2));
+    let msg = fetch(DatasetKind::Cifar10, tmp.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("data_batch_1.bin: bad header: 1 records, a CIFAR-10 batch has 10000"),
+        "{msg}"
+    );
+    let dir = tmp.path().join("cifar10").join(BATCH_DIR);
+    fs::remove_file(dir.join(TEST_BATCH)).unwrap();
+    let msg = fetch(DatasetKind::Cifar10, tmp.path())
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("data_batch_1.bin"), "{msg}");
+    assert_eq!(fs::read(dir.join("data_batch_2.bin")).unwrap(), record(2));
+}
+
 /// The JPEG copy: 50,000 + 10,000 images, 5000 / 1000 per class, interleaved class by class,
 /// channel means near the published CIFAR-10 means, and a second fetch is a no-op.
 #[test]
