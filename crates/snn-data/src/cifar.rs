@@ -226,16 +226,14 @@ pub fn fetch(data_dir: &Path) -> Result<FetchReport, DataError> {
     let [train, test] = import_jpeg_archive(&archive, &bytes)?;
     fs::create_dir_all(&dir).map_err(|e| io_err(&dir, "create directory", e))?;
     let mut files = Vec::new();
+    let (train, test) = (train.to_bytes(), test.to_bytes());
     let batches = train
-        .to_bytes()
         .chunks(BATCH_RECORDS * RECORD_BYTES)
-        .map(<[u8]>::to_vec)
         .zip(TRAIN_BATCHES)
-        .chain([(test.to_bytes(), TEST_BATCH)])
-        .collect::<Vec<_>>();
+        .chain([(&test[..], TEST_BATCH)]);
     for (bytes, name) in batches {
-        install(&dir, name, &bytes)?;
-        files.push((name.to_string(), sha256_hex(&bytes)));
+        install(&dir, name, bytes)?;
+        files.push((name.to_string(), sha256_hex(bytes)));
     }
     Ok(FetchReport {
         kind: DatasetKind::Cifar10,
