@@ -2,12 +2,12 @@
 # The loop for VGG9 on CIFAR-10 (JPEG copy): train briefly → activity profile → snn-map on Loihi
 # (joined chips) with the profile → snn-sim float on part of the test set. Writes
 # reports/vgg9-cifar10/ (the model itself, 24 MB, stays in $RUN).
-# Env: T (25), EPOCHS (3), TRAIN (20000), TEST (2000), PROFILE (500), SIM (200), CHIPS (14),
+# Env: T (25), EPOCHS (6), TRAIN (20000), TEST (2000), PROFILE (500), SIM (200), CHIPS (14),
 #      THREADS (2), RUN (runs/vgg9-cifar; an existing run there is reused, not retrained).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T="${T:-25}"
-EPOCHS="${EPOCHS:-3}"
+EPOCHS="${EPOCHS:-6}"
 TRAIN="${TRAIN:-20000}"
 TEST="${TEST:-2000}"
 PROFILE="${PROFILE:-500}"
