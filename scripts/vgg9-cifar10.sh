@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The loop for VGG9 on CIFAR-10 (JPEG copy): train briefly → activity profile → snn-map on Loihi
-# (joined chips) with the profile → snn-sim float on part of the test set. Writes
+# (joined chips) with the profile → snn-sim float and fixed point on part of the test set. Writes
 # reports/vgg9-cifar10/ (the model itself, 24 MB, stays in $RUN).
 # Env: T (25), EPOCHS (6), TRAIN (20000), TEST (2000), PROFILE (500), SIM (200), CHIPS (14),
 #      THREADS (2), RUN (runs/vgg9-cifar; an existing run there is reused, not retrained).
@@ -32,3 +32,5 @@ cp "$RUN/log.jsonl" "$RUN/summary.json" "$RUN/training.png" $R/
     --profile $R/profile.json --out $R/loihi/mapping
 "$BIN/snn-sim" --model "$RUN/model.snn" --mapping $R/loihi/mapping/mapping.bin --dataset cifar10 \
     --test-limit "$SIM" --timesteps "$T" --threads "$THREADS" --out $R/loihi/sim-float
+"$BIN/snn-sim" --model "$RUN/model.snn" --mapping $R/loihi/mapping/mapping.bin --dataset cifar10 \
+    --test-limit "$SIM" --timesteps "$T" --threads "$THREADS" --mode fixed --out $R/loihi/sim-fixed
