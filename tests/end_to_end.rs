@@ -90,6 +90,7 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
         chips: 1,
         activity: Some(Activity::from_profile(&profile, "end_to_end")),
         seed: 1,
+        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
     })
     .unwrap();
     assert!(outcome.mapping.cores.len() > 1);

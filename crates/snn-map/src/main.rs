@@ -49,6 +49,12 @@ struct Args {
     /// Seed of the placer and of the random baseline.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// How many atoms (the partitioner's units: a channel block × a spatial tile) should fit
+    /// one core. More is finer and slower: 8 sent 2–11 % fewer packets than 4 on the networks
+    /// of reports/mapping/ and took 2.5× as long.
+    #[arg(long, default_value_t = snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    atoms_per_core: u32,
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
@@ -98,6 +104,7 @@ fn run(a: Args) -> Result<(), MapError> {
         chips: a.chips,
         activity,
         seed: a.seed,
+        atoms_per_core: a.atoms_per_core,
     };
     let objective = match a.objective {
         ObjectiveArg::Packets => Objective::Packets,

@@ -34,6 +34,9 @@ pub struct MapRequest<'a> {
     pub activity: Option<Activity>,
     /// Seed of the random baseline and of the placer.
     pub seed: u64,
+    /// How many atoms should fit one core ([`crate::atoms::DEFAULT_ATOMS_PER_CORE`] unless the
+    /// user trades mapper time for finer atoms).
+    pub atoms_per_core: u32,
 }
 
 /// Per-core numbers of one assignment.
@@ -192,7 +195,7 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         .activity
         .clone()
         .unwrap_or_else(|| Activity::uniform(&net, 1.0));
-    let atoms = AtomSet::build(&net, &limits, &req.chip_path)?;
+    let atoms = AtomSet::build(&net, &limits, &req.chip_path, req.atoms_per_core)?;
     let hg = Hypergraph::build(&net, &atoms, &act);
     let costs = AtomCost::all(&net, &atoms, &limits, &hg.load);
     let opts = PartitionOptions {

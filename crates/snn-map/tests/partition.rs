@@ -223,14 +223,20 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Every mapping respects every per-core limit, recomputed by brute force over every
-    /// synapse; otherwise mapping fails with an error (never a panic). The lower bound on
-    /// packets never exceeds the packets of ours, sequential fill or random.
+    /// synapse, at any atom granularity; otherwise mapping fails with an error (never a
+    /// panic). The lower bound on packets never exceeds the packets of ours, sequential fill
+    /// or random.
     #[test]
-    fn mappings_never_violate_a_limit(s in network_strategy(), l in limits_strategy(), seed in 0u64..4) {
+    fn mappings_never_violate_a_limit(
+        s in network_strategy(),
+        l in limits_strategy(),
+        seed in 0u64..4,
+        atoms_per_core in prop::sample::select(vec![1u32, 2, 4, 8]),
+    ) {
         let plan = NetworkPlan::new(&s).unwrap();
         let c = chip(&l);
         let act = random_activity(&plan, seed);
-        match map(&model(s), &c, Some(act.clone()), seed) {
+        match map_atoms(&model(s), &c, Some(act.clone()), seed, atoms_per_core) {
             Err(e) => {
                 let msg = e.to_string();
                 prop_assert!(!msg.is_empty() && !msg.contains('\n'), "{msg}");
@@ -331,6 +337,7 @@ fn objectives_trade_cores_for_packets() {
                 chips: 1,
                 activity: Some(act.clone()),
                 seed: 1,
+                atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
             },
             objective,
         )

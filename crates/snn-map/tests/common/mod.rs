@@ -102,6 +102,23 @@ pub fn map(
     activity: Option<Activity>,
     seed: u64,
 ) -> Result<MapOutcome, MapError> {
+    map_atoms(
+        model,
+        chip,
+        activity,
+        seed,
+        snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
+    )
+}
+
+/// [`map`] with `atoms_per_core` atoms meant to fit one core.
+pub fn map_atoms(
+    model: &Model,
+    chip: &ChipModel,
+    activity: Option<Activity>,
+    seed: u64,
+    atoms_per_core: u32,
+) -> Result<MapOutcome, MapError> {
     map_model(&MapRequest {
         model,
         chip,
@@ -109,6 +126,7 @@ pub fn map(
         chips: 1,
         activity,
         seed,
+        atoms_per_core,
     })
 }
 

@@ -220,6 +220,7 @@ pub fn map(model: &Model, chip: &ChipModel, seed: u64) -> Mapping {
         chips: 1,
         activity: None,
         seed,
+        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
     })
     .unwrap_or_else(|e| panic!("{e}"))
     .mapping
