@@ -17,7 +17,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{Dataset, DatasetKind, Split};
-use crate::fetch::{install, sha256_file, sha256_hex, FetchReport};
+use crate::fetch::{install, sha256_hex, FetchReport};
 use crate::idx::{io_err, NUM_CLASSES};
 use crate::ustar::visit_members;
 use crate::DataError;
@@ -149,14 +149,18 @@ pub fn parse_batch(path: &Path, bytes: &[u8]) -> Result<Records, DataError> {
 
 /// Reads and validates one batch file.
 pub fn read_batch(path: &Path) -> Result<Records, DataError> {
-    let bytes = fs::read(path).map_err(|e| match e.kind() {
+    parse_batch(path, &read_bytes(path)?)
+}
+
+/// The bytes of a batch file; a missing file is [`DataError::Missing`].
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::Missing {
             path: path.to_path_buf(),
             what: "CIFAR-10 batch file".into(),
         },
         _ => io_err(path, "read", e),
-    })?;
-    parse_batch(path, &bytes)
+    })
 }
 
 /// Reads every batch file of `split` under `data_dir`, in order.
@@ -258,7 +262,8 @@ fn present(dir: &Path) -> Result<Option<Vec<(String, String)>>, DataError> {
     let mut files = Vec::new();
     for name in names {
         let path = dir.join(name);
-        let r = read_batch(&path)?;
+        let bytes = read_bytes(&path)?;
+        let r = parse_batch(&path, &bytes)?;
         if r.len() != BATCH_RECORDS {
             return Err(DataError::BadHeader {
                 path,
@@ -269,8 +274,7 @@ fn present(dir: &Path) -> Result<Option<Vec<(String, String)>>, DataError> {
                 ),
             });
         }
-        let sum = sha256_file(&path)?.expect("file just read");
-        files.push((name.to_string(), sum));
+        files.push((name.to_string(), sha256_hex(&bytes)));
     }
     Ok(Some(files))
 }

@@ -12,8 +12,8 @@ use snn_core::plan::Synapses;
 
 /// How many atoms should fit one core (when the limits allow atoms that small), unless the
 /// request says otherwise (`snn-map --atoms-per-core`). Finer atoms give the partitioner more
-/// freedom at the cost of time: 8 sent 2–11 % fewer packets on the networks of
-/// `reports/mapping/` and took 2.5× as long.
+/// freedom at the cost of time: 8 sent 0–11 % fewer packets on the networks of
+/// `reports/mapping/` and took up to twice as long.
 pub const DEFAULT_ATOMS_PER_CORE: u32 = 4;
 
 /// The atom grid of one layer. Atoms are numbered in channel-last order (row of tiles, column

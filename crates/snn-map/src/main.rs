@@ -50,8 +50,8 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// How many atoms (the partitioner's units: a channel block × a spatial tile) should fit
-    /// one core. More is finer and slower: 8 sent 2–11 % fewer packets than 4 on the networks
-    /// of reports/mapping/ and took 2.5× as long.
+    /// one core. More is finer and slower: 8 sent 0–11 % fewer packets than 4 on the networks
+    /// of reports/mapping/ and took up to twice as long.
     #[arg(long, default_value_t = snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     atoms_per_core: u32,

@@ -39,6 +39,13 @@ fn reach(pairs: impl Fn(usize) -> Vec<u32>, in_len: usize) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// An image axis: output rows (input height) or output columns (input width).
+#[derive(Clone, Copy)]
+enum Axis {
+    Rows,
+    Cols,
+}
+
 /// Valid kernel taps of output position `o` along one axis.
 fn valid_taps(o: usize, in_len: usize, k: usize, s: usize, p: usize) -> u64 {
     (0..k)
@@ -213,9 +220,10 @@ impl Edge {
         }
     }
 
-    /// Stored synapses of a target neuron factor as `row_taps(y) · col_taps(x) · per_position()`
-    /// (in-bounds kernel taps only: padding taps are not stored): taps of output row `y`.
-    fn row_taps(&self, y: usize) -> u64 {
+    /// Stored synapses of a target neuron factor as `taps(y, Axis::Rows) · taps(x, Axis::Cols) ·
+    /// per_position()` (in-bounds kernel taps only: padding taps are not stored): the kernel
+    /// taps of output position `o` along `axis` that land inside the input.
+    fn taps(&self, o: usize, axis: Axis) -> u64 {
         match self.synapses {
             Synapses::Conv {
                 kernel,
@@ -223,26 +231,18 @@ impl Edge {
                 padding,
                 input,
                 ..
-            } => valid_taps(y, input.height, kernel, stride, padding),
+            } => {
+                let len = match axis {
+                    Axis::Rows => input.height,
+                    Axis::Cols => input.width,
+                };
+                valid_taps(o, len, kernel, stride, padding)
+            }
             _ => 1,
         }
     }
 
-    /// Taps of output column `x` (see [`Edge::row_taps`]).
-    fn col_taps(&self, x: usize) -> u64 {
-        match self.synapses {
-            Synapses::Conv {
-                kernel,
-                stride,
-                padding,
-                input,
-                ..
-            } => valid_taps(x, input.width, kernel, stride, padding),
-            _ => 1,
-        }
-    }
-
-    /// Synapses per stored tap position of one target neuron (see [`Edge::row_taps`]).
+    /// Synapses per stored tap position of one target neuron (see [`Edge::taps`]).
     fn per_position(&self) -> u64 {
         match self.synapses {
             Synapses::Conv { input, .. } => input.channels as u64,
@@ -255,8 +255,12 @@ impl Edge {
     /// Synapses the neurons of box `r` hold through this edge (weighted or fixed, in-bounds
     /// kernel taps only: padding taps are not stored).
     pub fn synapses_stored(&self, r: &Region) -> u64 {
-        let vy: u64 = (r.y0..r.y1).map(|y| self.row_taps(y as usize)).sum();
-        let vx: u64 = (r.x0..r.x1).map(|x| self.col_taps(x as usize)).sum();
+        let vy: u64 = (r.y0..r.y1)
+            .map(|y| self.taps(y as usize, Axis::Rows))
+            .sum();
+        let vx: u64 = (r.x0..r.x1)
+            .map(|x| self.taps(x as usize, Axis::Cols))
+            .sum();
         vy * vx * self.per_position() * (r.c1 - r.c0) as u64
     }
 
@@ -267,8 +271,8 @@ impl Edge {
     pub fn stored_profile(&self) -> (Vec<u64>, Vec<u64>, u64) {
         let out = self.output_shape();
         (
-            (0..out.height).map(|y| self.row_taps(y)).collect(),
-            (0..out.width).map(|x| self.col_taps(x)).collect(),
+            (0..out.height).map(|y| self.taps(y, Axis::Rows)).collect(),
+            (0..out.width).map(|x| self.taps(x, Axis::Cols)).collect(),
             self.per_position(),
         )
     }

@@ -4,6 +4,7 @@
 
 use crate::grad::GradMode;
 use serde::{Deserialize, Serialize};
+use snn_data::dataset::DatasetKind;
 
 /// All settings of a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,6 +96,12 @@ impl TrainConfig {
         }
     }
 
+    /// Whether the data set is CIFAR-10 (under any name `DatasetKind` accepts): the one the
+    /// augmentation is for, and on by default.
+    pub fn is_cifar10(&self) -> bool {
+        self.dataset.parse::<DatasetKind>().ok() == Some(DatasetKind::Cifar10)
+    }
+
     /// Learning rate for 1-based `epoch`.
     pub fn lr_at(&self, epoch: u32) -> f64 {
         let passed = self.lr_milestones.iter().filter(|&&m| epoch > m).count();
@@ -143,12 +150,7 @@ impl TrainConfig {
                 format!("must be positive, got {}", self.init_gain),
             );
         }
-        if self.augment
-            && !matches!(
-                self.dataset.to_ascii_lowercase().as_str(),
-                "cifar10" | "cifar-10"
-            )
-        {
+        if self.augment && !self.is_cifar10() {
             return fail(
                 "augment",
                 format!(

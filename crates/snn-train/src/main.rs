@@ -195,9 +195,7 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
     } else {
         let mut c = TrainConfig::preset(&a.arch);
         set(a.dataset, &mut c.dataset);
-        c.augment = a
-            .augment
-            .unwrap_or(c.dataset.parse::<DatasetKind>().ok() == Some(DatasetKind::Cifar10));
+        c.augment = a.augment.unwrap_or(c.is_cifar10());
         set(a.epochs, &mut c.epochs);
         set(a.timesteps, &mut c.timesteps);
         set(a.batch_size, &mut c.batch_size);

@@ -86,8 +86,7 @@ impl Default for ChipSpec {
 
 /// A hand-made chip: the shipped Loihi model with every limit and constant replaced.
 pub fn chip(s: &ChipSpec) -> ChipModel {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hardware-models/loihi.toml");
-    let mut m = ChipModel::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut m = loihi();
     m.name = "testchip".into();
     m.mesh.width.value = s.width;
     m.mesh.height.value = s.height;
