@@ -216,21 +216,27 @@ impl AtomSet {
             let pooled = matches!(layer.synapses, Synapses::AvgPool2 { .. });
             let mut aligned = false;
             if let (true, Some(p)) = (pooled, prev) {
-                if p.tile_rows % 2 == 0
-                    && p.tile_cols % 2 == 0
-                    && p.channel_block == cb.min(p.channel_block)
-                {
+                // The image of one source tile; for single-pixel source atoms (memory-bound
+                // conv pixels) one pooling pixel, the image of a 2x2 block of them, which can
+                // share a core with up to three of its four sources.
+                let tile = if p.tile_rows == 1 && p.tile_cols == 1 {
+                    Some((1, 1))
+                } else {
+                    (p.tile_rows % 2 == 0 && p.tile_cols % 2 == 0)
+                        .then_some((p.tile_rows / 2, p.tile_cols / 2))
+                };
+                if let (Some((ph, pw)), true) = (tile, p.channel_block == cb.min(p.channel_block)) {
                     let r = Region {
                         c1: p.channel_block,
-                        y0: centre(h, p.tile_rows / 2),
-                        y1: centre(h, p.tile_rows / 2) + (p.tile_rows / 2),
-                        x0: centre(w, p.tile_cols / 2),
-                        x1: centre(w, p.tile_cols / 2) + (p.tile_cols / 2),
+                        y0: centre(h, ph),
+                        y1: centre(h, ph) + ph,
+                        x0: centre(w, pw),
+                        x1: centre(w, pw) + pw,
                         ..one
                     };
                     if fits(&r) {
-                        th = p.tile_rows / 2;
-                        tw = p.tile_cols / 2;
+                        th = ph;
+                        tw = pw;
                         aligned = true;
                     }
                 }
@@ -336,6 +342,37 @@ impl AtomSet {
         let c = (idx % t.shape[0] as usize) as u32;
         let p = idx / t.shape[0] as usize;
         t.atom_of(p as u32 / t.shape[2], p as u32 % t.shape[2], c)
+    }
+
+    /// Every atom once, in the order in which in-order filling should take them: atom id order,
+    /// except that a layer of single-pixel atoms feeding a 2×2 pooling layer goes two rows at a
+    /// time, column by column ((0,0), (1,0), (0,1), (1,1), (0,2), …). Consecutive pixels then form
+    /// compact L-shapes and the four sources of a pooling neuron stay close in the order, so a
+    /// core filled with three or four consecutive pixels holds most of a pooling block.
+    pub fn fill_order(&self, net: &NetGraph) -> Vec<u32> {
+        let mut order = Vec::with_capacity(self.atoms.len());
+        for (l, t) in self.tilings.iter().enumerate() {
+            let feeds_pool = net
+                .plan
+                .layers
+                .get(l + 1)
+                .is_some_and(|n| matches!(n.synapses, Synapses::AvgPool2 { .. }));
+            let [nc, gy, gx] = t.grid;
+            if !(feeds_pool && t.tile_rows == 1 && t.tile_cols == 1) {
+                order.extend(t.first_atom..t.first_atom + t.atoms());
+                continue;
+            }
+            for y0 in (0..gy).step_by(2) {
+                for x in 0..gx {
+                    for y in y0..(y0 + 2).min(gy) {
+                        for b in 0..nc {
+                            order.push(t.first_atom + (y * gx + x) * nc + b);
+                        }
+                    }
+                }
+            }
+        }
+        order
     }
 
     /// Number of atoms.

@@ -202,7 +202,7 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         objective,
         ..PartitionOptions::default()
     };
-    let part = partition(&net, &hg, &costs, &limits, opts);
+    let part = partition(&net, &hg, &costs, &limits, opts, &atoms.fill_order(&net));
     let map = NeuronMap::from_atoms(&net, &atoms, &part.core_of);
     let usage = usage_of(&net, &part, &costs);
     // Every limit holds on every core (the partitioner only adds atoms that fit; this guards

@@ -63,6 +63,8 @@ pub struct Partition {
 
 struct Packer<'a> {
     hg: &'a Hypergraph,
+    /// Order of in-order filling (a permutation of the atoms).
+    order: &'a [u32],
     costs: &'a [AtomCost],
     limits: &'a CoreLimits,
     net: &'a NetGraph,
@@ -89,12 +91,13 @@ impl Packer<'_> {
             > 2.0 * c.neurons as f64 / self.limits.max_neurons as f64
     }
 
-    /// Memory-bound atoms filled in order into cores of their own (as tightly as sequential
-    /// fill packs them), then greedy growth for the rest.
+    /// Memory-bound atoms filled in the fill order (see `AtomSet::fill_order`) into cores of
+    /// their own (as tightly as sequential fill packs them), then greedy growth for the rest.
     fn hybrid(&self) -> (Vec<u32>, Vec<CoreUsage>) {
         let mut core_of = vec![FREE; self.costs.len()];
         let mut cores: Vec<CoreUsage> = Vec::new();
-        for (a, slot) in core_of.iter_mut().enumerate() {
+        for &a in self.order {
+            let a = a as usize;
             if !self.memory_bound(a) {
                 continue;
             }
@@ -103,7 +106,7 @@ impl Packer<'_> {
             }
             let k = cores.len() - 1;
             cores[k].add(a as u32, &self.costs[a], self.net);
-            *slot = k as u32;
+            core_of[a] = k as u32;
         }
         self.grow_from(core_of, cores)
     }
@@ -302,9 +305,16 @@ pub fn partition(
     costs: &[AtomCost],
     limits: &CoreLimits,
     opts: PartitionOptions,
+    fill_order: &[u32],
 ) -> Partition {
+    assert_eq!(
+        fill_order.len(),
+        costs.len(),
+        "fill order covers every atom"
+    );
     let mut packer = Packer {
         hg,
+        order: fill_order,
         costs,
         limits,
         net,

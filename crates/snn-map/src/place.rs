@@ -57,26 +57,34 @@ impl Mesh {
         }
     }
 
+    /// The slot of core `k` of the tile at column `x` (joined mesh) and row `y`.
+    pub fn slot_at(&self, x: u32, y: u32, k: u32) -> usize {
+        let per_chip = self.width * self.height * self.cores_per_tile;
+        let tile = y * self.width + x % self.width;
+        ((x / self.width) * per_chip + tile * self.cores_per_tile + k) as usize
+    }
+
     /// Hops along x and y between two slots (0, 0 inside one tile).
     pub fn hops(&self, a: usize, b: usize) -> (u32, u32) {
         let (p, q) = (self.slot(a), self.slot(b));
         (p.x.abs_diff(q.x), p.y.abs_diff(q.y))
     }
 
-    /// Slots in snake order over the joined mesh (rows alternate direction), so consecutive
-    /// cores land on the same or neighbouring tiles.
-    pub fn snake(&self) -> Vec<usize> {
+    /// Slots in snake order over the joined mesh (alternating direction), so consecutive cores
+    /// land on the same or neighbouring tiles: row by row, or column by column when `by_column`.
+    pub fn snake(&self, by_column: bool) -> Vec<usize> {
         let gw = self.width * self.chips;
+        let (outer, inner) = if by_column {
+            (gw, self.height)
+        } else {
+            (self.height, gw)
+        };
         let mut out = Vec::with_capacity(self.slots());
-        for y in 0..self.height {
-            for i in 0..gw {
-                let x = if y % 2 == 0 { i } else { gw - 1 - i };
-                let chip = x / self.width;
-                let tile = y * self.width + x % self.width;
-                for k in 0..self.cores_per_tile {
-                    let per_chip = self.width * self.height * self.cores_per_tile;
-                    out.push((chip * per_chip + tile * self.cores_per_tile + k) as usize);
-                }
+        for o in 0..outer {
+            for i in 0..inner {
+                let i = if o % 2 == 0 { i } else { inner - 1 - i };
+                let (x, y) = if by_column { (o, i) } else { (i, o) };
+                out.extend((0..self.cores_per_tile).map(|k| self.slot_at(x, y, k)));
             }
         }
         out
@@ -112,18 +120,46 @@ pub fn place_random(mesh: &Mesh, cores: usize, seed: u64) -> Vec<usize> {
     slots
 }
 
-/// Traffic-aware placement: snake order, then simulated annealing over swaps of two slots (a
-/// core with another core or with an empty slot), deterministic for a seed.
+/// Traffic-aware placement: simulated annealing over swaps of two slots (a core with another
+/// core or with an empty slot) from two starts, the snake by rows and the snake by columns (on
+/// two threads), keeping the lower hop-weighted traffic; deterministic for a seed. Annealing
+/// settles near its start (four times the iterations gained under 3 % on VGG9), and which start
+/// wins depends on the network: on VGG9 over 14 Loihi chips one or the other was up to 25 % lower.
 pub fn place_optimized(
     mesh: &Mesh,
     cores: usize,
     matrix: &BTreeMap<(u32, u32), f64>,
     seed: u64,
 ) -> Vec<usize> {
+    let runs: Vec<Vec<usize>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [false, true]
+            .map(|by_column| {
+                scope.spawn(move || anneal(mesh, cores, matrix, seed, &mesh.snake(by_column)))
+            })
+            .into_iter()
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("placement thread"))
+            .collect()
+    });
+    let cost = |p: &Vec<usize>| hop_weighted(mesh, matrix, p);
+    runs.into_iter()
+        .reduce(|a, b| if cost(&b) < cost(&a) { b } else { a })
+        .expect("two starts")
+}
+
+/// Simulated annealing of a placement whose cores start on `start[..cores]`.
+fn anneal(
+    mesh: &Mesh,
+    cores: usize,
+    matrix: &BTreeMap<(u32, u32), f64>,
+    seed: u64,
+    start: &[usize],
+) -> Vec<usize> {
     let slots = mesh.slots();
-    let snake = mesh.snake();
     // occupant of each slot (usize::MAX = empty) and slot of each core
-    let mut slot_of: Vec<usize> = snake[..cores].to_vec();
+    let mut slot_of: Vec<usize> = start[..cores].to_vec();
     let mut occupant = vec![usize::MAX; slots];
     for (c, &s) in slot_of.iter().enumerate() {
         occupant[s] = c;
@@ -161,6 +197,11 @@ pub fn place_optimized(
             })
             .sum()
     };
+    // Neighbours of each core in the traffic graph: most moves go next to one of them.
+    let neighbours: Vec<Vec<usize>> = (0..cores)
+        .map(|c| g.neighbors(NodeIndex::new(c)).map(|n| n.index()).collect())
+        .collect();
+    let gw = mesh.width * mesh.chips;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0051_ACE5);
     let iters = (4000 * cores).clamp(20_000, 2_000_000);
     let mean_w = sym.values().sum::<f64>() / sym.len() as f64;
@@ -168,7 +209,21 @@ pub fn place_optimized(
     for it in 0..iters {
         let temp = t0 * (1.0 - it as f64 / iters as f64).powi(2) + 1e-12;
         let c = rng.random_range(0..cores);
-        let to = rng.random_range(0..slots);
+        // Three moves in four land on a tile next to (or on) a traffic neighbour's tile; the
+        // rest anywhere, so that whole groups can still travel.
+        let near = &neighbours[c];
+        let to = if !near.is_empty() && rng.random_range(0..4u32) != 0 {
+            let o = mesh.slot(slot_of[near[rng.random_range(0..near.len())]]);
+            let x = (o.x + rng.random_range(0..3u32))
+                .saturating_sub(1)
+                .min(gw - 1);
+            let y = (o.y + rng.random_range(0..3u32))
+                .saturating_sub(1)
+                .min(mesh.height - 1);
+            mesh.slot_at(x, y, rng.random_range(0..mesh.cores_per_tile))
+        } else {
+            rng.random_range(0..slots)
+        };
         let from = slot_of[c];
         if to == from {
             continue;
@@ -188,4 +243,69 @@ pub fn place_optimized(
         }
     }
     slot_of
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both snakes visit every slot once, and consecutive slots lie on the same or a
+    /// neighbouring tile; `slot_at` inverts `slot`.
+    #[test]
+    fn snakes_cover_the_mesh_in_steps_of_one_tile() {
+        let mesh = Mesh {
+            width: 3,
+            height: 2,
+            cores_per_tile: 2,
+            chips: 2,
+        };
+        for s in 0..mesh.slots() {
+            let p = mesh.slot(s);
+            assert_eq!(mesh.slot_at(p.x, p.y, p.core), s);
+        }
+        for by_column in [false, true] {
+            let order = mesh.snake(by_column);
+            let mut seen = order.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..mesh.slots()).collect::<Vec<_>>());
+            for w in order.windows(2) {
+                let (hx, hy) = mesh.hops(w[0], w[1]);
+                assert!(hx + hy <= 1, "{by_column}: {w:?}");
+            }
+            // by columns, the first column is filled before the second
+            let second = mesh.slot(order[mesh.cores_per_tile as usize]);
+            assert_eq!(
+                (second.x, second.y),
+                if by_column { (0, 1) } else { (1, 0) }
+            );
+        }
+    }
+
+    /// Annealing from the better of two starts never loses to the snake start it began from.
+    #[test]
+    fn placement_beats_its_starts() {
+        let mesh = Mesh {
+            width: 4,
+            height: 4,
+            cores_per_tile: 1,
+            chips: 1,
+        };
+        // a ring of 12 cores with one heavy chord
+        let mut matrix = BTreeMap::new();
+        for c in 0..12u32 {
+            matrix.insert((c, (c + 1) % 12), 1.0);
+        }
+        matrix.insert((0, 6), 5.0);
+        let placed = place_optimized(&mesh, 12, &matrix, 7);
+        let cost = hop_weighted(&mesh, &matrix, &placed);
+        for by_column in [false, true] {
+            let start = &mesh.snake(by_column)[..12];
+            assert!(cost <= hop_weighted(&mesh, &matrix, start));
+        }
+        assert_eq!(
+            placed,
+            place_optimized(&mesh, 12, &matrix, 7),
+            "deterministic"
+        );
+    }
 }
