@@ -16,7 +16,7 @@ BIN="${CARGO_TARGET_DIR:-target}/release"
     --profile-out $R/profile.json --threads "$THREADS" > /dev/null
 "$BIN/snn-train" eval --model $R/model.snn --test-limit "$SAMPLES" --timesteps "$T" \
     --threads "$THREADS" > $R/eval_t$T.json
-for chip in loihi spinnaker2 generic-45nm dynapcnn truenorth; do
+for chip in loihi loihi-nxtf spinnaker2 generic-45nm dynapcnn truenorth; do
     mkdir -p $R/$chip
     chips=1
     [ "$chip" = dynapcnn ] && chips=5

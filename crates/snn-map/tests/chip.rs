@@ -8,8 +8,9 @@ use snn_map::chip::{
     Basis, ChipError, ChipModel, Constant, CoreSpec, EnergySpec, LatencySpec, MeshSpec, Problem,
 };
 
-const SHIPPED: [&str; 5] = [
+const SHIPPED: [&str; 6] = [
     "loihi",
+    "loihi-nxtf",
     "truenorth",
     "spinnaker2",
     "dynapcnn",
@@ -549,4 +550,17 @@ proptest! {
         let via_serde: ChipModel = toml::from_str(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(via_serde, model);
     }
+}
+
+/// loihi-nxtf.toml is loihi.toml with conv weights shared: every other constant, source and
+/// basis equal, so the two can be compared to isolate weight sharing.
+#[test]
+fn loihi_nxtf_differs_from_loihi_only_in_weight_sharing() {
+    let (loihi, mut nxtf) = (shipped("loihi"), shipped("loihi-nxtf"));
+    assert!(!loihi.core.shared_conv_weights.value);
+    assert!(nxtf.core.shared_conv_weights.value);
+    nxtf.name = loihi.name.clone();
+    nxtf.description = loihi.description.clone();
+    nxtf.core.shared_conv_weights = loihi.core.shared_conv_weights.clone();
+    assert_eq!(nxtf, loihi);
 }
