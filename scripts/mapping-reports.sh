@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TMP="${TMP:-$(mktemp -d)}"
+mkdir -p "$TMP"
 METIS="${METIS:-1}"
 R=reports/mapping
 cargo build --release -p snn-map
