@@ -3,12 +3,12 @@
 # (joined chips) with the profile → snn-sim float and fixed point on part of the test set; the
 # same on Loihi with conv weights shared (loihi-nxtf.toml), float only. Writes
 # reports/vgg9-cifar10/ (the model itself, 24 MB, stays in $RUN).
-# Env: T (25), EPOCHS (6), TRAIN (20000), TEST (2000), PROFILE (500), SIM (200), CHIPS (14),
+# Env: T (25), EPOCHS (13), TRAIN (20000), TEST (2000), PROFILE (500), SIM (200), CHIPS (14),
 #      NXTF_CHIPS (4), THREADS (2), RUN (runs/vgg9-cifar; an existing run there is reused, not retrained).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T="${T:-25}"
-EPOCHS="${EPOCHS:-6}"
+EPOCHS="${EPOCHS:-13}"
 TRAIN="${TRAIN:-20000}"
 TEST="${TEST:-2000}"
 PROFILE="${PROFILE:-500}"
