@@ -114,6 +114,14 @@ fn centre(extent: u32, len: u32) -> u32 {
     (extent - len.min(extent)) / 2
 }
 
+/// True when plan layer `l + 1` is a 2×2 average pooling of layer `l`.
+fn feeds_pool(net: &NetGraph, l: usize) -> bool {
+    net.plan
+        .layers
+        .get(l + 1)
+        .is_some_and(|n| matches!(n.synapses, Synapses::AvgPool2 { .. }))
+}
+
 /// Resources of a box standing alone on a core: (fan-in, memory bits).
 pub fn box_cost(net: &NetGraph, limits: &CoreLimits, layer: usize, r: &Region) -> (u64, u64) {
     let mut fan_in = 0u64;
@@ -225,7 +233,7 @@ impl AtomSet {
                     (p.tile_rows % 2 == 0 && p.tile_cols % 2 == 0)
                         .then_some((p.tile_rows / 2, p.tile_cols / 2))
                 };
-                if let (Some((ph, pw)), true) = (tile, p.channel_block == cb.min(p.channel_block)) {
+                if let Some((ph, pw)) = tile.filter(|_| p.channel_block <= cb) {
                     let r = Region {
                         c1: p.channel_block,
                         y0: centre(h, ph),
@@ -248,12 +256,7 @@ impl AtomSet {
             };
             let nc = c.div_ceil(cb);
             // A layer that feeds a pooling layer gets even tiles (at least 2x2 when that fits).
-            let feeds_pool = net
-                .plan
-                .layers
-                .get(l + 1)
-                .is_some_and(|n| matches!(n.synapses, Synapses::AvgPool2 { .. }));
-            if feeds_pool && !aligned && cb == c {
+            if feeds_pool(net, l) && !aligned && cb == c {
                 let even = |v: u32, lim: u32| {
                     if v >= 2 {
                         (v / 2 * 2).min(lim / 2 * 2).max(2)
@@ -352,22 +355,15 @@ impl AtomSet {
     pub fn fill_order(&self, net: &NetGraph) -> Vec<u32> {
         let mut order = Vec::with_capacity(self.atoms.len());
         for (l, t) in self.tilings.iter().enumerate() {
-            let feeds_pool = net
-                .plan
-                .layers
-                .get(l + 1)
-                .is_some_and(|n| matches!(n.synapses, Synapses::AvgPool2 { .. }));
-            let [nc, gy, gx] = t.grid;
-            if !(feeds_pool && t.tile_rows == 1 && t.tile_cols == 1) {
+            if !(feeds_pool(net, l) && t.tile_rows == 1 && t.tile_cols == 1) {
                 order.extend(t.first_atom..t.first_atom + t.atoms());
                 continue;
             }
+            let [nc, gy, gx] = t.grid;
             for y0 in (0..gy).step_by(2) {
                 for x in 0..gx {
                     for y in y0..(y0 + 2).min(gy) {
-                        for b in 0..nc {
-                            order.push(t.first_atom + (y * gx + x) * nc + b);
-                        }
+                        order.extend((0..nc).map(|b| t.atom_of(y, x, b * t.channel_block)));
                     }
                 }
             }

@@ -97,16 +97,15 @@ impl Packer<'_> {
         let mut core_of = vec![FREE; self.costs.len()];
         let mut cores: Vec<CoreUsage> = Vec::new();
         for &a in self.order {
-            let a = a as usize;
-            if !self.memory_bound(a) {
+            if !self.memory_bound(a as usize) {
                 continue;
             }
-            if cores.last().is_none_or(|c| !self.fits(c, a as u32)) {
+            if cores.last().is_none_or(|c| !self.fits(c, a)) {
                 cores.push(CoreUsage::default());
             }
             let k = cores.len() - 1;
-            cores[k].add(a as u32, &self.costs[a], self.net);
-            core_of[a] = k as u32;
+            cores[k].add(a, &self.costs[a as usize], self.net);
+            core_of[a as usize] = k as u32;
         }
         self.grow_from(core_of, cores)
     }
