@@ -160,15 +160,29 @@ pub fn conv_lif_gather(
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2() {
         let n = gw.row / 8;
+        // Lanes the last register must load: its real channels, rounded up to 2, 4 or 8.
+        let last = match cout - (n - 1) * 8 {
+            1 | 2 => 2,
+            3 | 4 => 4,
+            _ => 8,
+        };
         // SAFETY: AVX2 present; the kernel's loads and stores are bounds-checked by the
         // asserts above (see `gather_avx2`).
         unsafe {
             macro_rules! go {
                 ($($n:literal)*) => {
-                    match (n, value == 1.0) {
-                        $(($n, true) => gather_avx2::<$n, true>(
+                    match (n, value == 1.0, last) {
+                        $(($n, true, 2) => gather_avx2::<$n, true, 2>(
                             geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
-                          ($n, false) => gather_avx2::<$n, false>(
+                          ($n, true, 4) => gather_avx2::<$n, true, 4>(
+                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
+                          ($n, true, _) => gather_avx2::<$n, true, 8>(
+                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
+                          ($n, false, 2) => gather_avx2::<$n, false, 2>(
+                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
+                          ($n, false, 4) => gather_avx2::<$n, false, 4>(
+                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
+                          ($n, false, _) => gather_avx2::<$n, false, 8>(
                             geo, gw, pix_start, key, buf, value, v, leak, threshold, out),)*
                         _ => unreachable!(),
                     }
@@ -245,7 +259,7 @@ fn gather_scalar(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn gather_avx2<const N: usize, const UNIT: bool>(
+unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
     geo: &ConvGeometry,
     gw: &GatherWeights,
     pix_start: &[u32],
@@ -300,7 +314,16 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool>(
                     // row lies inside `[ky][kx][c][..row]`.
                     let r = wp.add(base.wrapping_add(*kp.add(j) as usize));
                     for (n, a) in acc.iter_mut().enumerate() {
-                        let x = _mm256_loadu_ps(r.add(8 * n));
+                        // The last register loads only its real channels (`LAST` lanes, the
+                        // rest zero like the padding): fewer bytes through the load ports.
+                        let p = r.add(8 * n);
+                        let x = if n + 1 < N || LAST == 8 {
+                            _mm256_loadu_ps(p)
+                        } else if LAST == 4 {
+                            _mm256_zextps128_ps256(_mm_loadu_ps(p))
+                        } else {
+                            _mm256_zextps128_ps256(_mm_castpd_ps(_mm_load_sd(p as *const f64)))
+                        };
                         *a = _mm256_add_ps(*a, if UNIT { x } else { _mm256_mul_ps(x, v8) });
                     }
                 }
@@ -337,8 +360,13 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool>(
             let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
             let nv = _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u));
             let mut mask = _mm256_movemask_ps(fire) as u32;
-            if last {
-                _mm256_maskstore_ps(p, tail_mask, nv);
+            if last && tail < 8 {
+                // A masked store is microcoded on AMD: store the real lanes one by one.
+                let mut lanes = [0.0f32; 8];
+                _mm256_storeu_ps(lanes.as_mut_ptr(), nv);
+                for (t, &x) in lanes.iter().enumerate().take(tail) {
+                    *p.add(t) = x;
+                }
                 mask &= tail_bits;
             } else {
                 _mm256_storeu_ps(p, nv);

@@ -18,9 +18,9 @@ use rand_chacha::ChaCha8Rng;
 /// `2^32` as a threshold: a pixel with this threshold fires at every step.
 const ALWAYS: u64 = 1 << 32;
 
-/// Gaps between non-zero pixels longer than this many words are skipped by seeking rather than
-/// by drawing and discarding words; a seek regenerates a 4-block (64-word) buffer.
-const SEEK_GAP: u32 = 64;
+/// Words drawn at once (four ChaCha blocks, the generator's own buffer): one chunk starts at an
+/// active pixel and covers the next `CHUNK` pixels; active pixels beyond it start another.
+const CHUNK: usize = 64;
 
 /// The seeded, counter-based Bernoulli rate encoder of SPEC §3.
 #[derive(Clone, Debug)]
@@ -198,20 +198,24 @@ impl RateEncoder {
         let base = u128::from(step) * image.len as u128;
         let mut rng = ChaCha8Rng::from_seed(self.key);
         rng.set_stream(sample_index);
-        rng.set_word_pos(base + u128::from(first.index));
-        // The word position (relative to `base`) the generator will produce next.
-        let mut next = first.index;
+        // Words come in chunks of `CHUNK` starting at an active pixel; a chunk that would start
+        // where the generator already is continues the stream, any other one seeks to it.
+        let mut words = [0u8; 4 * CHUNK];
+        let mut start = first.index;
+        rng.set_word_pos(base + u128::from(start));
+        rng.fill_bytes(&mut words);
         for a in &image.active {
-            let gap = a.index - next;
-            if gap > SEEK_GAP {
-                rng.set_word_pos(base + u128::from(a.index));
-            } else {
-                for _ in 0..gap {
-                    rng.next_u32();
+            let mut offset = a.index - start;
+            if offset as usize >= CHUNK {
+                if offset as usize != CHUNK {
+                    rng.set_word_pos(base + u128::from(a.index));
                 }
+                rng.fill_bytes(&mut words);
+                start = a.index;
+                offset = 0;
             }
-            let word = rng.next_u32();
-            next = a.index + 1;
+            let at = 4 * offset as usize;
+            let word = u32::from_le_bytes([words[at], words[at + 1], words[at + 2], words[at + 3]]);
             if u64::from(word) < a.threshold {
                 spike(a.index, a.negative);
             }

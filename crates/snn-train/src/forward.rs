@@ -4,6 +4,7 @@
 use crate::trace::Trace;
 use snn_core::neuron;
 use snn_core::ops::synops;
+use snn_core::plan::Synapses;
 use snn_core::profile::ActivityProfile;
 use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights, Source};
 use snn_data::encode::{PreparedImage, RateEncoder};
@@ -137,7 +138,13 @@ impl Runner {
                 st.layer_spikes[l] += self.state.spikes[l].len() as u64;
             }
             let fo = &net.fan_out[l];
+            // Pooling carries no weights: its table is all zeros (see `snn_core::ops`).
+            let weighted = !matches!(
+                layer.synapses,
+                Synapses::AvgPool2 { .. } | Synapses::Subsample { .. }
+            );
             let mut ops = match Source::main_of(l) {
+                _ if !weighted => 0,
                 Source::Input => synops(&fo.main, &self.pos) + synops(&fo.main, &self.neg),
                 Source::Layer(i) => synops(&fo.main, &self.state.spikes[i]),
             };
