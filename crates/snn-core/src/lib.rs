@@ -14,6 +14,7 @@ pub mod container;
 pub mod error;
 pub mod gather;
 pub mod gather_box;
+pub mod lif_pool;
 pub mod model_file;
 pub mod neuron;
 pub mod ops;

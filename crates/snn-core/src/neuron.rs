@@ -15,53 +15,89 @@ pub fn lif_step(
     threshold: f32,
     spikes: &mut Vec<u32>,
 ) {
-    assert_eq!(v.len(), current.len());
-    lif_body(v, current, leak, threshold, spikes)
+    lif_run(v, current, leak, threshold, 0, spikes, Hits::None)
 }
 
-#[inline(always)]
-fn lif_body(v: &mut [f32], current: &mut [f32], leak: f32, threshold: f32, spikes: &mut Vec<u32>) {
+/// How a LIF pass also records which neurons fired, as the input of a 2×2 pooling layer
+/// ([`crate::conv_rows`]): `q` per firing neuron, `+0.0` per silent one.
+#[derive(Debug)]
+pub(crate) enum Hits<'a> {
+    /// Nothing recorded.
+    None,
+    /// `hits[j] = fired(j) ? q : 0`.
+    Store(&'a mut [f32], f32),
+    /// `hits[j] += fired(j) ? q : 0`.
+    Add(&'a mut [f32], f32),
+}
+
+/// [`lif_step`] on a slice of a layer whose first neuron has index `base` (the indices
+/// appended to `spikes` are layer indices), optionally recording the firing neurons in `hits`
+/// (at least as long as `v`).
+pub(crate) fn lif_run(
+    v: &mut [f32],
+    current: &mut [f32],
+    leak: f32,
+    threshold: f32,
+    base: usize,
+    spikes: &mut Vec<u32>,
+    mut hits: Hits<'_>,
+) {
+    assert_eq!(v.len(), current.len());
+    assert!(base + v.len() <= u32::MAX as usize, "neuron index range");
+    match &hits {
+        Hits::None => {}
+        Hits::Store(h, _) | Hits::Add(h, _) => assert!(h.len() >= v.len(), "hit row length"),
+    }
     let n = v.len();
     let full = n - n % 8;
     #[cfg(target_arch = "x86_64")]
     if simd::has_avx2() {
-        // SAFETY: AVX2 is present; every load/store stays inside `..full` of both slices.
+        // SAFETY: AVX2 is present; every load/store stays inside `..full` of `v`, `current`
+        // and (when recording) the hit row, which is at least as long as `v`.
         unsafe {
-            lif_avx2(
-                &mut v[..full],
-                &mut current[..full],
-                leak,
-                threshold,
-                spikes,
-            )
+            let (v, i) = (&mut v[..full], &mut current[..full]);
+            match &mut hits {
+                Hits::None => lif_avx2::<0>(
+                    v,
+                    i,
+                    leak,
+                    threshold,
+                    base,
+                    spikes,
+                    std::ptr::null_mut(),
+                    0.0,
+                ),
+                Hits::Store(h, q) => {
+                    lif_avx2::<1>(v, i, leak, threshold, base, spikes, h.as_mut_ptr(), *q)
+                }
+                Hits::Add(h, q) => {
+                    lif_avx2::<2>(v, i, leak, threshold, base, spikes, h.as_mut_ptr(), *q)
+                }
+            }
         };
-    } else {
         lif_scalar(
-            &mut v[..full],
-            &mut current[..full],
+            &mut v[full..],
+            &mut current[full..],
             leak,
             threshold,
-            0,
+            base + full,
             spikes,
+            hits.from(full),
         );
+        return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    lif_scalar(
-        &mut v[..full],
-        &mut current[..full],
-        leak,
-        threshold,
-        0,
-        spikes,
-    );
-    lif_scalar(
-        &mut v[full..],
-        &mut current[full..],
-        leak,
-        threshold,
-        full,
-        spikes,
-    );
+    lif_scalar(v, current, leak, threshold, base, spikes, hits);
+}
+
+impl Hits<'_> {
+    /// The same record for the neurons from `start` on.
+    fn from(&mut self, start: usize) -> Hits<'_> {
+        match self {
+            Hits::None => Hits::None,
+            Hits::Store(h, q) => Hits::Store(&mut h[start..], *q),
+            Hits::Add(h, q) => Hits::Add(&mut h[start..], *q),
+        }
+    }
 }
 
 /// Scalar LIF update; `base` is the index of `v[0]` in the layer.
@@ -73,15 +109,22 @@ fn lif_scalar(
     threshold: f32,
     base: usize,
     spikes: &mut Vec<u32>,
+    mut hits: Hits<'_>,
 ) {
     for (k, (vv, ii)) in v.iter_mut().zip(current.iter_mut()).enumerate() {
         let u = *vv + *ii;
         *ii = 0.0;
-        if u > threshold {
+        let fire = u > threshold;
+        if fire {
             *vv = 0.0;
             spikes.push((base + k) as u32);
         } else {
             *vv = leak * u;
+        }
+        match &mut hits {
+            Hits::None => {}
+            Hits::Store(h, q) => h[k] = if fire { *q } else { 0.0 },
+            Hits::Add(h, q) => h[k] += if fire { *q } else { 0.0 },
         }
     }
 }
@@ -108,15 +151,20 @@ pub(crate) const COMPRESS: [u64; 256] = {
 
 /// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`]. Firing indices
 /// are written branch-free: all 8 lanes' indices are compressed by a table-driven permute and
-/// stored, and the length advances by the number of spikes.
+/// stored, and the length advances by the number of spikes. `HITS` is 0 (no record), 1
+/// ([`Hits::Store`] into `hits`) or 2 ([`Hits::Add`]), with `q` the recorded value.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn lif_avx2(
+#[allow(clippy::too_many_arguments)]
+unsafe fn lif_avx2<const HITS: u8>(
     v: &mut [f32],
     current: &mut [f32],
     leak: f32,
     threshold: f32,
+    base: usize,
     spikes: &mut Vec<u32>,
+    hits: *mut f32,
+    q: f32,
 ) {
     use std::arch::x86_64::*;
     let n = v.len().min(current.len());
@@ -126,8 +174,12 @@ unsafe fn lif_avx2(
     let th = _mm256_set1_ps(threshold);
     let lk = _mm256_set1_ps(leak);
     let zero = _mm256_setzero_ps();
-    let mut idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let mut idx = _mm256_add_epi32(
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        _mm256_set1_epi32(base as i32),
+    );
     let eight = _mm256_set1_epi32(8);
+    let q8 = _mm256_set1_ps(q);
     let vp = v.as_mut_ptr();
     let ip = current.as_mut_ptr();
     // A block whose membranes and currents are all +0.0 stays +0.0 (λ·(0+0) = +0) and cannot
@@ -139,6 +191,9 @@ unsafe fn lif_avx2(
         if skip_zero {
             let bits = _mm256_castps_si256(_mm256_or_ps(vv, ii));
             if _mm256_testz_si256(bits, bits) == 1 {
+                if HITS == 1 {
+                    _mm256_storeu_ps(hits.add(c), zero);
+                }
                 idx = _mm256_add_epi32(idx, eight);
                 c += 8;
                 continue;
@@ -148,6 +203,15 @@ unsafe fn lif_avx2(
         let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
         _mm256_storeu_ps(vp.add(c), _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u)));
         _mm256_storeu_ps(ip.add(c), zero);
+        if HITS != 0 {
+            let h = _mm256_and_ps(fire, q8);
+            let h = if HITS == 2 {
+                _mm256_add_ps(_mm256_loadu_ps(hits.add(c)), h)
+            } else {
+                h
+            };
+            _mm256_storeu_ps(hits.add(c), h);
+        }
         let mask = _mm256_movemask_ps(fire) as usize;
         let perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(COMPRESS[mask] as i64));
         // SAFETY: capacity ≥ len + 8 since at most one spike per neuron precedes this store.
@@ -293,7 +357,7 @@ mod tests {
         let (mut v1, mut i1, mut s1) = (init.clone(), cur.clone(), Vec::new());
         lif_step(&mut v1, &mut i1, 0.99, 1.0, &mut s1);
         let (mut v2, mut i2, mut s2) = (init, cur, Vec::new());
-        lif_scalar(&mut v2, &mut i2, 0.99, 1.0, 0, &mut s2);
+        lif_scalar(&mut v2, &mut i2, 0.99, 1.0, 0, &mut s2, Hits::None);
         assert_eq!(s1, s2);
         assert_eq!(
             v1.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
@@ -324,7 +388,7 @@ mod tests {
                 s1.clear();
                 s2.clear();
                 lif_step(&mut v1, &mut i1, 0.99, th, &mut s1);
-                lif_scalar(&mut v2, &mut i2, 0.99, th, 0, &mut s2);
+                lif_scalar(&mut v2, &mut i2, 0.99, th, 0, &mut s2, Hits::None);
                 assert_eq!(s1, s2, "threshold {th}");
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&v1), bits(&v2), "threshold {th}");

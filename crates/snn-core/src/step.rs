@@ -7,10 +7,12 @@
 //! updates the neurons and lists the spikes they emit.
 
 use crate::gather::{self, GatherScratch, GatherWeights};
+use crate::lif_pool::{self, PoolScratch, PoolStep};
 use crate::model_file::LayerWeights;
 use crate::neuron;
 use crate::ops::LayerFanOut;
 use crate::plan::{LayerKind, NetworkPlan, Synapses};
+use crate::shape::Shape3;
 use crate::simd;
 use crate::spec::{NetworkSpec, NeuronParams};
 use crate::synapse::{self, ConvGeometry};
@@ -186,6 +188,8 @@ pub struct NetState {
     flags: Vec<u8>,
     /// Scratch of the gathered conv+LIF step.
     gather: GatherScratch,
+    /// Scratch of the LIF step fused with the pooling layer after it.
+    pool: PoolScratch,
 }
 
 impl NetState {
@@ -218,6 +222,7 @@ impl NetState {
                     .unwrap_or(0)
             ],
             gather: GatherScratch::default(),
+            pool: PoolScratch::default(),
             flags: Vec::new(),
         }
     }
@@ -282,7 +287,12 @@ impl NetState {
     ) {
         let np = net.neuron;
         let fast = matches!(weights, StepWeights::Prepared(_));
+        // A pooling layer already stepped together with the LIF layer before it.
+        let mut done = None;
         for l in 0..net.layers() {
+            if done == Some(l) {
+                continue;
+            }
             let layer = &net.plan.layers[l];
             let mut current = std::mem::take(&mut self.current[l]);
             // Pooling IF neurons without current cannot change or fire (no leak, P ≤ θ ≥ 0):
@@ -368,8 +378,32 @@ impl NetState {
                 }
                 LayerKind::Conv | LayerKind::Linear => {
                     let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
-                    match mask {
-                        None => {
+                    let pooled = if fast { fused_pool(net, l) } else { None };
+                    match (mask, pooled) {
+                        (None, Some(output)) => {
+                            // The pooling layer after this one is stepped here too.
+                            let (spikes, next_spikes) = self.spikes.split_at_mut(l + 1);
+                            let (membranes, next_membranes) = self.membrane.split_at_mut(l + 1);
+                            spikes[l].clear();
+                            next_spikes[0].clear();
+                            lif_pool::lif_pool_step(
+                                layer.output,
+                                &mut membranes[l],
+                                &mut current,
+                                np.leak,
+                                np.threshold,
+                                &mut spikes[l],
+                                PoolStep {
+                                    output,
+                                    state: &mut next_membranes[0],
+                                    threshold: np.pool_threshold,
+                                    spikes: &mut next_spikes[0],
+                                },
+                                &mut self.pool,
+                            );
+                            done = Some(l + 1);
+                        }
+                        (None, None) => {
                             self.spikes[l].clear();
                             neuron::lif_step(
                                 membrane,
@@ -379,7 +413,7 @@ impl NetState {
                                 &mut self.spikes[l],
                             );
                         }
-                        Some(mask) => {
+                        (Some(mask), _) => {
                             self.raw.clear();
                             neuron::lif_step(
                                 membrane,
@@ -497,6 +531,23 @@ impl NetState {
     /// The readout membrane (valid after the last step: output = membrane / T).
     pub fn readout(&self) -> &[f32] {
         self.membrane.last().map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// The output shape of layer `l + 1` when it is a 2×2 average pooling of exactly layer `l`'s
+/// spikes that can be stepped by [`lif_pool::lif_pool_step`] together with layer `l`.
+fn fused_pool(net: &CompiledNet, l: usize) -> Option<Shape3> {
+    let (layer, next) = (&net.plan.layers[l], net.plan.layers.get(l + 1)?);
+    match next.synapses {
+        Synapses::AvgPool2 { input, output }
+            if layer.kind == LayerKind::Conv
+                && next.kind == LayerKind::Pool
+                && next.shortcut.is_none()
+                && input == layer.output =>
+        {
+            Some(output)
+        }
+        _ => None,
     }
 }
 
