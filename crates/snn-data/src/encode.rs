@@ -18,9 +18,12 @@ use rand_chacha::ChaCha8Rng;
 /// `2^32` as a threshold: a pixel with this threshold fires at every step.
 const ALWAYS: u64 = 1 << 32;
 
-/// Words drawn at once (four ChaCha blocks, the generator's own buffer): one chunk starts at an
-/// active pixel and covers the next `CHUNK` pixels; active pixels beyond it start another.
+/// Words drawn at once: four ChaCha blocks, the generator's own buffer. A chunk starts on the
+/// block of an active pixel; active pixels beyond it start another.
 const CHUNK: usize = 64;
+
+/// Words per ChaCha block.
+const BLOCK_WORDS: u128 = 16;
 
 /// The seeded, counter-based Bernoulli rate encoder of SPEC §3.
 #[derive(Clone, Debug)]
@@ -198,23 +201,25 @@ impl RateEncoder {
         let base = u128::from(step) * image.len as u128;
         let mut rng = ChaCha8Rng::from_seed(self.key);
         rng.set_stream(sample_index);
-        // Words come in chunks of `CHUNK` starting at an active pixel; a chunk that would start
-        // where the generator already is continues the stream, any other one seeks to it.
+        // Words come in chunks of `CHUNK` that start on a ChaCha block, so each fill is exactly
+        // one refill of the generator's 4-block buffer; a chunk that starts where the generator
+        // already is continues the stream, any other one seeks to its block.
         let mut words = [0u8; 4 * CHUNK];
-        let mut start = first.index;
-        rng.set_word_pos(base + u128::from(start));
+        let block_of = |index: u32| (base + u128::from(index)) & !(BLOCK_WORDS - 1);
+        let mut start = block_of(first.index);
+        rng.set_word_pos(start);
         rng.fill_bytes(&mut words);
         for a in &image.active {
-            let mut offset = a.index - start;
-            if offset as usize >= CHUNK {
-                if offset as usize != CHUNK {
-                    rng.set_word_pos(base + u128::from(a.index));
+            let at = base + u128::from(a.index);
+            if at >= start + CHUNK as u128 {
+                let next = block_of(a.index);
+                if next != start + CHUNK as u128 {
+                    rng.set_word_pos(next);
                 }
                 rng.fill_bytes(&mut words);
-                start = a.index;
-                offset = 0;
+                start = next;
             }
-            let at = 4 * offset as usize;
+            let at = 4 * (at - start) as usize;
             let word = u32::from_le_bytes([words[at], words[at + 1], words[at + 2], words[at + 3]]);
             if u64::from(word) < a.threshold {
                 spike(a.index, a.negative);
