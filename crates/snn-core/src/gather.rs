@@ -361,11 +361,23 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
             let nv = _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u));
             let mut mask = _mm256_movemask_ps(fire) as u32;
             if last && tail < 8 {
-                // A masked store is microcoded on AMD: store the real lanes one by one.
-                let mut lanes = [0.0f32; 8];
-                _mm256_storeu_ps(lanes.as_mut_ptr(), nv);
-                for (t, &x) in lanes.iter().enumerate().take(tail) {
-                    *p.add(t) = x;
+                // A masked store is microcoded on AMD: store the real lanes in 4-, 2- and
+                // 1-float pieces.
+                let lo = _mm256_castps256_ps128(nv);
+                let hi = _mm256_extractf128_ps::<1>(nv);
+                let (mut rest, mut t) = (lo, 0);
+                if tail >= 4 {
+                    _mm_storeu_ps(p, lo);
+                    rest = hi;
+                    t = 4;
+                }
+                if tail - t >= 2 {
+                    _mm_store_sd(p.add(t) as *mut f64, _mm_castps_pd(rest));
+                    rest = _mm_movehl_ps(rest, rest);
+                    t += 2;
+                }
+                if tail > t {
+                    _mm_store_ss(p.add(t), rest);
                 }
                 mask &= tail_bits;
             } else {
