@@ -19,7 +19,7 @@ pub fn lif_step(
 }
 
 /// How a LIF pass also records which neurons fired, as the input of a 2×2 pooling layer
-/// ([`crate::conv_rows`]): `q` per firing neuron, `+0.0` per silent one.
+/// ([`crate::lif_pool`]): `q` per firing neuron, `+0.0` per silent one.
 #[derive(Debug)]
 pub(crate) enum Hits<'a> {
     /// Nothing recorded.
