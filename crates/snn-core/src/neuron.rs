@@ -82,7 +82,7 @@ pub(crate) fn lif_run(
             threshold,
             base + full,
             spikes,
-            hits.from(full),
+            hits.skip(full),
         );
         return;
     }
@@ -91,7 +91,7 @@ pub(crate) fn lif_run(
 
 impl Hits<'_> {
     /// The same record for the neurons from `start` on.
-    fn from(&mut self, start: usize) -> Hits<'_> {
+    fn skip(&mut self, start: usize) -> Hits<'_> {
         match self {
             Hits::None => Hits::None,
             Hits::Store(h, q) => Hits::Store(&mut h[start..], *q),

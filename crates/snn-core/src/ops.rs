@@ -20,10 +20,12 @@ pub fn fan_out_table(syn: &Synapses) -> Vec<u32> {
     }
 }
 
-/// Per-layer fan-out tables for the main synapses and the shortcut of a plan layer.
+/// Per-layer fan-out tables for the main synapses and the shortcut of a plan layer. Synapses
+/// without weights (pooling, identity shortcuts) get an empty table: they cost nothing, and
+/// [`synops`] then skips their spikes instead of adding zeros.
 #[derive(Clone, Debug)]
 pub struct LayerFanOut {
-    /// Fan-out of each neuron feeding the main synapses.
+    /// Fan-out of each neuron feeding the main synapses (empty when they carry no weights).
     pub main: Vec<u32>,
     /// Fan-out of each neuron feeding the shortcut (empty without a weighted shortcut).
     pub shortcut: Vec<u32>,
@@ -32,18 +34,26 @@ pub struct LayerFanOut {
 impl LayerFanOut {
     /// Tables for one plan layer.
     pub fn new(layer: &LayerPlan) -> Self {
+        let weighted = |syn: &Synapses| match syn {
+            Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => Vec::new(),
+            _ => fan_out_table(syn),
+        };
         LayerFanOut {
-            main: fan_out_table(&layer.synapses),
+            main: weighted(&layer.synapses),
             shortcut: layer
                 .shortcut
-                .map(|s| fan_out_table(&s.synapses))
+                .map(|s| weighted(&s.synapses))
                 .unwrap_or_default(),
         }
     }
 }
 
-/// Synaptic operations caused by `spikes` (input indices) through a fan-out table.
+/// Synaptic operations caused by `spikes` (input indices) through a fan-out table; an empty
+/// table (synapses without weights) costs nothing.
 #[inline]
 pub fn synops(table: &[u32], spikes: &[u32]) -> u64 {
+    if table.is_empty() {
+        return 0;
+    }
     spikes.iter().map(|&s| table[s as usize] as u64).sum()
 }

@@ -79,55 +79,6 @@ pub fn accumulate_rows(out: &mut [f32], w: &[f32], offsets: &[usize], value: f32
     accumulate_rows_scalar(out, w, offsets, value)
 }
 
-/// `out[i] += row[i]·value` (the multiply skipped when `value == 1`), `row` as long as `out`:
-/// the one-row case of [`accumulate_rows`] without its multi-row set-up, for short rows such as
-/// one conv spike's kernel run. Bit-identical to the scalar loop.
-#[inline(always)]
-pub fn add_row(out: &mut [f32], row: &[f32], value: f32) {
-    assert_eq!(out.len(), row.len(), "row length");
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: AVX2 present; both slices have `out.len()` elements.
-        unsafe {
-            if value == 1.0 {
-                add_row_avx2::<true>(out.as_mut_ptr(), row.as_ptr(), out.len(), value)
-            } else {
-                add_row_avx2::<false>(out.as_mut_ptr(), row.as_ptr(), out.len(), value)
-            }
-        }
-        return;
-    }
-    for (y, &x) in out.iter_mut().zip(row) {
-        *y += x * value;
-    }
-}
-
-/// [`add_row`] eight floats at a time, then four, then one by one.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn add_row_avx2<const UNIT: bool>(out: *mut f32, r: *const f32, len: usize, value: f32) {
-    use std::arch::x86_64::*;
-    let (v8, v4) = (_mm256_set1_ps(value), _mm_set1_ps(value));
-    let mut i = 0;
-    while i + 8 <= len {
-        let x = _mm256_loadu_ps(r.add(i));
-        let x = if UNIT { x } else { _mm256_mul_ps(x, v8) };
-        _mm256_storeu_ps(out.add(i), _mm256_add_ps(_mm256_loadu_ps(out.add(i)), x));
-        i += 8;
-    }
-    if i + 4 <= len {
-        let x = _mm_loadu_ps(r.add(i));
-        let x = if UNIT { x } else { _mm_mul_ps(x, v4) };
-        _mm_storeu_ps(out.add(i), _mm_add_ps(_mm_loadu_ps(out.add(i)), x));
-        i += 4;
-    }
-    while i < len {
-        *out.add(i) += if UNIT { *r.add(i) } else { *r.add(i) * value };
-        i += 1;
-    }
-}
-
 /// Scalar reference of [`accumulate_rows`].
 pub fn accumulate_rows_scalar(out: &mut [f32], w: &[f32], offsets: &[usize], value: f32) {
     for (i, y) in out.iter_mut().enumerate() {

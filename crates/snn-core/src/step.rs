@@ -33,6 +33,9 @@ pub struct CompiledNet {
     pub shortcut_geometry: Vec<Option<ConvGeometry>>,
     /// Fan-out tables for synaptic-operation counting.
     pub fan_out: Vec<LayerFanOut>,
+    /// Per layer: the output shape of the 2×2 average pooling after it, when the fast step
+    /// updates that pooling layer in the same pass (see [`crate::lif_pool`]).
+    pub pool_after: Vec<Option<Shape3>>,
 }
 
 impl CompiledNet {
@@ -47,6 +50,9 @@ impl CompiledNet {
             .map(|l| l.shortcut.and_then(|s| geo(&s.synapses)))
             .collect();
         let fan_out = plan.layers.iter().map(LayerFanOut::new).collect();
+        let pool_after = (0..plan.layers.len())
+            .map(|l| fused_pool(&plan, l))
+            .collect();
         Ok(CompiledNet {
             plan,
             neuron: spec.neuron,
@@ -54,6 +60,7 @@ impl CompiledNet {
             geometry,
             shortcut_geometry,
             fan_out,
+            pool_after,
         })
     }
 
@@ -378,7 +385,7 @@ impl NetState {
                 }
                 LayerKind::Conv | LayerKind::Linear => {
                     let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
-                    let pooled = if fast { fused_pool(net, l) } else { None };
+                    let pooled = if fast { net.pool_after[l] } else { None };
                     match (mask, pooled) {
                         (None, Some(output)) => {
                             // The pooling layer after this one is stepped here too.
@@ -536,8 +543,8 @@ impl NetState {
 
 /// The output shape of layer `l + 1` when it is a 2×2 average pooling of exactly layer `l`'s
 /// spikes that can be stepped by [`lif_pool::lif_pool_step`] together with layer `l`.
-fn fused_pool(net: &CompiledNet, l: usize) -> Option<Shape3> {
-    let (layer, next) = (&net.plan.layers[l], net.plan.layers.get(l + 1)?);
+fn fused_pool(plan: &NetworkPlan, l: usize) -> Option<Shape3> {
+    let (layer, next) = (&plan.layers[l], plan.layers.get(l + 1)?);
     match next.synapses {
         Synapses::AvgPool2 { input, output }
             if layer.kind == LayerKind::Conv

@@ -230,24 +230,6 @@ fn conv_scatter_prepared_body(
     assert_eq!(current.len(), geo.output.len(), "conv output length");
     let wout = geo.output.width;
     let (dc, dw) = (simd::FastDiv::new(cin), simd::FastDiv::new(geo.input.width));
-    if cin == 1 {
-        // One input channel: every spike is its own pixel, one run per kernel row.
-        for &s in spikes {
-            assert!(
-                (s as usize) < geo.input.height * geo.input.width,
-                "spike index out of range"
-            );
-            let (iy, ix) = dw.div_rem(s);
-            let (ox_lo, pos_lo, n) = geo.col_run[ix as usize];
-            let len = n as usize * cout;
-            for &(ky, oy) in geo.rows(iy as usize) {
-                let w0 = (ky as usize * k + pos_lo as usize) * cout;
-                let o = (oy as usize * wout + ox_lo as usize) * cout;
-                simd::add_row(&mut current[o..o + len], &prepared[w0..w0 + len], value);
-            }
-        }
-        return;
-    }
     let mut base = [0usize; simd::MAX_ROWS];
     let mut offs = [0usize; simd::MAX_ROWS];
     let mut i = 0;
@@ -596,7 +578,7 @@ mod tests {
     #[test]
     fn scatter_kernels_match_dense_reference() {
         let s = |c, h, w| Shape3::new(c, h, w);
-        // One input channel (LeNet's first layer: the one-run-per-row path), 20 outputs.
+        // One input channel (LeNet's first layer), 20 outputs; then one of odd width.
         check(Synapses::Conv {
             kernel: 5,
             stride: 1,

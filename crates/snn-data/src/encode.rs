@@ -210,8 +210,8 @@ impl RateEncoder {
         rng.set_word_pos(start);
         rng.fill_bytes(&mut words);
         for a in &image.active {
-            let at = base + u128::from(a.index);
-            if at >= start + CHUNK as u128 {
+            let pos = base + u128::from(a.index);
+            if pos >= start + CHUNK as u128 {
                 let next = block_of(a.index);
                 if next != start + CHUNK as u128 {
                     rng.set_word_pos(next);
@@ -219,7 +219,7 @@ impl RateEncoder {
                 rng.fill_bytes(&mut words);
                 start = next;
             }
-            let at = 4 * (at - start) as usize;
+            let at = 4 * (pos - start) as usize;
             let word = u32::from_le_bytes([words[at], words[at + 1], words[at + 2], words[at + 3]]);
             if u64::from(word) < a.threshold {
                 spike(a.index, a.negative);

@@ -4,7 +4,6 @@
 use crate::trace::Trace;
 use snn_core::neuron;
 use snn_core::ops::synops;
-use snn_core::plan::Synapses;
 use snn_core::profile::ActivityProfile;
 use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights, Source};
 use snn_data::encode::{PreparedImage, RateEncoder};
@@ -138,23 +137,15 @@ impl Runner {
                 st.layer_spikes[l] += self.state.spikes[l].len() as u64;
             }
             let fo = &net.fan_out[l];
-            // Pooling carries no weights: its table is all zeros (see `snn_core::ops`).
-            let weighted = !matches!(
-                layer.synapses,
-                Synapses::AvgPool2 { .. } | Synapses::Subsample { .. }
-            );
             let mut ops = match Source::main_of(l) {
-                _ if !weighted => 0,
                 Source::Input => synops(&fo.main, &self.pos) + synops(&fo.main, &self.neg),
                 Source::Layer(i) => synops(&fo.main, &self.state.spikes[i]),
             };
             if let Some(sc) = layer.shortcut {
-                if !fo.shortcut.is_empty() {
-                    ops += match sc.source {
-                        None => synops(&fo.shortcut, &self.pos) + synops(&fo.shortcut, &self.neg),
-                        Some(i) => synops(&fo.shortcut, &self.state.spikes[i]),
-                    };
-                }
+                ops += match sc.source {
+                    None => synops(&fo.shortcut, &self.pos) + synops(&fo.shortcut, &self.neg),
+                    Some(i) => synops(&fo.shortcut, &self.state.spikes[i]),
+                };
             }
             st.layer_synops[l] += ops;
         }
