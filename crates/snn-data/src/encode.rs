@@ -132,15 +132,24 @@ impl RateEncoder {
         pos: &mut Vec<u32>,
         neg: &mut Vec<u32>,
     ) {
+        // Branch-free appends (a spike is a coin flip, which no predictor guesses): every
+        // active pixel's index is written at the end of both lists, and a list's length
+        // advances only when the pixel fires with that sign.
+        let n = image.active.len();
         pos.clear();
         neg.clear();
-        self.for_each_spike(image, sample_index, step, |index, negative| {
-            if negative {
-                neg.push(index);
-            } else {
-                pos.push(index);
-            }
+        pos.resize(n, 0);
+        neg.resize(n, 0);
+        let (mut np, mut nn) = (0, 0);
+        self.for_each_word(image, sample_index, step, |a, word| {
+            let fire = u64::from(word) < a.threshold;
+            pos[np] = a.index;
+            neg[nn] = a.index;
+            np += (fire & !a.negative) as usize;
+            nn += (fire & a.negative) as usize;
         });
+        pos.truncate(np);
+        neg.truncate(nn);
     }
 
     /// Writes the spikes of `step` densely: `out[i]` becomes +1, -1 or 0. `out` must have
@@ -195,6 +204,22 @@ impl RateEncoder {
         step: u32,
         mut spike: impl FnMut(u32, bool),
     ) {
+        self.for_each_word(image, sample_index, step, |a, word| {
+            if u64::from(word) < a.threshold {
+                spike(a.index, a.negative);
+            }
+        });
+    }
+
+    /// Calls `f(pixel, word)` with the random word of every active pixel at `step`, in
+    /// increasing index order.
+    fn for_each_word(
+        &self,
+        image: &PreparedImage,
+        sample_index: u64,
+        step: u32,
+        mut f: impl FnMut(&ActivePixel, u32),
+    ) {
         let Some(first) = image.active.first() else {
             return;
         };
@@ -221,9 +246,7 @@ impl RateEncoder {
             }
             let at = 4 * (pos - start) as usize;
             let word = u32::from_le_bytes([words[at], words[at + 1], words[at + 2], words[at + 3]]);
-            if u64::from(word) < a.threshold {
-                spike(a.index, a.negative);
-            }
+            f(a, word);
         }
     }
 }
