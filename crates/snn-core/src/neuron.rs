@@ -40,6 +40,55 @@ pub(crate) fn lif_run(
     threshold: f32,
     base: usize,
     spikes: &mut Vec<u32>,
+    hits: Hits<'_>,
+) {
+    lif_run_with(
+        LifKernel::best(),
+        v,
+        current,
+        leak,
+        threshold,
+        base,
+        spikes,
+        hits,
+    )
+}
+
+/// The implementations of the LIF update, bit-identical to each other: the widest one the CPU
+/// has does the leading multiple of its width, the narrower ones the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LifKernel {
+    /// One neuron at a time.
+    Scalar,
+    /// Eight neurons per AVX2 register.
+    Avx2,
+    /// Sixteen neurons per AVX-512 register (mask registers, in-register compress).
+    Avx512,
+}
+
+impl LifKernel {
+    /// The widest kernel this CPU runs.
+    fn best() -> Self {
+        if simd::has_avx512() {
+            LifKernel::Avx512
+        } else if simd::has_avx2() {
+            LifKernel::Avx2
+        } else {
+            LifKernel::Scalar
+        }
+    }
+}
+
+/// [`lif_run`] with a chosen kernel (which the CPU must support).
+#[allow(clippy::too_many_arguments)]
+fn lif_run_with(
+    kernel: LifKernel,
+    v: &mut [f32],
+    current: &mut [f32],
+    leak: f32,
+    threshold: f32,
+    base: usize,
+    spikes: &mut Vec<u32>,
     mut hits: Hits<'_>,
 ) {
     assert_eq!(v.len(), current.len());
@@ -49,44 +98,57 @@ pub(crate) fn lif_run(
         Hits::Store(h, _) | Hits::Add(h, _) => assert!(h.len() >= v.len(), "hit row length"),
     }
     let n = v.len();
-    let full = n - n % 8;
+    // Neurons done by the vector kernels.
+    let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if simd::has_avx2() {
-        // SAFETY: AVX2 is present; every load/store stays inside `..full` of `v`, `current`
-        // and (when recording) the hit row, which is at least as long as `v`.
-        unsafe {
-            let (v, i) = (&mut v[..full], &mut current[..full]);
-            match &mut hits {
-                Hits::None => lif_avx2::<0>(
-                    v,
-                    i,
-                    leak,
-                    threshold,
-                    base,
-                    spikes,
-                    std::ptr::null_mut(),
-                    0.0,
-                ),
-                Hits::Store(h, q) => {
-                    lif_avx2::<1>(v, i, leak, threshold, base, spikes, h.as_mut_ptr(), *q)
-                }
-                Hits::Add(h, q) => {
-                    lif_avx2::<2>(v, i, leak, threshold, base, spikes, h.as_mut_ptr(), *q)
+    {
+        // `(mode, hit row, q)` of the record from neuron `done` on, for the kernels' `HITS`.
+        let raw = |hits: &mut Hits<'_>, done: usize| match hits {
+            Hits::None => (0u8, std::ptr::null_mut(), 0.0),
+            Hits::Store(h, q) => (1, h[done..].as_mut_ptr(), *q),
+            Hits::Add(h, q) => (2, h[done..].as_mut_ptr(), *q),
+        };
+        if kernel == LifKernel::Avx512 {
+            assert!(simd::has_avx512(), "AVX-512 kernel on a CPU without it");
+            let wide = n - n % 16;
+            let (v, i) = (&mut v[..wide], &mut current[..wide]);
+            // SAFETY: AVX-512F is present (asserted); every load/store stays inside `..wide`
+            // of `v`, `current` and (when recording) the hit row, at least as long as `v`.
+            unsafe {
+                match raw(&mut hits, 0) {
+                    (0, h, q) => lif_avx512::<0>(v, i, leak, threshold, base, spikes, h, q),
+                    (1, h, q) => lif_avx512::<1>(v, i, leak, threshold, base, spikes, h, q),
+                    (_, h, q) => lif_avx512::<2>(v, i, leak, threshold, base, spikes, h, q),
                 }
             }
-        };
-        lif_scalar(
-            &mut v[full..],
-            &mut current[full..],
-            leak,
-            threshold,
-            base + full,
-            spikes,
-            hits.skip(full),
-        );
-        return;
+            done = wide;
+        }
+        if kernel != LifKernel::Scalar {
+            assert!(simd::has_avx2(), "AVX2 kernel on a CPU without it");
+            let full = n - n % 8;
+            let (v, i) = (&mut v[done..full], &mut current[done..full]);
+            let b = base + done;
+            // SAFETY: AVX2 is present (asserted); every load/store stays inside `done..full`
+            // of `v`, `current` and (when recording) the hit row.
+            unsafe {
+                match raw(&mut hits, done) {
+                    (0, h, q) => lif_avx2::<0>(v, i, leak, threshold, b, spikes, h, q),
+                    (1, h, q) => lif_avx2::<1>(v, i, leak, threshold, b, spikes, h, q),
+                    (_, h, q) => lif_avx2::<2>(v, i, leak, threshold, b, spikes, h, q),
+                }
+            }
+            done = full;
+        }
     }
-    lif_scalar(v, current, leak, threshold, base, spikes, hits);
+    lif_scalar(
+        &mut v[done..],
+        &mut current[done..],
+        leak,
+        threshold,
+        base + done,
+        spikes,
+        hits.skip(done),
+    );
 }
 
 impl Hits<'_> {
@@ -153,6 +215,80 @@ pub(crate) const COMPRESS: [u64; 256] = {
 /// are written branch-free: all 8 lanes' indices are compressed by a table-driven permute and
 /// stored, and the length advances by the number of spikes. `HITS` is 0 (no record), 1
 /// ([`Hits::Store`] into `hits`) or 2 ([`Hits::Add`]), with `q` the recorded value.
+/// [`lif_avx2`] sixteen neurons at a time with AVX-512F: the comparison gives a mask register,
+/// the reset is a zero-masked multiply, the hits a zero-masked move and the firing indices are
+/// compressed in a register (its memory form is slow on AMD) and stored 16 wide. Bit-identical:
+/// the same add, compare and multiply per neuron, `+0.0` where [`lif_avx2`] and-nots to zero.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma,popcnt")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn lif_avx512<const HITS: u8>(
+    v: &mut [f32],
+    current: &mut [f32],
+    leak: f32,
+    threshold: f32,
+    base: usize,
+    spikes: &mut Vec<u32>,
+    hits: *mut f32,
+    q: f32,
+) {
+    use std::arch::x86_64::*;
+    let n = v.len().min(current.len());
+    spikes.reserve(n + 16);
+    let out = spikes.as_mut_ptr();
+    let mut len = spikes.len();
+    let th = _mm512_set1_ps(threshold);
+    let lk = _mm512_set1_ps(leak);
+    let zero = _mm512_setzero_ps();
+    let mut idx = _mm512_add_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(base as i32),
+    );
+    let sixteen = _mm512_set1_epi32(16);
+    let q16 = _mm512_set1_ps(q);
+    let vp = v.as_mut_ptr();
+    let ip = current.as_mut_ptr();
+    // As in `lif_avx2`: an all-+0.0 block stays +0.0 and cannot fire when threshold ≥ 0.
+    let skip_zero = threshold >= 0.0;
+    let mut c = 0;
+    while c + 16 <= n {
+        let (vv, ii) = (_mm512_loadu_ps(vp.add(c)), _mm512_loadu_ps(ip.add(c)));
+        if skip_zero {
+            let bits = _mm512_or_si512(_mm512_castps_si512(vv), _mm512_castps_si512(ii));
+            if _mm512_test_epi32_mask(bits, bits) == 0 {
+                if HITS == 1 {
+                    _mm512_storeu_ps(hits.add(c), zero);
+                }
+                idx = _mm512_add_epi32(idx, sixteen);
+                c += 16;
+                continue;
+            }
+        }
+        let u = _mm512_add_ps(vv, ii);
+        let fire = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(u, th);
+        _mm512_storeu_ps(vp.add(c), _mm512_maskz_mul_ps(!fire, lk, u));
+        _mm512_storeu_ps(ip.add(c), zero);
+        if HITS != 0 {
+            let h = _mm512_maskz_mov_ps(fire, q16);
+            let h = if HITS == 2 {
+                _mm512_add_ps(_mm512_loadu_ps(hits.add(c)), h)
+            } else {
+                h
+            };
+            _mm512_storeu_ps(hits.add(c), h);
+        }
+        // SAFETY: capacity ≥ len + 16 since at most one spike per neuron precedes this store.
+        _mm512_storeu_si512(
+            out.add(len) as *mut __m512i,
+            _mm512_maskz_compress_epi32(fire, idx),
+        );
+        len += fire.count_ones() as usize;
+        idx = _mm512_add_epi32(idx, sixteen);
+        c += 16;
+    }
+    spikes.set_len(len);
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -394,6 +530,86 @@ mod tests {
                 assert_eq!(bits(&v1), bits(&v2), "threshold {th}");
                 assert_eq!(bits(&i1), bits(&i2), "threshold {th}");
             }
+        }
+    }
+
+    /// Every kernel this CPU runs against the scalar one, bit for bit, over several steps:
+    /// lengths leaving 16-, 8- and 1-neuron remainders, all-zero blocks (skippable) and blocks
+    /// holding a -0.0, thresholds of both signs, and each way of recording hits.
+    #[test]
+    fn every_kernel_matches_the_scalar_one() {
+        let kernels: Vec<LifKernel> = [LifKernel::Avx2, LifKernel::Avx512]
+            .into_iter()
+            .filter(|k| match k {
+                LifKernel::Avx2 => simd::has_avx2(),
+                LifKernel::Avx512 => simd::has_avx512(),
+                LifKernel::Scalar => true,
+            })
+            .collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        fn record(mode: u8, h: &mut [f32]) -> Hits<'_> {
+            match mode {
+                0 => Hits::None,
+                1 => Hits::Store(h, 0.25),
+                _ => Hits::Add(h, 0.25),
+            }
+        }
+        let mut checked = 0;
+        for kernel in kernels {
+            for n in [0usize, 7, 16, 19, 40, 203, 1003] {
+                let init: Vec<f32> = (0..n)
+                    .map(|k| match (k / 16) % 5 {
+                        0 => 0.0,
+                        1 if k % 16 == 3 => -0.0,
+                        2 => ((k * 37 % 101) as f32 - 50.0) / 40.0,
+                        _ => 0.3,
+                    })
+                    .collect();
+                for th in [1.0f32, 0.0, -0.5] {
+                    for mode in 0..3u8 {
+                        let (mut v1, mut v2) = (init.clone(), init.clone());
+                        let (mut h1, mut h2) = (vec![0.5f32; n], vec![0.5f32; n]);
+                        for step in 0..4 {
+                            let cur: Vec<f32> = (0..n)
+                                .map(|k| match (k / 16 + step) % 4 {
+                                    0 => 0.0,
+                                    _ => ((k * 53 % 97) as f32 - 30.0) / 35.0,
+                                })
+                                .collect();
+                            let (mut i1, mut i2) = (cur.clone(), cur);
+                            let (mut s1, mut s2) = (vec![9u32], vec![9u32]);
+                            lif_run_with(
+                                kernel,
+                                &mut v1,
+                                &mut i1,
+                                0.9,
+                                th,
+                                5,
+                                &mut s1,
+                                record(mode, &mut h1),
+                            );
+                            lif_scalar(
+                                &mut v2,
+                                &mut i2,
+                                0.9,
+                                th,
+                                5,
+                                &mut s2,
+                                record(mode, &mut h2),
+                            );
+                            let what = format!("{kernel:?} n {n} threshold {th} hits {mode}");
+                            assert_eq!(s1, s2, "{what}");
+                            assert_eq!(bits(&v1), bits(&v2), "{what}");
+                            assert_eq!(bits(&i1), bits(&i2), "{what}");
+                            assert_eq!(bits(&h1), bits(&h2), "{what}");
+                            checked += s1.len() - 1;
+                        }
+                    }
+                }
+            }
+        }
+        if simd::has_avx2() {
+            assert!(checked > 1000, "{checked} spikes compared");
         }
     }
 

@@ -1,6 +1,7 @@
 //! Runtime CPU-feature dispatch for hot kernels: the same Rust body compiled twice, once for the
 //! baseline target and once with AVX2+FMA enabled, chosen once per process. Rust never fuses a
-//! multiply and an add on its own, so both versions give bit-identical results.
+//! multiply and an add on its own, so both versions give bit-identical results. A few kernels
+//! also have an AVX-512 version ([`has_avx512`]).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -18,6 +19,30 @@ pub fn has_avx2() -> bool {
             #[cfg(not(target_arch = "x86_64"))]
             let yes = false;
             AVX2.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+static AVX512: AtomicU8 = AtomicU8::new(0);
+
+/// True when the CPU supports AVX-512F (and AVX2, FMA, POPCNT) and the environment variable
+/// `SNN_NO_AVX512` is not set (cached after the first call). The variable is for comparing the
+/// kernels, and for CPUs that lower their clock for 512-bit instructions.
+#[inline]
+pub fn has_avx512() -> bool {
+    match AVX512.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            #[cfg(target_arch = "x86_64")]
+            let yes = has_avx2()
+                && std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("popcnt")
+                && std::env::var_os("SNN_NO_AVX512").is_none();
+            #[cfg(not(target_arch = "x86_64"))]
+            let yes = false;
+            AVX512.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
             yes
         }
     }
