@@ -1,14 +1,18 @@
-//! Gather form of a stride-1 convolution fused with the LIF update, for layers whose input spikes
-//! are dense enough that reading each output's receptive field beats scattering every spike.
+//! Gather form of a stride-1 convolution step, for layers whose input spikes are dense enough
+//! that reading each output's receptive field beats scattering every spike: the layer's current
+//! is summed output by output in registers, then the LIF kernels of [`crate::neuron`] update the
+//! layer (and, through [`crate::lif_pool`], the 2×2 pooling layer after it).
 //!
 //! Bit-identity with scatter + [`crate::neuron::lif_step`]: the scatter adds, into a zeroed
 //! current, `w·value` of each input spike in ascending input-index order (channel-last, so
 //! ascending (iy, ix, c_in)). The gather visits, per output neuron, the same spikes in the same
 //! order — ascending kernel row (= input row), then the contiguous run of the spike list that
 //! covers the window's input columns (ascending ix, c_in) — starting from +0.0, multiplying
-//! first and adding after (never fused). Then `u = v + acc`, fire iff `u > θ`,
-//! `v = fire ? 0 : λ·u`, exactly as the LIF kernels do.
+//! first and adding after (never fused). The current is therefore the scattered one, bit for
+//! bit, and the same LIF update runs on it.
 
+use crate::lif_pool::{self, PoolScratch, PoolStep};
+use crate::neuron::{self, Hits};
 use crate::simd::FastDiv;
 use crate::synapse::ConvGeometry;
 
@@ -73,7 +77,8 @@ pub struct GatherScratch {
     pix_start: Vec<u32>,
     /// Per spike: `(ix·c_in + c)·row`, its weight-row offset relative to its window column.
     key: Vec<u32>,
-    /// Per output pixel, its padded accumulator row (all zero between calls).
+    /// The layer's current, channel-last (as the membranes) plus 8 floats of slack for the last
+    /// register's loads; all +0.0 between calls (the LIF update zeroes it).
     buf: Vec<F8>,
 }
 
@@ -99,7 +104,9 @@ pub fn worthwhile(geo: &ConvGeometry, spikes: usize) -> bool {
 /// One LIF conv step in gather form: `v` is the layer's membrane (channel-last output), `spikes`
 /// the (strictly ascending, see [`applicable`]) input spikes carrying `value`. Appends the firing
 /// output neurons (ascending) to `out`. Bit-identical to zeroed current + conv scatter +
-/// [`crate::neuron::lif_step`].
+/// [`crate::neuron::lif_step`]. With `pool`, the 2×2 average-pooling layer that reads this one
+/// (its spikes carrying the value 1) is stepped in the same pass, as
+/// [`lif_pool::lif_pool_step`] does.
 #[allow(clippy::too_many_arguments)]
 pub fn conv_lif_gather(
     geo: &ConvGeometry,
@@ -111,6 +118,7 @@ pub fn conv_lif_gather(
     threshold: f32,
     scratch: &mut GatherScratch,
     out: &mut Vec<u32>,
+    pool: Option<(PoolStep<'_>, &mut PoolScratch)>,
 ) {
     let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
     assert_eq!(geo.stride, 1);
@@ -123,15 +131,78 @@ pub fn conv_lif_gather(
     assert_eq!(v.len(), geo.output.len(), "membrane length");
     assert!(geo.output.height + k <= geo.input.height + 2 * geo.padding + 1);
     assert!(geo.output.width + k <= geo.input.width + 2 * geo.padding + 1);
-    let (w_in, h_in) = (geo.input.width, geo.input.height);
-    let pixels = w_in * h_in;
-    assert!(w_in * cin * gw.row <= u32::MAX as usize, "gather key range");
-    // Index the spike list by pixel.
     let GatherScratch {
         pix_start,
         key,
         buf,
     } = scratch;
+    index(geo, gw, spikes, pix_start, key);
+    let need = v.len() + 8;
+    if buf.len() * 8 < need {
+        buf.resize(need.div_ceil(8), F8::default());
+    }
+    let buf = flat_mut(buf);
+    #[cfg(target_arch = "x86_64")]
+    if crate::simd::has_avx2() {
+        let n = gw.row / 8;
+        // Lanes the last register must load: its real channels, rounded up to 2, 4 or 8.
+        let last = match cout - (n - 1) * 8 {
+            1 | 2 => 2,
+            3 | 4 => 4,
+            _ => 8,
+        };
+        // SAFETY: AVX2 present; the kernel's loads and stores are bounds-checked by the
+        // asserts above (see `gather_avx2`).
+        unsafe {
+            macro_rules! go {
+                ($($n:literal)*) => {
+                    match (n, value == 1.0, last) {
+                        $(($n, true, 2) => gather_avx2::<$n, true, 2>(
+                            geo, gw, pix_start, key, buf, value),
+                          ($n, true, 4) => gather_avx2::<$n, true, 4>(
+                            geo, gw, pix_start, key, buf, value),
+                          ($n, true, _) => gather_avx2::<$n, true, 8>(
+                            geo, gw, pix_start, key, buf, value),
+                          ($n, false, 2) => gather_avx2::<$n, false, 2>(
+                            geo, gw, pix_start, key, buf, value),
+                          ($n, false, 4) => gather_avx2::<$n, false, 4>(
+                            geo, gw, pix_start, key, buf, value),
+                          ($n, false, _) => gather_avx2::<$n, false, 8>(
+                            geo, gw, pix_start, key, buf, value),)*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            go!(1 2 3 4 5 6 7 8);
+        }
+    } else {
+        gather_scalar(geo, gw, pix_start, key, value, buf);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    gather_scalar(geo, gw, pix_start, key, value, buf);
+    // The LIF update (and the pooling layer's step) on the gathered current, which it zeroes.
+    let current = &mut buf[..v.len()];
+    match pool {
+        Some((p, ps)) => {
+            lif_pool::lif_pool_step(geo.output, v, current, leak, threshold, out, p, ps)
+        }
+        None => neuron::lif_run(v, current, leak, threshold, 0, out, Hits::None),
+    }
+}
+
+/// Indexes the spike list by input pixel: `pix_start[p]` is the first spike of pixel ≥ `p`
+/// (`pixels + 1` entries), `key[j]` spike `j`'s weight-row offset `(ix·c_in + c)·row` relative
+/// to its window column.
+fn index(
+    geo: &ConvGeometry,
+    gw: &GatherWeights,
+    spikes: &[u32],
+    pix_start: &mut Vec<u32>,
+    key: &mut Vec<u32>,
+) {
+    let (w_in, cin) = (geo.input.width, geo.input.channels);
+    let pixels = w_in * geo.input.height;
+    assert!(w_in * cin * gw.row <= u32::MAX as usize, "gather key range");
     // Histogram of spikes per pixel, then prefix sums (branch-free).
     pix_start.clear();
     pix_start.resize(pixels + 1, 0);
@@ -151,48 +222,6 @@ pub fn conv_lif_gather(
         sum += *x;
         *x = sum;
     }
-    let need = geo.output.height * geo.output.width * gw.row;
-    if buf.len() * 8 < need {
-        buf.resize(need / 8, F8::default());
-    }
-    let buf = flat_mut(buf);
-    out.reserve(v.len() + 8);
-    #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2() {
-        let n = gw.row / 8;
-        // Lanes the last register must load: its real channels, rounded up to 2, 4 or 8.
-        let last = match cout - (n - 1) * 8 {
-            1 | 2 => 2,
-            3 | 4 => 4,
-            _ => 8,
-        };
-        // SAFETY: AVX2 present; the kernel's loads and stores are bounds-checked by the
-        // asserts above (see `gather_avx2`).
-        unsafe {
-            macro_rules! go {
-                ($($n:literal)*) => {
-                    match (n, value == 1.0, last) {
-                        $(($n, true, 2) => gather_avx2::<$n, true, 2>(
-                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
-                          ($n, true, 4) => gather_avx2::<$n, true, 4>(
-                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
-                          ($n, true, _) => gather_avx2::<$n, true, 8>(
-                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
-                          ($n, false, 2) => gather_avx2::<$n, false, 2>(
-                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
-                          ($n, false, 4) => gather_avx2::<$n, false, 4>(
-                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),
-                          ($n, false, _) => gather_avx2::<$n, false, 8>(
-                            geo, gw, pix_start, key, buf, value, v, leak, threshold, out),)*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            go!(1 2 3 4 5 6 7 8);
-        }
-        return;
-    }
-    gather_scalar(geo, gw, pix_start, key, value, v, leak, threshold, out);
 }
 
 /// Input range `[lo, hi)` (clipped to `0..len`) read by output `o` along one axis.
@@ -203,17 +232,15 @@ pub(crate) fn window(o: usize, pad: usize, k: usize, len: usize) -> (usize, usiz
     (lo, hi)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The gathered current in plain Rust: `buf[(oy·w_out + ox)·c_out + c]` += each spike's weight,
+/// in the order of the module doc.
 fn gather_scalar(
     geo: &ConvGeometry,
     gw: &GatherWeights,
     pix_start: &[u32],
     key: &[u32],
     value: f32,
-    v: &mut [f32],
-    leak: f32,
-    threshold: f32,
-    out: &mut Vec<u32>,
+    buf: &mut [f32],
 ) {
     let (k, cin, cout, pad) = (
         geo.kernel,
@@ -223,12 +250,12 @@ fn gather_scalar(
     );
     let (w_in, h_in) = (geo.input.width, geo.input.height);
     let row = gw.row;
-    let mut acc = vec![0.0f32; row];
     for oy in 0..geo.output.height {
         let (iy_lo, iy_hi) = window(oy, pad, k, h_in);
         for ox in 0..geo.output.width {
             let (ix_lo, ix_hi) = window(ox, pad, k, w_in);
-            acc.fill(0.0);
+            let o = (oy * geo.output.width + ox) * cout;
+            let acc = &mut buf[o..o + cout];
             for iy in iy_lo..iy_hi {
                 let ky = iy + pad - oy;
                 // weight row of spike = ((ky·k + ix − ox + pad)·cin + c)·row
@@ -236,20 +263,10 @@ fn gather_scalar(
                 let base = ((ky * k + pad) * cin * row).wrapping_sub(ox * cin * row);
                 let (a, b) = (pix_start[iy * w_in + ix_lo], pix_start[iy * w_in + ix_hi]);
                 for &kk in &key[a as usize..b as usize] {
-                    let r = &gw.weights()[base.wrapping_add(kk as usize)..][..row];
+                    let r = &gw.weights()[base.wrapping_add(kk as usize)..][..cout];
                     for (y, &x) in acc.iter_mut().zip(r) {
                         *y += x * value;
                     }
-                }
-            }
-            let o = (oy * geo.output.width + ox) * cout;
-            for (c, (vv, &i)) in v[o..o + cout].iter_mut().zip(&acc).enumerate() {
-                let u = *vv + i;
-                if u > threshold {
-                    *vv = 0.0;
-                    out.push((o + c) as u32);
-                } else {
-                    *vv = leak * u;
                 }
             }
         }
@@ -266,10 +283,6 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
     key: &[u32],
     buf: &mut [f32],
     value: f32,
-    v: &mut [f32],
-    leak: f32,
-    threshold: f32,
-    out: &mut Vec<u32>,
 ) {
     use std::arch::x86_64::*;
     let (k, cin, cout, pad) = (
@@ -282,9 +295,10 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
     let (w_out, h_out) = (geo.output.width, geo.output.height);
     let row = gw.row;
     debug_assert_eq!(row, N * 8);
-    assert!(buf.len() >= w_out * h_out * row);
+    assert!(buf.len() >= w_out * h_out * cout + 8);
+    // Real channels of the last register (its other lanes belong to the next pixel).
+    let tail = cout - (N - 1) * 8;
     let wp = gw.weights().as_ptr();
-    let vp = v.as_mut_ptr();
     let kp = key.as_ptr();
     let bp = buf.as_mut_ptr();
     let v8 = _mm256_set1_ps(value);
@@ -304,10 +318,19 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
                     continue;
                 }
                 let base = base_ky.wrapping_sub(ox * cin * row);
-                let acc_p = bp.add((oy * w_out + ox) * row);
+                let acc_p = bp.add((oy * w_out + ox) * cout);
                 let mut acc = [_mm256_setzero_ps(); N];
                 for (n, a) in acc.iter_mut().enumerate() {
-                    *a = _mm256_loadu_ps(acc_p.add(8 * n));
+                    // The last register reads `LAST` lanes (slack at the end of `buf`); the
+                    // ones past the pixel only ever gain +0.0 and are not stored.
+                    let p = acc_p.add(8 * n);
+                    *a = if n + 1 < N || LAST == 8 {
+                        _mm256_loadu_ps(p)
+                    } else if LAST == 4 {
+                        _mm256_zextps128_ps256(_mm_loadu_ps(p))
+                    } else {
+                        _mm256_zextps128_ps256(_mm_castpd_ps(_mm_load_sd(p as *const f64)))
+                    };
                 }
                 for j in a..b {
                     // In bounds: ix − ox + pad ∈ [0, k) for every spike of the window, so the
@@ -328,75 +351,41 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
                     }
                 }
                 for (n, &a) in acc.iter().enumerate() {
-                    _mm256_storeu_ps(acc_p.add(8 * n), a);
+                    let p = acc_p.add(8 * n);
+                    if n + 1 < N || tail == 8 {
+                        _mm256_storeu_ps(p, a);
+                    } else {
+                        store_lanes(p, a, tail);
+                    }
                 }
             }
         }
     }
-    let th = _mm256_set1_ps(threshold);
-    let lk = _mm256_set1_ps(leak);
-    let zero = _mm256_setzero_ps();
-    let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    // Lanes of the last register that are real channels.
-    let tail = cout - (N - 1) * 8;
-    let tail_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail as i32), lane);
-    let tail_bits = (1u32 << tail) - 1;
-    let outp = out.as_mut_ptr();
-    let mut len = out.len();
-    for pix in 0..w_out * h_out {
-        let o = pix * cout;
-        let acc_p = bp.add(pix * row);
-        for n in 0..N {
-            let a = _mm256_loadu_ps(acc_p.add(8 * n));
-            _mm256_storeu_ps(acc_p.add(8 * n), zero);
-            let p = vp.add(o + 8 * n);
-            let last = n + 1 == N;
-            let vv = if last {
-                _mm256_maskload_ps(p, tail_mask)
-            } else {
-                _mm256_loadu_ps(p)
-            };
-            let u = _mm256_add_ps(vv, a);
-            let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
-            let nv = _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u));
-            let mut mask = _mm256_movemask_ps(fire) as u32;
-            if last && tail < 8 {
-                // A masked store is microcoded on AMD: store the real lanes in 4-, 2- and
-                // 1-float pieces.
-                let lo = _mm256_castps256_ps128(nv);
-                let hi = _mm256_extractf128_ps::<1>(nv);
-                let (mut rest, mut t) = (lo, 0);
-                if tail >= 4 {
-                    _mm_storeu_ps(p, lo);
-                    rest = hi;
-                    t = 4;
-                }
-                if tail - t >= 2 {
-                    _mm_store_sd(p.add(t) as *mut f64, _mm_castps_pd(rest));
-                    rest = _mm_movehl_ps(rest, rest);
-                    t += 2;
-                }
-                if tail > t {
-                    _mm_store_ss(p.add(t), rest);
-                }
-                mask &= tail_bits;
-            } else {
-                _mm256_storeu_ps(p, nv);
-            }
-            let idx = _mm256_add_epi32(lane, _mm256_set1_epi32((o + 8 * n) as i32));
-            let perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(
-                crate::neuron::COMPRESS[mask as usize] as i64,
-            ));
-            // SAFETY: capacity ≥ initial len + v.len() + 8 and each neuron appends at
-            // most once, so this 8-wide store stays inside the allocation.
-            _mm256_storeu_si256(
-                outp.add(len) as *mut __m256i,
-                _mm256_permutevar8x32_epi32(idx, perm),
-            );
-            len += mask.count_ones() as usize;
-        }
+}
+
+/// Stores the first `t < 8` lanes of `x` at `p` in 4-, 2- and 1-float pieces (a masked store
+/// is microcoded on AMD, and a wider one would overwrite the next pixel).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn store_lanes(p: *mut f32, x: std::arch::x86_64::__m256, t: usize) {
+    use std::arch::x86_64::*;
+    let lo = _mm256_castps256_ps128(x);
+    let hi = _mm256_extractf128_ps::<1>(x);
+    let (mut rest, mut s) = (lo, 0);
+    if t >= 4 {
+        _mm_storeu_ps(p, lo);
+        rest = hi;
+        s = 4;
     }
-    out.set_len(len);
+    if t - s >= 2 {
+        _mm_store_sd(p.add(s) as *mut f64, _mm_castps_pd(rest));
+        rest = _mm_movehl_ps(rest, rest);
+        s += 2;
+    }
+    if t > s {
+        _mm_store_ss(p.add(s), rest);
+    }
 }
 
 #[cfg(test)]
@@ -407,16 +396,20 @@ mod tests {
     use crate::test_rng::lcg;
     use crate::{neuron, synapse};
 
-    /// Scatter + LIF vs the gathered step (vector and scalar), bit for bit, over many steps.
+    /// Scatter + LIF (+ pooling scatter + IF) vs the gathered step with and without the
+    /// pooling layer, and the scalar gathered current vs the scattered one, bit for bit, over
+    /// many steps.
     fn check(kernel: usize, padding: usize, input: Shape3, cout: usize) {
         let out_h = input.height + 2 * padding - kernel + 1;
         let out_w = input.width + 2 * padding - kernel + 1;
+        let output = Shape3::new(cout, out_h, out_w);
+        let pooled = Shape3::new(cout, out_h / 2, out_w / 2);
         let syn = Synapses::Conv {
             kernel,
             stride: 1,
             padding,
             input,
-            output: Shape3::new(cout, out_h, out_w),
+            output,
         };
         let geo = ConvGeometry::new(&syn);
         let mut seed = 17;
@@ -426,50 +419,83 @@ mod tests {
         let gw = GatherWeights::new(&geo, &w).unwrap();
         let n = syn.output_len();
         let init: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
-        let (mut v_ref, mut v_vec, mut v_sc) = (init.clone(), init.clone(), init);
-        let mut current = vec![0.0f32; n];
-        let mut scratch = GatherScratch::default();
-        let mut fired = 0;
+        let (mut v_ref, mut v_vec, mut v_pool) = (init.clone(), init.clone(), init);
+        let (mut q_ref, mut q_pool) = (vec![0.0f32; pooled.len()], vec![0.0f32; pooled.len()]);
+        let (mut current, mut pool_current) = (vec![0.0f32; n], vec![0.0f32; pooled.len()]);
+        let (mut scratch, mut scratch_pool) = (GatherScratch::default(), GatherScratch::default());
+        let mut pool_scratch = PoolScratch::default();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let (mut fired, mut pooled_fired) = (0, 0);
         for step in 0..12 {
             let value = if step % 2 == 0 { 1.0 } else { 1.25 };
             let density = [0.45f32, 0.3, 0.0, 0.49][step % 4];
             let spikes: Vec<u32> = (0..syn.input_len() as u32)
                 .filter(|_| lcg(&mut seed) > density)
                 .collect();
-            let (mut s_ref, mut s_vec, mut s_sc) = (Vec::new(), vec![7u32], vec![7u32]);
             synapse::conv_scatter_prepared(&geo, &prepared, &spikes, value, &mut current);
+            // The scalar gather yields the scattered current itself.
+            let mut gathered = vec![0.0f32; n + 8];
+            let (mut pix_start, mut key) = (Vec::new(), Vec::new());
+            index(&geo, &gw, &spikes, &mut pix_start, &mut key);
+            gather_scalar(&geo, &gw, &pix_start, &key, value, &mut gathered);
+            assert_eq!(
+                bits(&gathered[..n]),
+                bits(&current),
+                "step {step} scalar current"
+            );
+            let (mut s_ref, mut p_ref) = (Vec::new(), Vec::new());
             neuron::lif_step(&mut v_ref, &mut current, 0.9, 0.3, &mut s_ref);
+            synapse::avgpool_scatter(output, pooled, &s_ref, 1.0, &mut pool_current);
+            neuron::if_step(&mut q_ref, &mut pool_current, 0.2, &mut p_ref);
+            let (mut s_vec, mut s_pool, mut p_pool) = (vec![7u32], vec![7u32], vec![5u32]);
+            let (leak, th) = (0.9, 0.3);
+            let args = (&geo, &gw, &spikes[..], value);
             conv_lif_gather(
-                &geo,
-                &gw,
-                &spikes,
-                value,
+                args.0,
+                args.1,
+                args.2,
+                args.3,
                 &mut v_vec,
-                0.9,
-                0.3,
+                leak,
+                th,
                 &mut scratch,
                 &mut s_vec,
+                None,
             );
-            gather_scalar(
-                &geo,
-                &gw,
-                &scratch.pix_start,
-                &scratch.key,
-                value,
-                &mut v_sc,
-                0.9,
-                0.3,
-                &mut s_sc,
+            let pool = PoolStep {
+                output: pooled,
+                state: &mut q_pool,
+                threshold: 0.2,
+                spikes: &mut p_pool,
+            };
+            conv_lif_gather(
+                args.0,
+                args.1,
+                args.2,
+                args.3,
+                &mut v_pool,
+                leak,
+                th,
+                &mut scratch_pool,
+                &mut s_pool,
+                Some((pool, &mut pool_scratch)),
             );
-            assert_eq!(s_vec[0], 7, "existing spikes kept");
+            assert_eq!(
+                (s_vec[0], s_pool[0], p_pool[0]),
+                (7, 7, 5),
+                "existing spikes kept"
+            );
             assert_eq!(&s_vec[1..], &s_ref[..], "step {step}");
-            assert_eq!(&s_sc[1..], &s_ref[..], "step {step} scalar");
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(&s_pool[1..], &s_ref[..], "step {step} with pooling");
+            assert_eq!(&p_pool[1..], &p_ref[..], "step {step} pooling spikes");
             assert_eq!(bits(&v_vec), bits(&v_ref), "step {step}");
-            assert_eq!(bits(&v_sc), bits(&v_ref), "step {step} scalar");
+            assert_eq!(bits(&v_pool), bits(&v_ref), "step {step} with pooling");
+            assert_eq!(bits(&q_pool), bits(&q_ref), "step {step} pooling state");
             fired += s_ref.len();
+            pooled_fired += p_ref.len();
         }
         assert!(fired > 0);
+        assert!(pooled_fired > 0 || pooled.is_empty());
     }
 
     #[test]

@@ -343,9 +343,12 @@ impl NetState {
                 self.current[l] = current;
                 continue;
             }
-            if self.try_gather(net, weights, l, dropout) {
+            if let Some(pooled) = self.try_gather(net, weights, l, dropout) {
                 // `current` is untouched (still zero).
                 self.current[l] = current;
+                if pooled {
+                    done = Some(l + 1);
+                }
                 continue;
             }
             self.scatter(
@@ -443,55 +446,78 @@ impl NetState {
     }
 
     /// The gathered conv+LIF step of layer `l` (see [`crate::gather`]) when it applies and
-    /// is expected to be faster than scatter + LIF; returns whether it ran. Bit-identical.
+    /// is expected to be faster than scatter + LIF. Returns None when it did not run, else
+    /// whether it also stepped the pooling layer after `l`. Bit-identical.
     fn try_gather(
         &mut self,
         net: &CompiledNet,
         weights: StepWeights<'_, '_>,
         l: usize,
         dropout: Option<&[Option<DropoutMask>]>,
-    ) -> bool {
+    ) -> Option<bool> {
         let StepWeights::Prepared(p) = weights else {
-            return false;
+            return None;
         };
         let (Some(gw), Some(geo), Source::Layer(i)) = (
             p.gather[l].as_ref(),
             net.geometry[l].as_ref(),
             Source::main_of(l),
         ) else {
-            return false;
+            return None;
         };
         let np = net.neuron;
         let (before, rest) = self.spikes.split_at_mut(l);
         let src = &before[i];
         if !gather::worthwhile(geo, src.len()) || !gather::applicable(src, geo.input.len(), np.leak)
         {
-            return false;
+            return None;
         }
         let value = self.value[i];
         let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
-        let dst = match mask {
-            None => &mut rest[0],
-            Some(_) => &mut self.raw,
+        let (dst, next_spikes) = match mask {
+            None => {
+                let (dst, next) = rest.split_at_mut(1);
+                (&mut dst[0], next.first_mut())
+            }
+            Some(_) => (&mut self.raw, None),
         };
         dst.clear();
+        let (membranes, next_membranes) = self.membrane.split_at_mut(l + 1);
+        // With its spikes undropped, the pooling layer after `l` is stepped in the same pass.
+        let pool = match (net.pool_after[l], next_spikes, next_membranes.first_mut()) {
+            (Some(output), Some(spikes), Some(state)) => {
+                spikes.clear();
+                Some((
+                    PoolStep {
+                        output,
+                        state,
+                        threshold: np.pool_threshold,
+                        spikes,
+                    },
+                    &mut self.pool,
+                ))
+            }
+            _ => None,
+        };
+        let pooled = pool.is_some();
         gather::conv_lif_gather(
             geo,
             gw,
             src,
             value,
-            &mut self.membrane[l],
+            &mut membranes[l],
             np.leak,
             np.threshold,
             &mut self.gather,
             dst,
+            pool,
         );
         if let Some(mask) = mask {
             rest[0].clear();
             rest[0].extend(self.raw.iter().copied().filter(|&j| mask.keep[j as usize]));
             self.value[l] = mask.value;
         }
-        true
+        Some(pooled)
     }
 
     #[allow(clippy::too_many_arguments)]
