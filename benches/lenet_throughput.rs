@@ -9,7 +9,8 @@
 //!
 //! Rates are means over the timed work, as for the peers: training over `--batches` batches
 //! after one warm-up batch, inference over `--infer-passes` passes of `--infer-samples` test
-//! images.
+//! images. snn-train is measured before the peers and again after them, and each of its rates
+//! pools the two (this VM's speed drifts over minutes; bracketing the peers evens that out).
 //!
 //! Spike-driven kernels cost what the spikes cost, so the weights matter: by default the trained
 //! model in reports/mnist-lenet/ is used (realistic spike rates); without it, fresh
@@ -143,24 +144,29 @@ fn main() {
         }
         (a.batches * a.batch) as f64 / start.elapsed().as_secs_f64()
     };
-    let code = train_rate(GradMode::Code);
-    println!("  train, code grad:      {code:8.1} samples/s");
-    let aggregate = train_rate(GradMode::Aggregate);
-    println!("  train, aggregate grad: {aggregate:8.1} samples/s");
-    // Like the peers' iterations: `infer_passes` timed passes over the same samples, rate =
-    // all samples / all time (the mean throughput, the peers' statistic).
-    let start = Instant::now();
-    let ev = pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
-    for _ in 1..a.infer_passes {
-        pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
-    }
-    let infer = (ev.samples * a.infer_passes) as f64 / start.elapsed().as_secs_f64();
-    println!(
-        "  inference:             {infer:8.1} samples/s over {} passes (accuracy on these {} samples: {:.2} %)",
-        a.infer_passes,
-        ev.samples,
-        100.0 * ev.accuracy()
-    );
+    // Our three rates; measured before the peers and again after them, so that a slow or fast
+    // phase of the machine (this VM's speed drifts by up to 10-20 % over minutes) weighs on
+    // both sides alike.
+    let measure = |when: &str| -> [f64; 3] {
+        let code = train_rate(GradMode::Code);
+        let aggregate = train_rate(GradMode::Aggregate);
+        // Like the peers' iterations: `infer_passes` timed passes over the same samples, rate =
+        // all samples / all time (the mean throughput, the peers' statistic).
+        let start = Instant::now();
+        let ev = pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
+        for _ in 1..a.infer_passes {
+            pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
+        }
+        let infer = (ev.samples * a.infer_passes) as f64 / start.elapsed().as_secs_f64();
+        println!(
+            "  {when}: train code grad {code:.1}, train aggregate grad {aggregate:.1}, inference {infer:.1} samples/s ({} passes; accuracy on these {} samples: {:.2} %)",
+            a.infer_passes,
+            ev.samples,
+            100.0 * ev.accuracy()
+        );
+        [code, aggregate, infer]
+    };
+    let before = measure("before the peers");
 
     let mut peers = serde_json::Value::Null;
     let python = PathBuf::from("benches/peers/.venv/bin/python");
@@ -197,6 +203,14 @@ fn main() {
         eprintln!("no peer venv: run benches/peers/setup.sh to compare against PyTorch");
     }
 
+    // With the peers measured, ours again; each rate pools both measurements (same work twice:
+    // total samples / total time, i.e. the harmonic mean).
+    let after = (!peers.is_null()).then(|| measure("after the peers"));
+    let pooled = |k: usize| after.map_or(before[k], |b| 2.0 / (1.0 / before[k] + 1.0 / b[k]));
+    let (code, aggregate, infer) = (pooled(0), pooled(1), pooled(2));
+    println!(
+        "  snn-train: train code grad {code:.1}, train aggregate grad {aggregate:.1}, inference {infer:.1} samples/s"
+    );
     let mut md = format!(
         "# LeNet throughput, T={}, batch {}, {} threads\n\nsnn-train weights: {source}. Command: `cargo bench --bench lenet_throughput -- {}`.\n\n| implementation | train samples/s (code grad) | train samples/s (aggregate grad) | inference samples/s |\n|---|---|---|---|\n| snn-train | {code:.1} | {aggregate:.1} | {infer:.1} |\n",
         a.timesteps,
@@ -239,9 +253,16 @@ fn main() {
             ));
         }
     }
+    if let Some(b) = after {
+        md.push_str(&format!(
+            "\nThe snn-train rates pool two measurements of the same work (train code / aggregate / inference samples/s), one before the peers ({:.1} / {:.1} / {:.1}) and one after them ({:.1} / {:.1} / {:.1}), so that the machine's drift weighs on both sides.\n",
+            before[0], before[1], before[2], b[0], b[1], b[2]
+        ));
+    }
     let doc = serde_json::json!({
         "timesteps": a.timesteps, "batch_size": a.batch, "threads": a.threads, "weights": source,
-        "snn_train": {"train_code_samples_per_s": code, "train_aggregate_samples_per_s": aggregate, "infer_samples_per_s": infer},
+        "snn_train": {"train_code_samples_per_s": code, "train_aggregate_samples_per_s": aggregate, "infer_samples_per_s": infer,
+            "before_peers": before, "after_peers": after},
         "peers": peers, "ratios": ratios,
     });
     std::fs::create_dir_all(&a.out).unwrap();
