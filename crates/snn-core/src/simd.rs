@@ -5,47 +5,48 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-static AVX2: AtomicU8 = AtomicU8::new(0);
-
-/// True when the CPU supports AVX2 and FMA (cached after the first call).
+/// `detect()` on the first call, its cached answer afterwards (`flag`: 0 not yet known, 1 yes,
+/// 2 no).
 #[inline]
-pub fn has_avx2() -> bool {
-    match AVX2.load(Ordering::Relaxed) {
+fn cached(flag: &AtomicU8, detect: fn() -> bool) -> bool {
+    match flag.load(Ordering::Relaxed) {
         1 => true,
         2 => false,
         _ => {
-            #[cfg(target_arch = "x86_64")]
-            let yes = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
-            #[cfg(not(target_arch = "x86_64"))]
-            let yes = false;
-            AVX2.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
+            let yes = detect();
+            flag.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
             yes
         }
     }
 }
 
-static AVX512: AtomicU8 = AtomicU8::new(0);
+/// True when the CPU supports AVX2 and FMA (cached after the first call).
+#[inline]
+pub fn has_avx2() -> bool {
+    static AVX2: AtomicU8 = AtomicU8::new(0);
+    cached(&AVX2, || {
+        #[cfg(target_arch = "x86_64")]
+        return std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    })
+}
 
 /// True when the CPU supports AVX-512F (and AVX2, FMA, POPCNT) and the environment variable
 /// `SNN_NO_AVX512` is not set (cached after the first call). The variable is for comparing the
 /// kernels, and for CPUs that lower their clock for 512-bit instructions.
 #[inline]
 pub fn has_avx512() -> bool {
-    match AVX512.load(Ordering::Relaxed) {
-        1 => true,
-        2 => false,
-        _ => {
-            #[cfg(target_arch = "x86_64")]
-            let yes = has_avx2()
-                && std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("popcnt")
-                && std::env::var_os("SNN_NO_AVX512").is_none();
-            #[cfg(not(target_arch = "x86_64"))]
-            let yes = false;
-            AVX512.store(if yes { 1 } else { 2 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    static AVX512: AtomicU8 = AtomicU8::new(0);
+    cached(&AVX512, || {
+        #[cfg(target_arch = "x86_64")]
+        return has_avx2()
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("popcnt")
+            && std::env::var_os("SNN_NO_AVX512").is_none();
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    })
 }
 
 /// `dispatch_avx2!(body(args…))` calls `body` compiled with AVX2 when available, else as is.
