@@ -9,7 +9,7 @@
 //!
 //! Rates are means over the timed work, as for the peers: training over `--batches` batches
 //! after one warm-up batch, inference over `--infer-passes` passes of `--infer-samples` test
-//! images. snn-train is measured before the peers and again after them, and each of its rates
+//! images after a warm-up batch of test images. snn-train is measured before the peers and again after them, and each of its rates
 //! pools the two (this VM's speed drifts over minutes; bracketing the peers evens that out).
 //!
 //! Spike-driven kernels cost what the spikes cost, so the weights matter: by default the trained
@@ -150,8 +150,10 @@ fn main() {
     let measure = |when: &str| -> [f64; 3] {
         let code = train_rate(GradMode::Code);
         let aggregate = train_rate(GradMode::Aggregate);
-        // Like the peers' iterations: `infer_passes` timed passes over the same samples, rate =
-        // all samples / all time (the mean throughput, the peers' statistic).
+        // Like the peers' iterations: one untimed warm-up batch (the peers run one warm-up
+        // iteration), then `infer_passes` timed passes over the same samples, rate = all
+        // samples / all time (the mean throughput, the peers' statistic).
+        pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.batch));
         let start = Instant::now();
         let ev = pool.install(|| evaluate(&net, &weights, &test, &encoder, a.timesteps, a.infer));
         for _ in 1..a.infer_passes {
