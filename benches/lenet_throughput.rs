@@ -9,8 +9,9 @@
 //!
 //! Rates are means over the timed work, as for the peers: training over `--batches` batches
 //! after one warm-up batch, inference over `--infer-passes` passes of `--infer-samples` test
-//! images after a warm-up batch of test images. snn-train is measured before the peers and again after them, and each of its rates
-//! pools the two (this VM's speed drifts over minutes; bracketing the peers evens that out).
+//! images after a warm-up batch of test images. snn-train is measured before the peers and
+//! again after them, and each of its rates pools the two (this VM's speed drifts over minutes;
+//! bracketing the peers evens that out).
 //!
 //! Spike-driven kernels cost what the spikes cost, so the weights matter: by default the trained
 //! model in reports/mnist-lenet/ is used (realistic spike rates); without it, fresh

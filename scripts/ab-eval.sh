@@ -2,8 +2,9 @@
 # A/B timing of two snn-train builds on the same evaluation. A and B run at the same time, one
 # per core (pinned with taskset, cores swapped every pair), so the VM's drift in speed hits both
 # alike; the script prints each build's rates and the median of the per-pair ratios B/A. On this
-# 2-core VM, consecutive runs of one binary differ by up to ±10 %, while the simultaneous ratio
-# of a binary against itself stays within about ±5 % (median 0.995 over 6 pairs).
+# 2-core VM, consecutive runs of one binary differ by up to ±10 %; the simultaneous ratio of a
+# binary against itself stayed within about ±5 % in a calm phase (median 0.995 over 6 pairs) but
+# ranged 0.80-1.10 in a noisy one, so run a self-comparison first when in doubt.
 #
 #   scripts/ab-eval.sh BUILD_A BUILD_B [PAIRS=6]
 #

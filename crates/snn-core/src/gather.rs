@@ -323,14 +323,7 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
                 for (n, a) in acc.iter_mut().enumerate() {
                     // The last register reads `LAST` lanes (slack at the end of `buf`); the
                     // ones past the pixel only ever gain +0.0 and are not stored.
-                    let p = acc_p.add(8 * n);
-                    *a = if n + 1 < N || LAST == 8 {
-                        _mm256_loadu_ps(p)
-                    } else if LAST == 4 {
-                        _mm256_zextps128_ps256(_mm_loadu_ps(p))
-                    } else {
-                        _mm256_zextps128_ps256(_mm_castpd_ps(_mm_load_sd(p as *const f64)))
-                    };
+                    *a = load::<LAST>(acc_p.add(8 * n), n + 1 == N);
                 }
                 for j in a..b {
                     // In bounds: ix − ox + pad ∈ [0, k) for every spike of the window, so the
@@ -339,14 +332,7 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
                     for (n, a) in acc.iter_mut().enumerate() {
                         // The last register loads only its real channels (`LAST` lanes, the
                         // rest zero like the padding): fewer bytes through the load ports.
-                        let p = r.add(8 * n);
-                        let x = if n + 1 < N || LAST == 8 {
-                            _mm256_loadu_ps(p)
-                        } else if LAST == 4 {
-                            _mm256_zextps128_ps256(_mm_loadu_ps(p))
-                        } else {
-                            _mm256_zextps128_ps256(_mm_castpd_ps(_mm_load_sd(p as *const f64)))
-                        };
+                        let x = load::<LAST>(r.add(8 * n), n + 1 == N);
                         *a = _mm256_add_ps(*a, if UNIT { x } else { _mm256_mul_ps(x, v8) });
                     }
                 }
@@ -360,6 +346,22 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
                 }
             }
         }
+    }
+}
+
+/// Eight floats from `p`, or, for the `last` register, only its first `LAST` (2, 4 or 8) with
+/// the other lanes zero.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn load<const LAST: usize>(p: *const f32, last: bool) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    if !last || LAST == 8 {
+        _mm256_loadu_ps(p)
+    } else if LAST == 4 {
+        _mm256_zextps128_ps256(_mm_loadu_ps(p))
+    } else {
+        _mm256_zextps128_ps256(_mm_castpd_ps(_mm_load_sd(p as *const f64)))
     }
 }
 
@@ -449,12 +451,11 @@ mod tests {
             neuron::if_step(&mut q_ref, &mut pool_current, 0.2, &mut p_ref);
             let (mut s_vec, mut s_pool, mut p_pool) = (vec![7u32], vec![7u32], vec![5u32]);
             let (leak, th) = (0.9, 0.3);
-            let args = (&geo, &gw, &spikes[..], value);
             conv_lif_gather(
-                args.0,
-                args.1,
-                args.2,
-                args.3,
+                &geo,
+                &gw,
+                &spikes,
+                value,
                 &mut v_vec,
                 leak,
                 th,
@@ -469,10 +470,10 @@ mod tests {
                 spikes: &mut p_pool,
             };
             conv_lif_gather(
-                args.0,
-                args.1,
-                args.2,
-                args.3,
+                &geo,
+                &gw,
+                &spikes,
+                value,
                 &mut v_pool,
                 leak,
                 th,

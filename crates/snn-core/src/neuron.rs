@@ -67,15 +67,21 @@ enum LifKernel {
 }
 
 impl LifKernel {
+    /// Whether this CPU runs the kernel.
+    fn runs_here(self) -> bool {
+        match self {
+            LifKernel::Scalar => true,
+            LifKernel::Avx2 => simd::has_avx2(),
+            LifKernel::Avx512 => simd::has_avx512(),
+        }
+    }
+
     /// The widest kernel this CPU runs.
     fn best() -> Self {
-        if simd::has_avx512() {
-            LifKernel::Avx512
-        } else if simd::has_avx2() {
-            LifKernel::Avx2
-        } else {
-            LifKernel::Scalar
-        }
+        [LifKernel::Avx512, LifKernel::Avx2]
+            .into_iter()
+            .find(|k| k.runs_here())
+            .unwrap_or(LifKernel::Scalar)
     }
 }
 
@@ -102,42 +108,34 @@ fn lif_run_with(
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     {
-        // `(mode, hit row, q)` of the record from neuron `done` on, for the kernels' `HITS`.
-        let raw = |hits: &mut Hits<'_>, done: usize| match hits {
-            Hits::None => (0u8, std::ptr::null_mut(), 0.0),
-            Hits::Store(h, q) => (1, h[done..].as_mut_ptr(), *q),
-            Hits::Add(h, q) => (2, h[done..].as_mut_ptr(), *q),
-        };
-        if kernel == LifKernel::Avx512 {
-            assert!(simd::has_avx512(), "AVX-512 kernel on a CPU without it");
-            let wide = n - n % 16;
-            let (v, i) = (&mut v[..wide], &mut current[..wide]);
-            // SAFETY: AVX-512F is present (asserted); every load/store stays inside `..wide`
-            // of `v`, `current` and (when recording) the hit row, at least as long as `v`.
-            unsafe {
-                match raw(&mut hits, 0) {
-                    (0, h, q) => lif_avx512::<0>(v, i, leak, threshold, base, spikes, h, q),
-                    (1, h, q) => lif_avx512::<1>(v, i, leak, threshold, base, spikes, h, q),
-                    (_, h, q) => lif_avx512::<2>(v, i, leak, threshold, base, spikes, h, q),
+        assert!(
+            kernel.runs_here(),
+            "{kernel:?} LIF kernel on a CPU without it"
+        );
+        // Runs `$kernel` over neurons `done..end` with the record's `HITS` mode.
+        macro_rules! run {
+            ($kernel:ident, $end:expr) => {{
+                let end = $end;
+                let (v, i, b) = (&mut v[done..end], &mut current[done..end], base + done);
+                let (h, q) = hits.raw(done);
+                // SAFETY: the CPU runs the kernel (asserted); every load/store stays inside
+                // `done..end` of `v`, `current` and (when recording) the hit row, which is at
+                // least as long as `v`.
+                unsafe {
+                    match hits.mode() {
+                        0 => $kernel::<0>(v, i, leak, threshold, b, spikes, h, q),
+                        1 => $kernel::<1>(v, i, leak, threshold, b, spikes, h, q),
+                        _ => $kernel::<2>(v, i, leak, threshold, b, spikes, h, q),
+                    }
                 }
-            }
-            done = wide;
+                done = end;
+            }};
+        }
+        if kernel == LifKernel::Avx512 {
+            run!(lif_avx512, n - n % 16);
         }
         if kernel != LifKernel::Scalar {
-            assert!(simd::has_avx2(), "AVX2 kernel on a CPU without it");
-            let full = n - n % 8;
-            let (v, i) = (&mut v[done..full], &mut current[done..full]);
-            let b = base + done;
-            // SAFETY: AVX2 is present (asserted); every load/store stays inside `done..full`
-            // of `v`, `current` and (when recording) the hit row.
-            unsafe {
-                match raw(&mut hits, done) {
-                    (0, h, q) => lif_avx2::<0>(v, i, leak, threshold, b, spikes, h, q),
-                    (1, h, q) => lif_avx2::<1>(v, i, leak, threshold, b, spikes, h, q),
-                    (_, h, q) => lif_avx2::<2>(v, i, leak, threshold, b, spikes, h, q),
-                }
-            }
-            done = full;
+            run!(lif_avx2, n - n % 8);
         }
     }
     lif_scalar(
@@ -152,6 +150,23 @@ fn lif_run_with(
 }
 
 impl Hits<'_> {
+    /// The kernels' `HITS` number of this record: 0 none, 1 store, 2 add.
+    fn mode(&self) -> u8 {
+        match self {
+            Hits::None => 0,
+            Hits::Store(..) => 1,
+            Hits::Add(..) => 2,
+        }
+    }
+
+    /// The hit row from neuron `start` on (null without a record) and the recorded value.
+    fn raw(&mut self, start: usize) -> (*mut f32, f32) {
+        match self {
+            Hits::None => (std::ptr::null_mut(), 0.0),
+            Hits::Store(h, q) | Hits::Add(h, q) => (h[start..].as_mut_ptr(), *q),
+        }
+    }
+
     /// The same record for the neurons from `start` on.
     fn skip(&mut self, start: usize) -> Hits<'_> {
         match self {
@@ -211,10 +226,6 @@ pub(crate) const COMPRESS: [u64; 256] = {
     t
 };
 
-/// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`]. Firing indices
-/// are written branch-free: all 8 lanes' indices are compressed by a table-driven permute and
-/// stored, and the length advances by the number of spikes. `HITS` is 0 (no record), 1
-/// ([`Hits::Store`] into `hits`) or 2 ([`Hits::Add`]), with `q` the recorded value.
 /// [`lif_avx2`] sixteen neurons at a time with AVX-512F: the comparison gives a mask register,
 /// the reset is a zero-masked multiply, the hits a zero-masked move and the firing indices are
 /// compressed in a register (its memory form is slow on AMD) and stored 16 wide. Bit-identical:
@@ -289,6 +300,10 @@ unsafe fn lif_avx512<const HITS: u8>(
     spikes.set_len(len);
 }
 
+/// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`]. Firing indices
+/// are written branch-free: all 8 lanes' indices are compressed by a table-driven permute and
+/// stored, and the length advances by the number of spikes. `HITS` is 0 (no record), 1
+/// ([`Hits::Store`] into `hits`) or 2 ([`Hits::Add`]), with `q` the recorded value.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -540,11 +555,7 @@ mod tests {
     fn every_kernel_matches_the_scalar_one() {
         let kernels: Vec<LifKernel> = [LifKernel::Avx2, LifKernel::Avx512]
             .into_iter()
-            .filter(|k| match k {
-                LifKernel::Avx2 => simd::has_avx2(),
-                LifKernel::Avx512 => simd::has_avx512(),
-                LifKernel::Scalar => true,
-            })
+            .filter(|k| k.runs_here())
             .collect();
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         fn record(mode: u8, h: &mut [f32]) -> Hits<'_> {

@@ -392,23 +392,20 @@ impl NetState {
                     match (mask, pooled) {
                         (None, Some(output)) => {
                             // The pooling layer after this one is stepped here too.
-                            let (spikes, next_spikes) = self.spikes.split_at_mut(l + 1);
-                            let (membranes, next_membranes) = self.membrane.split_at_mut(l + 1);
-                            spikes[l].clear();
-                            next_spikes[0].clear();
+                            let (spikes, v, pool) = with_pool(
+                                &mut self.spikes[l..],
+                                &mut self.membrane[l..],
+                                output,
+                                np.pool_threshold,
+                            );
                             lif_pool::lif_pool_step(
                                 layer.output,
-                                &mut membranes[l],
+                                v,
                                 &mut current,
                                 np.leak,
                                 np.threshold,
-                                &mut spikes[l],
-                                PoolStep {
-                                    output,
-                                    state: &mut next_membranes[0],
-                                    threshold: np.pool_threshold,
-                                    spikes: &mut next_spikes[0],
-                                },
+                                spikes,
+                                pool,
                                 &mut self.pool,
                             );
                             done = Some(l + 1);
@@ -474,38 +471,24 @@ impl NetState {
         }
         let value = self.value[i];
         let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
-        let (dst, next_spikes) = match mask {
-            None => {
-                let (dst, next) = rest.split_at_mut(1);
-                (&mut dst[0], next.first_mut())
+        // With its spikes undropped, the pooling layer after `l` is stepped in the same pass.
+        let (dst, v, pool) = match (mask, net.pool_after[l]) {
+            (None, Some(output)) => {
+                let (dst, v, pool) =
+                    with_pool(rest, &mut self.membrane[l..], output, np.pool_threshold);
+                (dst, v, Some((pool, &mut self.pool)))
             }
-            Some(_) => (&mut self.raw, None),
+            (None, None) => (&mut rest[0], &mut self.membrane[l], None),
+            (Some(_), _) => (&mut self.raw, &mut self.membrane[l], None),
         };
         dst.clear();
-        let (membranes, next_membranes) = self.membrane.split_at_mut(l + 1);
-        // With its spikes undropped, the pooling layer after `l` is stepped in the same pass.
-        let pool = match (net.pool_after[l], next_spikes, next_membranes.first_mut()) {
-            (Some(output), Some(spikes), Some(state)) => {
-                spikes.clear();
-                Some((
-                    PoolStep {
-                        output,
-                        state,
-                        threshold: np.pool_threshold,
-                        spikes,
-                    },
-                    &mut self.pool,
-                ))
-            }
-            _ => None,
-        };
         let pooled = pool.is_some();
         gather::conv_lif_gather(
             geo,
             gw,
             src,
             value,
-            &mut membranes[l],
+            v,
             np.leak,
             np.threshold,
             &mut self.gather,
@@ -565,6 +548,29 @@ impl NetState {
     pub fn readout(&self) -> &[f32] {
         self.membrane.last().map(Vec::as_slice).unwrap_or(&[])
     }
+}
+
+/// From the spike lists and membranes of layers `l..`: layer `l`'s spike list (cleared) and
+/// membranes, and the pooling layer `l + 1` with output shape `output` as a [`PoolStep`] (its
+/// spike list cleared).
+fn with_pool<'a>(
+    spikes: &'a mut [Vec<u32>],
+    membranes: &'a mut [Vec<f32>],
+    output: Shape3,
+    threshold: f32,
+) -> (&'a mut Vec<u32>, &'a mut Vec<f32>, PoolStep<'a>) {
+    let ([own, next, ..], [v, state, ..]) = (spikes, membranes) else {
+        panic!("a fused pooling layer follows its LIF layer");
+    };
+    own.clear();
+    next.clear();
+    let pool = PoolStep {
+        output,
+        state,
+        threshold,
+        spikes: next,
+    };
+    (own, v, pool)
 }
 
 /// The output shape of layer `l + 1` when it is a 2×2 average pooling of exactly layer `l`'s
