@@ -3,8 +3,8 @@
 //! PyTorch peers of `benches/peers/` (hand-written "authors' style" PyTorch and snnTorch),
 //! and the ratios between them.
 //!
-//! `cargo bench --bench lenet_throughput -- [--timesteps 100] [--batch-size 64] [--batches 4]
-//!  [--infer-samples 256] [--infer-passes 3] [--threads 2] [--peer-iters 2]
+//! `cargo bench --bench lenet_throughput -- [--timesteps 100] [--batch-size 64] [--batches 16]
+//!  [--infer-samples 1024] [--infer-passes 3] [--threads 2] [--peer-iters 3]
 //!  [--model reports/mnist-lenet/model.snn] [--no-peer] [--out reports/benchmarks]`
 //!
 //! Rates are means over the timed work, as for the peers: training over `--batches` batches
@@ -46,11 +46,11 @@ fn parse() -> Args {
     let mut a = Args {
         timesteps: 100,
         batch: 64,
-        batches: 4,
-        infer: 256,
+        batches: 16,
+        infer: 1024,
         infer_passes: 3,
         threads: 2,
-        peer_iters: 2,
+        peer_iters: 3,
         model: PathBuf::from("reports/mnist-lenet/model.snn"),
         peer: true,
         out: PathBuf::from("reports/benchmarks"),
