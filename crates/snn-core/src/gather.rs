@@ -11,6 +11,7 @@
 //! first and adding after (never fused). The current is therefore the scattered one, bit for
 //! bit, and the same LIF update runs on it.
 
+use crate::aligned::AlignedVec;
 use crate::lif_pool::{self, PoolScratch, PoolStep};
 use crate::neuron::{self, Hits};
 use crate::simd::FastDiv;
@@ -19,29 +20,15 @@ use crate::synapse::ConvGeometry;
 /// Largest number of output channels the gather supports (8 accumulator registers of 8).
 pub const MAX_COUT: usize = 64;
 
-/// Eight floats aligned to 32 bytes, so that 8-wide loads never straddle a cache line.
-#[derive(Clone, Copy, Debug, Default)]
-#[repr(C, align(32))]
-pub struct F8(pub [f32; 8]);
-
-fn flat(v: &[F8]) -> &[f32] {
-    // SAFETY: F8 is repr(C) over [f32; 8] with no padding (32 bytes).
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len() * 8) }
-}
-
-fn flat_mut(v: &mut [F8]) -> &mut [f32] {
-    // SAFETY: as in `flat`.
-    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut f32, v.len() * 8) }
-}
-
 /// Conv weights laid out for the gather: canonical `[ky][kx][c_in][c_out]` with every `c_out`
 /// row padded with zeros to a multiple of 8.
 #[derive(Clone, Debug)]
 pub struct GatherWeights {
     /// Padded row length (multiple of 8).
     pub row: usize,
-    /// `[ky][kx][c_in][row]`, 32-byte aligned.
-    w: Vec<F8>,
+    /// `[ky][kx][c_in][row]`; every row starts 32-byte aligned, so 8-wide loads never
+    /// straddle a cache line.
+    w: AlignedVec,
 }
 
 impl GatherWeights {
@@ -54,11 +41,8 @@ impl GatherWeights {
         }
         assert_eq!(weights.len(), k * k * cin * cout, "conv weight count");
         let row = cout.div_ceil(8) * 8;
-        let mut w = vec![F8::default(); k * k * cin * row / 8];
-        for (src, dst) in weights
-            .chunks_exact(cout)
-            .zip(flat_mut(&mut w).chunks_exact_mut(row))
-        {
+        let mut w = AlignedVec::zeros(k * k * cin * row);
+        for (src, dst) in weights.chunks_exact(cout).zip(w.chunks_exact_mut(row)) {
             dst[..cout].copy_from_slice(src);
         }
         Some(GatherWeights { row, w })
@@ -66,7 +50,7 @@ impl GatherWeights {
 
     /// The padded weights as floats.
     pub fn weights(&self) -> &[f32] {
-        flat(&self.w)
+        &self.w
     }
 }
 
@@ -79,7 +63,7 @@ pub struct GatherScratch {
     key: Vec<u32>,
     /// The layer's current, channel-last (as the membranes) plus 8 floats of slack for the last
     /// register's loads; all +0.0 between calls (the LIF update zeroes it).
-    buf: Vec<F8>,
+    buf: AlignedVec,
 }
 
 /// True when the gathered step may replace scatter + LIF: spikes strictly ascending (so the
@@ -138,10 +122,10 @@ pub fn conv_lif_gather(
     } = scratch;
     index(geo, gw, spikes, pix_start, key);
     let need = v.len() + 8;
-    if buf.len() * 8 < need {
-        buf.resize(need.div_ceil(8), F8::default());
+    if buf.len() < need {
+        buf.resize_zeroed(need);
     }
-    let buf = flat_mut(buf);
+    let buf = &mut buf[..];
     #[cfg(target_arch = "x86_64")]
     if crate::simd::has_avx2() {
         let n = gw.row / 8;

@@ -6,9 +6,11 @@
 //! * [`neuron`] and [`synapse`] are the one reference implementation of a time step
 //!   (SPEC §3): LIF, pooling IF and readout neurons, and the event-driven synaptic kernels;
 //! * [`ops`] counts synaptic operations caused by spikes;
+//! * [`aligned`] is the 64-byte-aligned float buffer the step's state and kernels use;
 //! * [`model_file`] is the versioned, checksummed model file written by the trainer and read by
 //!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written.
 
+pub mod aligned;
 pub mod atomic;
 pub mod container;
 pub mod error;

@@ -15,6 +15,7 @@
 //! `0.25·1` per spike (the layer's spikes carry the value 1); the IF update is the same `P + I`,
 //! fire iff `> θ`, reset to 0, over every pooling neuron.
 
+use crate::aligned::AlignedVec;
 use crate::neuron::{self, Hits};
 use crate::shape::Shape3;
 use crate::simd;
@@ -36,9 +37,9 @@ pub struct PoolStep<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct PoolScratch {
     /// One row pair's hits: 0.25 per neuron that fired, summed over the pair (+8 padding).
-    hits: Vec<f32>,
+    hits: AlignedVec,
     /// One pooling row's current (+8 padding).
-    current: Vec<f32>,
+    current: AlignedVec,
 }
 
 /// One step of a LIF layer of shape `shape` (channel-last) whose current is `current`, and of
@@ -66,8 +67,8 @@ pub fn lif_pool_step(
     assert_eq!(pool.state.len(), o.len(), "pooling state length");
     let row = w * c;
     let pool_row = o.width * c;
-    scratch.hits.resize(row + 8, 0.0);
-    scratch.current.resize(pool_row + 8, 0.0);
+    scratch.hits.resize_zeroed(row + 8);
+    scratch.current.resize_zeroed(pool_row + 8);
     for y in 0..h {
         let record = match y < 2 * o.height {
             false => Hits::None,

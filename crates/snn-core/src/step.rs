@@ -6,6 +6,7 @@
 //! each layer's input spikes into its current (event-driven), adds the shortcut current, then
 //! updates the neurons and lists the spikes they emit.
 
+use crate::aligned::AlignedVec;
 use crate::gather::{self, GatherScratch, GatherWeights};
 use crate::lif_pool::{self, PoolScratch, PoolStep};
 use crate::model_file::LayerWeights;
@@ -182,8 +183,8 @@ pub struct DropoutMask {
 #[derive(Clone, Debug)]
 pub struct NetState {
     /// Membrane (LIF/readout) or pooling state of every layer.
-    pub membrane: Vec<Vec<f32>>,
-    current: Vec<Vec<f32>>,
+    pub membrane: Vec<AlignedVec>,
+    current: Vec<AlignedVec>,
     /// Indices of the neurons of each layer that emitted a spike this step (after dropout).
     pub spikes: Vec<Vec<u32>>,
     /// Value carried by each layer's emitted spikes this sample (1, or the dropout scale).
@@ -208,13 +209,13 @@ impl NetState {
                 .plan
                 .layers
                 .iter()
-                .map(|l| vec![0.0; l.output.len()])
+                .map(|l| AlignedVec::zeros(l.output.len()))
                 .collect(),
             current: net
                 .plan
                 .layers
                 .iter()
-                .map(|l| vec![0.0; l.output.len()])
+                .map(|l| AlignedVec::zeros(l.output.len()))
                 .collect(),
             spikes: vec![Vec::new(); n],
             value: vec![1.0; n],
@@ -478,8 +479,8 @@ impl NetState {
                     with_pool(rest, &mut self.membrane[l..], output, np.pool_threshold);
                 (dst, v, Some((pool, &mut self.pool)))
             }
-            (None, None) => (&mut rest[0], &mut self.membrane[l], None),
-            (Some(_), _) => (&mut self.raw, &mut self.membrane[l], None),
+            (None, None) => (&mut rest[0], &mut self.membrane[l][..], None),
+            (Some(_), _) => (&mut self.raw, &mut self.membrane[l][..], None),
         };
         dst.clear();
         let pooled = pool.is_some();
@@ -546,7 +547,7 @@ impl NetState {
 
     /// The readout membrane (valid after the last step: output = membrane / T).
     pub fn readout(&self) -> &[f32] {
-        self.membrane.last().map(Vec::as_slice).unwrap_or(&[])
+        self.membrane.last().map(|m| &m[..]).unwrap_or(&[])
     }
 }
 
@@ -555,10 +556,10 @@ impl NetState {
 /// spike list cleared).
 fn with_pool<'a>(
     spikes: &'a mut [Vec<u32>],
-    membranes: &'a mut [Vec<f32>],
+    membranes: &'a mut [AlignedVec],
     output: Shape3,
     threshold: f32,
-) -> (&'a mut Vec<u32>, &'a mut Vec<f32>, PoolStep<'a>) {
+) -> (&'a mut Vec<u32>, &'a mut [f32], PoolStep<'a>) {
     let ([own, next, ..], [v, state, ..]) = (spikes, membranes) else {
         panic!("a fused pooling layer follows its LIF layer");
     };
