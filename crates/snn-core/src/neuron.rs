@@ -228,8 +228,9 @@ pub(crate) const COMPRESS: [u64; 256] = {
 
 /// [`lif_avx2`] sixteen neurons at a time with AVX-512F: the comparison gives a mask register,
 /// the reset is a zero-masked multiply, the hits a zero-masked move and the firing indices are
-/// compressed in a register (its memory form is slow on AMD) and stored 16 wide. Bit-identical:
-/// the same add, compare and multiply per neuron, `+0.0` where [`lif_avx2`] and-nots to zero.
+/// compressed in a register (its memory form is slow on AMD) and stored 8 at a time.
+/// Bit-identical: the same add, compare and multiply per neuron, `+0.0` where [`lif_avx2`]
+/// and-nots to zero.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma,popcnt")]
 #[allow(clippy::too_many_arguments)]
@@ -288,12 +289,21 @@ unsafe fn lif_avx512<const HITS: u8>(
             };
             _mm512_storeu_ps(hits.add(c), h);
         }
-        // SAFETY: capacity ≥ len + 16 since at most one spike per neuron precedes this store.
-        _mm512_storeu_si512(
-            out.add(len) as *mut __m512i,
-            _mm512_maskz_compress_epi32(fire, idx),
-        );
-        len += fire.count_ones() as usize;
+        // The packed indices go out 8 at a time, the upper 8 only when more than 8 fired
+        // (rare): the list's end sits anywhere, so a 64-byte store nearly always straddles two
+        // cache lines and a 32-byte one less than half the time (measured +3.5 % on LeNet's
+        // evaluation against one 64-byte store; 16 bytes plus a branch was 5 % slower).
+        // SAFETY: capacity ≥ len + 16 since at most one spike per neuron precedes these stores.
+        let packed = _mm512_maskz_compress_epi32(fire, idx);
+        let count = fire.count_ones() as usize;
+        _mm256_storeu_si256(out.add(len) as *mut __m256i, _mm512_castsi512_si256(packed));
+        if count > 8 {
+            _mm256_storeu_si256(
+                out.add(len + 8) as *mut __m256i,
+                _mm512_extracti64x4_epi64::<1>(packed),
+            );
+        }
+        len += count;
         idx = _mm512_add_epi32(idx, sixteen);
         c += 16;
     }
