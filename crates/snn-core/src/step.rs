@@ -17,7 +17,6 @@ use crate::shape::Shape3;
 use crate::simd;
 use crate::spec::{NetworkSpec, NeuronParams};
 use crate::synapse::{self, ConvGeometry};
-use std::borrow::Cow;
 
 /// A network prepared for stepping: plan plus precomputed geometry and fan-out tables.
 #[derive(Clone, Debug)]
@@ -71,37 +70,36 @@ impl CompiledNet {
     }
 }
 
-/// One prepared weight tensor: reordered (owned) or as given (borrowed).
-type PreparedTensor<'a> = Cow<'a, [f32]>;
-
 /// Weights laid out for the forward scatter kernels, built once per weight update from the
 /// canonical [`LayerWeights`]: conv weights reordered by [`ConvGeometry::prepare`], all others
-/// borrowed as they are. Pass to [`NetState::step_prepared`].
+/// copied as they are; every tensor 64-byte aligned (a dense layer's rows then never start
+/// mid-line for 8-wide loads when the row length is a multiple of 8). Pass to
+/// [`NetState::step_prepared`].
 #[derive(Clone, Debug)]
-pub struct PreparedWeights<'a> {
+pub struct PreparedWeights {
     /// Per layer: (main, shortcut).
-    layers: Vec<(PreparedTensor<'a>, PreparedTensor<'a>)>,
+    layers: Vec<(AlignedVec, AlignedVec)>,
     /// Per layer: padded main conv weights for the gathered conv+LIF step (stride-1 conv
     /// layers fed by another layer, without shortcut), see [`crate::gather`].
     gather: Vec<Option<GatherWeights>>,
 }
 
-impl<'a> PreparedWeights<'a> {
+impl PreparedWeights {
     /// Prepares `weights` (one entry per plan layer) for `net`.
-    pub fn new(net: &CompiledNet, weights: &'a [LayerWeights]) -> Self {
+    pub fn new(net: &CompiledNet, weights: &[LayerWeights]) -> Self {
         assert_eq!(
             weights.len(),
             net.layers(),
             "one LayerWeights per plan layer"
         );
-        let prep = |geo: Option<&ConvGeometry>, w: &'a [f32]| -> Cow<'a, [f32]> {
+        let prep = |geo: Option<&ConvGeometry>, w: &[f32]| -> AlignedVec {
             match geo {
                 Some(g) => {
                     let mut out = Vec::new();
                     g.prepare(w, &mut out);
-                    Cow::Owned(out)
+                    AlignedVec::from_slice(&out)
                 }
-                None => Cow::Borrowed(w),
+                None => AlignedVec::from_slice(w),
             }
         };
         let layers = (0..net.layers())
@@ -128,12 +126,12 @@ impl<'a> PreparedWeights<'a> {
 
 /// The weights a step reads: canonical (reference kernels) or prepared (fast kernels).
 #[derive(Clone, Copy)]
-enum StepWeights<'w, 'a> {
+enum StepWeights<'w> {
     Canonical(&'w [LayerWeights]),
-    Prepared(&'w PreparedWeights<'a>),
+    Prepared(&'w PreparedWeights),
 }
 
-impl StepWeights<'_, '_> {
+impl StepWeights<'_> {
     fn main(&self, l: usize) -> &[f32] {
         match self {
             StepWeights::Canonical(w) => &w[l].main,
@@ -271,7 +269,7 @@ impl NetState {
     pub fn step_prepared(
         &mut self,
         net: &CompiledNet,
-        weights: &PreparedWeights<'_>,
+        weights: &PreparedWeights,
         input_pos: &[u32],
         input_neg: &[u32],
         dropout: Option<&[Option<DropoutMask>]>,
@@ -288,7 +286,7 @@ impl NetState {
     fn step_with(
         &mut self,
         net: &CompiledNet,
-        weights: StepWeights<'_, '_>,
+        weights: StepWeights<'_>,
         input_pos: &[u32],
         input_neg: &[u32],
         dropout: Option<&[Option<DropoutMask>]>,
@@ -449,7 +447,7 @@ impl NetState {
     fn try_gather(
         &mut self,
         net: &CompiledNet,
-        weights: StepWeights<'_, '_>,
+        weights: StepWeights<'_>,
         l: usize,
         dropout: Option<&[Option<DropoutMask>]>,
     ) -> Option<bool> {

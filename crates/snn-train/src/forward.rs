@@ -89,7 +89,7 @@ impl Runner {
     pub fn run(
         &mut self,
         net: &CompiledNet,
-        weights: &PreparedWeights<'_>,
+        weights: &PreparedWeights,
         encoder: &RateEncoder,
         image: &PreparedImage,
         sample_index: u64,
