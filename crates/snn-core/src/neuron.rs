@@ -208,7 +208,7 @@ fn lif_scalar(
 
 /// For each 8-bit mask, the positions of its set bits packed one per byte (ascending).
 #[cfg(target_arch = "x86_64")]
-pub(crate) const COMPRESS: [u64; 256] = {
+const COMPRESS: [u64; 256] = {
     let mut t = [0u64; 256];
     let mut m = 0;
     while m < 256 {
@@ -291,7 +291,7 @@ unsafe fn lif_avx512<const HITS: u8>(
         }
         // The packed indices go out 8 at a time, the upper 8 only when more than 8 fired
         // (rare): the list's end sits anywhere, so a 64-byte store nearly always straddles two
-        // cache lines and a 32-byte one less than half the time (measured +3.5 % on LeNet's
+        // cache lines and a 32-byte one less than half the time (measured +3.1 % on LeNet's
         // evaluation against one 64-byte store; 16 bytes plus a branch was 5 % slower).
         // SAFETY: capacity ≥ len + 16 since at most one spike per neuron precedes these stores.
         let packed = _mm512_maskz_compress_epi32(fire, idx);

@@ -6,7 +6,8 @@
 use crate::plan::{LayerPlan, Synapses};
 use crate::synapse::ConvGeometry;
 
-/// Synapses reached by one spike of each input neuron (weighted synapses only).
+/// Synapses reached by one spike of each input neuron; empty for synapses without weights
+/// (pooling, identity shortcuts), which cost nothing ([`synops`] then skips their spikes).
 pub fn fan_out_table(syn: &Synapses) -> Vec<u32> {
     match *syn {
         Synapses::Conv { .. } => {
@@ -16,13 +17,12 @@ pub fn fan_out_table(syn: &Synapses) -> Vec<u32> {
                 .collect()
         }
         Synapses::Dense { inputs, outputs } => vec![outputs as u32; inputs],
-        Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => vec![0; syn.input_len()],
+        Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => Vec::new(),
     }
 }
 
-/// Per-layer fan-out tables for the main synapses and the shortcut of a plan layer. Synapses
-/// without weights (pooling, identity shortcuts) get an empty table: they cost nothing, and
-/// [`synops`] then skips their spikes instead of adding zeros.
+/// Per-layer fan-out tables ([`fan_out_table`]) for the main synapses and the shortcut of a
+/// plan layer.
 #[derive(Clone, Debug)]
 pub struct LayerFanOut {
     /// Fan-out of each neuron feeding the main synapses (empty when they carry no weights).
@@ -34,15 +34,11 @@ pub struct LayerFanOut {
 impl LayerFanOut {
     /// Tables for one plan layer.
     pub fn new(layer: &LayerPlan) -> Self {
-        let weighted = |syn: &Synapses| match syn {
-            Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => Vec::new(),
-            _ => fan_out_table(syn),
-        };
         LayerFanOut {
-            main: weighted(&layer.synapses),
+            main: fan_out_table(&layer.synapses),
             shortcut: layer
                 .shortcut
-                .map(|s| weighted(&s.synapses))
+                .map(|s| fan_out_table(&s.synapses))
                 .unwrap_or_default(),
         }
     }
