@@ -68,6 +68,7 @@ enum LifKernel {
 
 impl LifKernel {
     /// Whether this CPU runs the kernel.
+    #[inline]
     fn runs_here(self) -> bool {
         match self {
             LifKernel::Scalar => true,
@@ -77,6 +78,7 @@ impl LifKernel {
     }
 
     /// The widest kernel this CPU runs.
+    #[inline]
     fn best() -> Self {
         [LifKernel::Avx512, LifKernel::Avx2]
             .into_iter()
@@ -131,12 +133,15 @@ fn lif_run_with(
                 done = end;
             }};
         }
-        if kernel == LifKernel::Avx512 {
+        if kernel == LifKernel::Avx512 && n >= 16 {
             run!(lif_avx512, n - n % 16);
         }
-        if kernel != LifKernel::Scalar {
+        if kernel != LifKernel::Scalar && n - done >= 8 {
             run!(lif_avx2, n - n % 8);
         }
+    }
+    if done == n {
+        return;
     }
     lif_scalar(
         &mut v[done..],

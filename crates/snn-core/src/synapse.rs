@@ -228,17 +228,22 @@ fn conv_scatter_prepared_body(
     let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
     assert_eq!(prepared.len(), k * k * cin * cout, "conv weight count");
     assert_eq!(current.len(), geo.output.len(), "conv output length");
-    let wout = geo.output.width;
+    let pixels = geo.input.height * geo.input.width;
     let (dc, dw) = (simd::FastDiv::new(cin), simd::FastDiv::new(geo.input.width));
+    if cin == 1 {
+        // One input channel (an image layer): every spike is its own pixel, with one weight
+        // row per tap (a constant-length row list, so the single-row kernel is inlined).
+        for &pix in spikes {
+            assert!((pix as usize) < pixels, "spike index out of range");
+            scatter_pixel(geo, prepared, dw.div_rem(pix), &[0], value, current);
+        }
+        return;
+    }
     let mut base = [0usize; simd::MAX_ROWS];
-    let mut offs = [0usize; simd::MAX_ROWS];
     let mut i = 0;
     while i < spikes.len() {
         let (pix, ci) = dc.div_rem(spikes[i]);
-        assert!(
-            (pix as usize) < geo.input.height * geo.input.width,
-            "spike index out of range"
-        );
+        assert!((pix as usize) < pixels, "spike index out of range");
         base[0] = ci as usize * k * k * cout;
         let mut g = 1;
         while g < simd::MAX_ROWS && i + g < spikes.len() {
@@ -250,21 +255,36 @@ fn conv_scatter_prepared_body(
             g += 1;
         }
         i += g;
-        let (iy, ix) = dw.div_rem(pix);
-        let (iy, ix) = (iy as usize, ix as usize);
-        let (ox_lo, pos_lo, n) = geo.col_run[ix];
-        let len = n as usize * cout;
-        if len == 0 {
-            continue;
+        scatter_pixel(geo, prepared, dw.div_rem(pix), &base[..g], value, current);
+    }
+}
+
+/// Adds, over the outputs that input pixel `(iy, ix)` reaches, the weights of its spikes:
+/// `base[j]` is spike `j`'s offset (its channel's) into the prepared weights, ascending.
+#[inline(always)]
+fn scatter_pixel(
+    geo: &ConvGeometry,
+    prepared: &[f32],
+    (iy, ix): (u32, u32),
+    base: &[usize],
+    value: f32,
+    current: &mut [f32],
+) {
+    let (k, cout, wout) = (geo.kernel, geo.output.channels, geo.output.width);
+    let (ox_lo, pos_lo, n) = geo.col_run[ix as usize];
+    let len = n as usize * cout;
+    if len == 0 {
+        return;
+    }
+    let mut offs = [0usize; simd::MAX_ROWS];
+    let offs = &mut offs[..base.len()];
+    for &(ky, oy) in geo.rows(iy as usize) {
+        let w0 = (ky as usize * k + pos_lo as usize) * cout;
+        for (o, b) in offs.iter_mut().zip(base) {
+            *o = b + w0;
         }
-        for &(ky, oy) in geo.rows(iy) {
-            let w0 = (ky as usize * k + pos_lo as usize) * cout;
-            for (o, b) in offs[..g].iter_mut().zip(&base[..g]) {
-                *o = b + w0;
-            }
-            let o = (oy as usize * wout + ox_lo as usize) * cout;
-            simd::accumulate_rows(&mut current[o..o + len], prepared, &offs[..g], value);
-        }
+        let o = (oy as usize * wout + ox_lo as usize) * cout;
+        simd::accumulate_rows(&mut current[o..o + len], prepared, offs, value);
     }
 }
 
