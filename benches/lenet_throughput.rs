@@ -214,12 +214,23 @@ fn main() {
     println!(
         "  snn-train: train code grad {code:.1}, train aggregate grad {aggregate:.1}, inference {infer:.1} samples/s"
     );
+    // The command as run: its flags after `--`, if any (cargo's own `--bench` left out).
+    let flags: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|x| x != "--bench")
+        .collect();
+    let command = match flags.is_empty() {
+        true => "cargo bench --bench lenet_throughput".to_string(),
+        false => format!(
+            "cargo bench --bench lenet_throughput -- {}",
+            flags.join(" ")
+        ),
+    };
     let mut md = format!(
-        "# LeNet throughput, T={}, batch {}, {} threads\n\nsnn-train weights: {source}. Command: `cargo bench --bench lenet_throughput -- {}`.\n\n| implementation | train samples/s (code grad) | train samples/s (aggregate grad) | inference samples/s |\n|---|---|---|---|\n| snn-train | {code:.1} | {aggregate:.1} | {infer:.1} |\n",
+        "# LeNet throughput, T={}, batch {}, {} threads\n\nsnn-train weights: {source}. Command: `{command}`.\n\n| implementation | train samples/s (code grad) | train samples/s (aggregate grad) | inference samples/s |\n|---|---|---|---|\n| snn-train | {code:.1} | {aggregate:.1} | {infer:.1} |\n",
         a.timesteps,
         a.batch,
         a.threads,
-        std::env::args().skip(1).filter(|x| x != "--bench").collect::<Vec<_>>().join(" ")
     );
     let mut ratios = serde_json::Map::new();
     for name in ["torch-authors", "snntorch"] {

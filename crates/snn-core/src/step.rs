@@ -95,9 +95,9 @@ impl PreparedWeights {
         let prep = |geo: Option<&ConvGeometry>, w: &[f32]| -> AlignedVec {
             match geo {
                 Some(g) => {
-                    let mut out = Vec::new();
-                    g.prepare(w, &mut out);
-                    AlignedVec::from_slice(&out)
+                    let mut out = AlignedVec::zeros(w.len());
+                    g.prepare_into(w, &mut out);
+                    out
                 }
                 None => AlignedVec::from_slice(w),
             }

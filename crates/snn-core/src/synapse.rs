@@ -114,10 +114,16 @@ impl ConvGeometry {
     /// fixed input spike and kernel row, the weights of all taps it reaches are one contiguous
     /// run that lines up with one contiguous run of (channel-last) output neurons.
     pub fn prepare(&self, weights: &[f32], out: &mut Vec<f32>) {
-        let (k, cin, cout) = (self.kernel, self.input.channels, self.output.channels);
-        assert_eq!(weights.len(), k * k * cin * cout, "conv weight count");
         out.clear();
         out.resize(weights.len(), 0.0);
+        self.prepare_into(weights, out);
+    }
+
+    /// [`ConvGeometry::prepare`] into a slice of the weights' length (e.g. an aligned buffer).
+    pub fn prepare_into(&self, weights: &[f32], out: &mut [f32]) {
+        let (k, cin, cout) = (self.kernel, self.input.channels, self.output.channels);
+        assert_eq!(weights.len(), k * k * cin * cout, "conv weight count");
+        assert_eq!(out.len(), weights.len(), "prepared weight count");
         for ky in 0..k {
             for kx in 0..k {
                 for ci in 0..cin {
