@@ -14,6 +14,7 @@
 //! Both share the readout (`∂L/∂o = 2(o − y)`, `∂o/∂I(t) = 1/T`) and the event kernel.
 
 pub mod event;
+pub mod group;
 
 use crate::trace::{SpikeTrain, Trace};
 use serde::{Deserialize, Serialize};
@@ -92,6 +93,12 @@ pub struct BackwardScratch {
     x_short: Vec<Vec<f32>>,
     lf: Vec<f64>,
     count: Vec<u32>,
+    /// Events of the output position being collected: `(c_out, Δ)`.
+    events: Vec<(u32, f32)>,
+    /// A layer's `(j, Δ)` of one step (code mode) or of the whole sample (aggregate mode).
+    pending: Vec<(usize, f32)>,
+    /// Weight-row offsets of those events (scratch of [`group::conv_position`]).
+    offsets: Vec<(usize, f32)>,
 }
 
 /// Per-neuron leak-correction gate of paper-method §4.3:
@@ -260,28 +267,35 @@ fn backward_body(
     match mode {
         GradMode::Aggregate => {
             for l in (0..readout).rev() {
-                for j in 0..layers[l].output.len() {
-                    if s.fired[l][j] {
-                        let delta = s.gate[l][j] * s.g[l][j];
-                        if delta != 0.0 {
-                            propagate(net, wt, grads, s, l, j, delta, main_src(l));
-                        }
-                    }
-                }
+                let mut events = std::mem::take(&mut s.pending);
+                events.clear();
+                let (fired, gate, g) = (&s.fired[l], &s.gate[l], &s.g[l]);
+                events.extend(
+                    (0..layers[l].output.len())
+                        .filter(|&j| fired[j])
+                        .map(|j| (j, gate[j] * g[j])),
+                );
+                propagate_all(net, wt, grads, s, l, &events);
+                s.pending = events;
             }
         }
         GradMode::Code => {
             for t in (0..timesteps).rev() {
                 for l in (0..readout).rev() {
-                    for &j in trace.layers[l].step(t) {
+                    // The membrane-gradient changes of this step's spikes (they read g[l],
+                    // which only the layers above write), then their backward work.
+                    let mut events = std::mem::take(&mut s.pending);
+                    events.clear();
+                    let (du, gate, g) = (&mut s.du[l], &s.gate[l], &s.g[l]);
+                    events.extend(trace.layers[l].step(t).iter().map(|&j| {
                         let j = j as usize;
-                        let new = s.gate[l][j] * s.g[l][j];
-                        let delta = new - s.du[l][j];
-                        if delta != 0.0 {
-                            s.du[l][j] = new;
-                            propagate(net, wt, grads, s, l, j, delta, main_src(l));
-                        }
-                    }
+                        let new = gate[j] * g[j];
+                        let delta = new - du[j];
+                        du[j] = new;
+                        (j, delta)
+                    }));
+                    propagate_all(net, wt, grads, s, l, &events);
+                    s.pending = events;
                 }
                 // X(t) → X(t−1): remove this step's inputs.
                 for (l, layer) in layers.iter().enumerate().take(readout) {
@@ -298,6 +312,90 @@ fn backward_body(
         }
     }
     loss
+}
+
+/// Applies the events `(j, Δ)` (ascending `j`; `Δ = 0` skipped) of layer `l` through its main
+/// synapses and its shortcut. Conv synapses take the events of one output position together
+/// ([`group::conv_position`]); the result is bit-identical to one [`propagate`] per event.
+#[inline(always)]
+fn propagate_all(
+    net: &CompiledNet,
+    wt: &crate::params::TransposedWeights,
+    grads: &mut Grads,
+    s: &mut BackwardScratch,
+    l: usize,
+    events: &[(usize, f32)],
+) {
+    let layer = &net.plan.layers[l];
+    let src = if l == 0 { None } else { Some(l - 1) };
+    let conv = |syn: &Synapses| matches!(syn, Synapses::Conv { .. });
+    if !conv(&layer.synapses) {
+        for &(j, delta) in events {
+            if delta != 0.0 {
+                propagate(net, wt, grads, s, l, j, delta, src);
+            }
+        }
+        return;
+    }
+    let channels = layer.output.channels;
+    let mut group = std::mem::take(&mut s.events);
+    let mut offsets = std::mem::take(&mut s.offsets);
+    let mut flush = |group: &mut Vec<(u32, f32)>, p: usize, s: &mut BackwardScratch| {
+        if group.is_empty() {
+            return;
+        }
+        let (gm, gs) = &mut grads.layers[l];
+        let (wm, ws) = &wt.layers[l];
+        let (lower, _) = s.g.split_at_mut(l);
+        let g_in = src.map(|i| lower[i].as_mut_slice());
+        group::conv_position(
+            &layer.synapses,
+            p,
+            group,
+            &s.x_main[l],
+            wm,
+            gm,
+            g_in,
+            &mut offsets,
+        );
+        if let Some(sc) = layer.shortcut {
+            let g_in = sc.source.map(|i| lower[i].as_mut_slice());
+            if conv(&sc.synapses) {
+                group::conv_position(
+                    &sc.synapses,
+                    p,
+                    group,
+                    &s.x_short[l],
+                    ws,
+                    gs,
+                    g_in,
+                    &mut offsets,
+                );
+            } else if let Some(g_in) = g_in {
+                for &(co, d) in group.iter() {
+                    let j = p * channels + co as usize;
+                    event::apply(&sc.synapses, j, d, &s.x_short[l], ws, gs, Some(g_in));
+                }
+            }
+        }
+        group.clear();
+    };
+    group.clear();
+    let mut position = usize::MAX;
+    for &(j, delta) in events {
+        if delta == 0.0 {
+            continue;
+        }
+        let p = j / channels;
+        if p != position {
+            flush(&mut group, position, s);
+            position = p;
+        }
+        group.push(((j % channels) as u32, delta));
+    }
+    flush(&mut group, position, s);
+    s.events = group;
+    s.offsets = offsets;
 }
 
 /// Applies an event of layer `l`'s neuron `j` through its main synapses and its shortcut.
