@@ -89,7 +89,7 @@ fn add_row(y: &mut [f32], x: &[f32]) {
 #[target_feature(enable = "avx512f")]
 unsafe fn add_row_avx512(y: &mut [f32], x: &[f32]) {
     use std::arch::x86_64::*;
-    assert!(y.len() == x.len() && y.len() % 16 == 0);
+    assert!(y.len() == x.len() && y.len().is_multiple_of(16));
     for i in (0..y.len()).step_by(16) {
         let p = y.as_mut_ptr().add(i);
         _mm512_storeu_ps(

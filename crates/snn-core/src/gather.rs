@@ -48,6 +48,15 @@ impl GatherWeights {
         Some(GatherWeights { row, w })
     }
 
+    /// Rewrites the padded copy from new canonical weights of the same shape.
+    pub fn update(&mut self, weights: &[f32]) {
+        let cout = weights.len() / (self.w.len() / self.row);
+        assert_eq!(weights.len() * self.row, self.w.len() * cout, "conv weight count");
+        for (src, dst) in weights.chunks_exact(cout).zip(self.w.chunks_exact_mut(self.row)) {
+            dst[..cout].copy_from_slice(src);
+        }
+    }
+
     /// The padded weights as floats.
     pub fn weights(&self) -> &[f32] {
         &self.w

@@ -122,6 +122,29 @@ impl PreparedWeights {
             .collect();
         PreparedWeights { layers, gather }
     }
+
+    /// Rewrites the prepared copy in place from new `weights` of the same network (what
+    /// [`PreparedWeights::new`] would build, without allocating: a trainer calls this after
+    /// every update).
+    pub fn update(&mut self, net: &CompiledNet, weights: &[LayerWeights]) {
+        assert_eq!(weights.len(), net.layers(), "one LayerWeights per plan layer");
+        let prep = |geo: Option<&ConvGeometry>, w: &[f32], out: &mut AlignedVec| {
+            assert_eq!(out.len(), w.len(), "weights of another network");
+            match geo {
+                Some(g) => g.prepare_into(w, out),
+                None => out.copy_from_slice(w),
+            }
+        };
+        for (l, (main, short)) in self.layers.iter_mut().enumerate() {
+            prep(net.geometry[l].as_ref(), &weights[l].main, main);
+            prep(net.shortcut_geometry[l].as_ref(), &weights[l].shortcut, short);
+        }
+        for (gw, w) in self.gather.iter_mut().zip(weights) {
+            if let Some(gw) = gw {
+                gw.update(&w.main);
+            }
+        }
+    }
 }
 
 /// The weights a step reads: canonical (reference kernels) or prepared (fast kernels).

@@ -74,6 +74,8 @@ pub struct BatchEngine {
     /// The compiled network.
     pub net: CompiledNet,
     wt: TransposedWeights,
+    /// The forward kernels' copy of the weights, rewritten in place every batch.
+    prepared: Option<PreparedWeights>,
     work: Vec<ChunkWork>,
 }
 
@@ -114,6 +116,7 @@ impl BatchEngine {
         BatchEngine {
             net,
             wt: TransposedWeights::default(),
+            prepared: None,
             work: Vec::new(),
         }
     }
@@ -127,7 +130,10 @@ impl BatchEngine {
         ctx: &BatchContext,
     ) -> BatchOutcome {
         self.wt.update(&self.net.plan, weights);
-        let prepared = PreparedWeights::new(&self.net, weights);
+        match self.prepared.as_mut() {
+            Some(p) => p.update(&self.net, weights),
+            None => self.prepared = Some(PreparedWeights::new(&self.net, weights)),
+        }
         let chunks = indices.len().div_ceil(CHUNK);
         while self.work.len() < chunks {
             self.work.push(ChunkWork {
@@ -141,7 +147,7 @@ impl BatchEngine {
         }
         let net = &self.net;
         let wt = &self.wt;
-        let prepared = &prepared;
+        let prepared = self.prepared.as_ref().expect("prepared above");
         self.work[..chunks]
             .par_iter_mut()
             .zip(indices.par_chunks(CHUNK))

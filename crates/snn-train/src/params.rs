@@ -23,33 +23,43 @@ pub fn block_dims(syn: &Synapses) -> (usize, usize, usize) {
     }
 }
 
-/// Transposes each block of `w` (rows × cols → cols × rows) into `out`.
-pub fn transpose_into(syn: &Synapses, w: &[f32], out: &mut Vec<f32>) {
-    let (b, r, c) = block_dims(syn);
-    out.clear();
-    out.resize(w.len(), 0.0);
-    for k in 0..b {
-        let src = &w[k * r * c..(k + 1) * r * c];
-        let dst = &mut out[k * r * c..(k + 1) * r * c];
-        for i in 0..r {
-            for j in 0..c {
-                dst[j * r + i] = src[i * c + j];
+/// Side of the square tiles the transposes walk (a tile's rows and columns stay in L1).
+const TILE: usize = 32;
+
+/// Calls `f(i, j)` for every `i < rows`, `j < cols`, tile by tile, so that both a row-major
+/// `rows × cols` and a `cols × rows` matrix are walked through cache-resident tiles.
+#[inline(always)]
+fn for_each_tiled(rows: usize, cols: usize, mut f: impl FnMut(usize, usize)) {
+    for i0 in (0..rows).step_by(TILE) {
+        for j0 in (0..cols).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(rows) {
+                for j in j0..(j0 + TILE).min(cols) {
+                    f(i, j);
+                }
             }
         }
     }
 }
 
+/// Transposes each block of `w` (rows × cols → cols × rows) into `out`.
+pub fn transpose_into(syn: &Synapses, w: &[f32], out: &mut Vec<f32>) {
+    let (b, r, c) = block_dims(syn);
+    // Every element is written below: no need to clear.
+    out.resize(w.len(), 0.0);
+    for k in 0..b {
+        let src = &w[k * r * c..(k + 1) * r * c];
+        let dst = &mut out[k * r * c..(k + 1) * r * c];
+        for_each_tiled(r, c, |i, j| dst[j * r + i] = src[i * c + j]);
+    }
+}
+
 /// Inverse of [`transpose_into`]: reads a transposed tensor and yields the element at
-/// canonical position `p` through `f(p, value)`.
+/// canonical position `p` through `f(p, value)`, every position once (in tile order).
 pub fn for_each_untransposed(syn: &Synapses, wt: &[f32], mut f: impl FnMut(usize, f32)) {
     let (b, r, c) = block_dims(syn);
     for k in 0..b {
         let base = k * r * c;
-        for i in 0..r {
-            for j in 0..c {
-                f(base + i * c + j, wt[base + j * r + i]);
-            }
-        }
+        for_each_tiled(r, c, |i, j| f(base + i * c + j, wt[base + j * r + i]));
     }
 }
 
