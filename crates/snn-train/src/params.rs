@@ -23,17 +23,20 @@ pub fn block_dims(syn: &Synapses) -> (usize, usize, usize) {
     }
 }
 
-/// Side of the square tiles the transposes walk (a tile's rows and columns stay in L1).
-const TILE: usize = 32;
+/// Side of the square tiles the transposes walk. Measured on a 4096 × 1024 tensor (VGG9's fc1,
+/// 16 MB): 16 takes 8 ms where 32-wide tiles walked along the canonical rows took 30 ms (every
+/// store a different 16 KB-strided page).
+const TILE: usize = 16;
 
-/// Calls `f(i, j)` for every `i < rows`, `j < cols`, tile by tile, so that both a row-major
-/// `rows × cols` and a `cols × rows` matrix are walked through cache-resident tiles.
+/// Calls `f(i, j)` for every `i < rows`, `j < cols`, tile by tile, `i` innermost: the transposed
+/// `cols × rows` matrix is walked along its rows, the row-major `rows × cols` one through a
+/// cache-resident tile.
 #[inline(always)]
 fn for_each_tiled(rows: usize, cols: usize, mut f: impl FnMut(usize, usize)) {
-    for i0 in (0..rows).step_by(TILE) {
-        for j0 in (0..cols).step_by(TILE) {
-            for i in i0..(i0 + TILE).min(rows) {
-                for j in j0..(j0 + TILE).min(cols) {
+    for j0 in (0..cols).step_by(TILE) {
+        for i0 in (0..rows).step_by(TILE) {
+            for j in j0..(j0 + TILE).min(cols) {
+                for i in i0..(i0 + TILE).min(rows) {
                     f(i, j);
                 }
             }
