@@ -17,11 +17,30 @@ use crate::neuron::{self, Hits};
 use crate::simd::FastDiv;
 use crate::synapse::ConvGeometry;
 
-/// Largest number of output channels the gather supports (8 accumulator registers of 8).
+/// Largest number of output channels the AVX2 and scalar gather supports (8 accumulator
+/// registers of 8).
 pub const MAX_COUT: usize = 64;
 
+/// Largest number of output channels the AVX-512 gather supports (16 accumulator registers of
+/// 16), used where the CPU has AVX-512 (the 128- and 256-channel layers of VGG9 and ResNet11).
+pub const MAX_COUT_AVX512: usize = 256;
+
+/// Padded row length of `cout` channels: a multiple of 16 for the AVX-512 kernel, else of 8.
+fn row_len(cout: usize, wide: bool) -> usize {
+    if wide {
+        cout.div_ceil(16) * 16
+    } else {
+        cout.div_ceil(8) * 8
+    }
+}
+
+/// Whether the AVX-512 kernel runs here.
+fn wide() -> bool {
+    crate::simd::has_avx512()
+}
+
 /// Conv weights laid out for the gather: canonical `[ky][kx][c_in][c_out]` with every `c_out`
-/// row padded with zeros to a multiple of 8.
+/// row padded with zeros to a multiple of 8 (16 where the AVX-512 kernel runs).
 #[derive(Clone, Debug)]
 pub struct GatherWeights {
     /// Padded row length (multiple of 8).
@@ -33,14 +52,15 @@ pub struct GatherWeights {
 
 impl GatherWeights {
     /// Padded copy of canonical weights, or None when the geometry is not supported (stride ≠ 1
-    /// or more than [`MAX_COUT`] output channels).
+    /// or more than [`MAX_COUT`] output channels, [`MAX_COUT_AVX512`] with AVX-512).
     pub fn new(geo: &ConvGeometry, weights: &[f32]) -> Option<Self> {
         let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
-        if geo.stride != 1 || cout == 0 || cout > MAX_COUT || cin == 0 {
+        let max = if wide() { MAX_COUT_AVX512 } else { MAX_COUT };
+        if geo.stride != 1 || cout == 0 || cout > max || cin == 0 {
             return None;
         }
         assert_eq!(weights.len(), k * k * cin * cout, "conv weight count");
-        let row = cout.div_ceil(8) * 8;
+        let row = row_len(cout, wide());
         let mut w = AlignedVec::zeros(k * k * cin * row);
         for (src, dst) in weights.chunks_exact(cout).zip(w.chunks_exact_mut(row)) {
             dst[..cout].copy_from_slice(src);
@@ -51,8 +71,15 @@ impl GatherWeights {
     /// Rewrites the padded copy from new canonical weights of the same shape.
     pub fn update(&mut self, weights: &[f32]) {
         let cout = weights.len() / (self.w.len() / self.row);
-        assert_eq!(weights.len() * self.row, self.w.len() * cout, "conv weight count");
-        for (src, dst) in weights.chunks_exact(cout).zip(self.w.chunks_exact_mut(self.row)) {
+        assert_eq!(
+            weights.len() * self.row,
+            self.w.len() * cout,
+            "conv weight count"
+        );
+        for (src, dst) in weights
+            .chunks_exact(cout)
+            .zip(self.w.chunks_exact_mut(self.row))
+        {
             dst[..cout].copy_from_slice(src);
         }
     }
@@ -120,7 +147,8 @@ pub fn conv_lif_gather(
         k * k * cin * gw.row,
         "gather weight count"
     );
-    assert_eq!(gw.row, cout.div_ceil(8) * 8);
+    let wide = wide();
+    assert_eq!(gw.row, row_len(cout, wide));
     assert_eq!(v.len(), geo.output.len(), "membrane length");
     assert!(geo.output.height + k <= geo.input.height + 2 * geo.padding + 1);
     assert!(geo.output.width + k <= geo.input.width + 2 * geo.padding + 1);
@@ -136,7 +164,23 @@ pub fn conv_lif_gather(
     }
     let buf = &mut buf[..];
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::has_avx2() {
+    if wide {
+        let n = gw.row / 16;
+        // SAFETY: AVX-512F present; the kernel's loads and stores are bounds-checked by the
+        // asserts above (see `gather_avx512`).
+        unsafe {
+            macro_rules! go {
+                ($($n:literal)*) => {
+                    match (n, value == 1.0) {
+                        $(($n, true) => gather_avx512::<$n, true>(geo, gw, pix_start, key, buf, value),
+                          ($n, false) => gather_avx512::<$n, false>(geo, gw, pix_start, key, buf, value),)*
+                        _ => unreachable!(),
+                    }
+                };
+            }
+            go!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        }
+    } else if crate::simd::has_avx2() {
         let n = gw.row / 8;
         // Lanes the last register must load: its real channels, rounded up to 2, 4 or 8.
         let last = match cout - (n - 1) * 8 {
@@ -342,6 +386,78 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
     }
 }
 
+/// [`gather_avx2`] with 16-lane registers: `N` accumulators of 16 hold up to 256 output
+/// channels; the last one loads and stores only its real channels (masked), so no slack is
+/// read or written. Same order of adds per output element, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
+    geo: &ConvGeometry,
+    gw: &GatherWeights,
+    pix_start: &[u32],
+    key: &[u32],
+    buf: &mut [f32],
+    value: f32,
+) {
+    use std::arch::x86_64::*;
+    let (k, cin, cout, pad) = (
+        geo.kernel,
+        geo.input.channels,
+        geo.output.channels,
+        geo.padding,
+    );
+    let (w_in, h_in) = (geo.input.width, geo.input.height);
+    let (w_out, h_out) = (geo.output.width, geo.output.height);
+    let row = gw.row;
+    debug_assert_eq!(row, N * 16);
+    assert!(buf.len() >= w_out * h_out * cout);
+    let tail = cout - (N - 1) * 16;
+    let last: __mmask16 = if tail == 16 {
+        0xFFFF
+    } else {
+        (1u32 << tail) as u16 - 1
+    };
+    let mask = |n: usize| if n + 1 == N { last } else { 0xFFFF };
+    let wp = gw.weights().as_ptr();
+    let kp = key.as_ptr();
+    let bp = buf.as_mut_ptr();
+    let v16 = _mm512_set1_ps(value);
+    for ky in 0..k {
+        for oy in 0..h_out {
+            let Some(iy) = (oy + ky).checked_sub(pad).filter(|&iy| iy < h_in) else {
+                continue;
+            };
+            let base_ky = (ky * k + pad) * cin * row;
+            for ox in 0..w_out {
+                let (ix_lo, ix_hi) = window(ox, pad, k, w_in);
+                let a = *pix_start.get_unchecked(iy * w_in + ix_lo) as usize;
+                let b = *pix_start.get_unchecked(iy * w_in + ix_hi) as usize;
+                if a == b {
+                    continue;
+                }
+                let base = base_ky.wrapping_sub(ox * cin * row);
+                let acc_p = bp.add((oy * w_out + ox) * cout);
+                let mut acc = [_mm512_setzero_ps(); N];
+                for (n, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_maskz_loadu_ps(mask(n), acc_p.add(16 * n));
+                }
+                for j in a..b {
+                    // In bounds as in `gather_avx2`; rows are padded to 16 with zeros.
+                    let r = wp.add(base.wrapping_add(*kp.add(j) as usize));
+                    for (n, a) in acc.iter_mut().enumerate() {
+                        let x = _mm512_loadu_ps(r.add(16 * n));
+                        *a = _mm512_add_ps(*a, if UNIT { x } else { _mm512_mul_ps(x, v16) });
+                    }
+                }
+                for (n, &a) in acc.iter().enumerate() {
+                    _mm512_mask_storeu_ps(acc_p.add(16 * n), mask(n), a);
+                }
+            }
+        }
+    }
+}
+
 /// Eight floats from `p`, or, for the `last` register, only its first `LAST` (2, 4 or 8) with
 /// the other lanes zero.
 #[cfg(target_arch = "x86_64")]
@@ -411,7 +527,11 @@ mod tests {
         let w: Vec<f32> = (0..syn.weight_count()).map(|_| lcg(&mut seed)).collect();
         let mut prepared = Vec::new();
         geo.prepare(&w, &mut prepared);
-        let gw = GatherWeights::new(&geo, &w).unwrap();
+        let Some(gw) = GatherWeights::new(&geo, &w) else {
+            // Wider than the kernels of this CPU support (no AVX-512): scatter only.
+            assert!(cout > MAX_COUT && !wide());
+            return;
+        };
         let n = syn.output_len();
         let init: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
         let (mut v_ref, mut v_vec, mut v_pool) = (init.clone(), init.clone(), init);
@@ -498,6 +618,10 @@ mod tests {
         check(5, 2, Shape3::new(7, 6, 11), 37);
         check(3, 0, Shape3::new(3, 7, 5), 8);
         check(3, 1, Shape3::new(5, 4, 4), 64);
+        // Wider layers (the AVX-512 kernel where present): full and masked last registers.
+        check(3, 1, Shape3::new(9, 5, 6), 128);
+        check(3, 1, Shape3::new(4, 4, 3), 200);
+        check(3, 1, Shape3::new(3, 3, 4), 256);
         check(1, 0, Shape3::new(2, 3, 3), 3);
     }
 }

@@ -127,7 +127,11 @@ impl PreparedWeights {
     /// [`PreparedWeights::new`] would build, without allocating: a trainer calls this after
     /// every update).
     pub fn update(&mut self, net: &CompiledNet, weights: &[LayerWeights]) {
-        assert_eq!(weights.len(), net.layers(), "one LayerWeights per plan layer");
+        assert_eq!(
+            weights.len(),
+            net.layers(),
+            "one LayerWeights per plan layer"
+        );
         let prep = |geo: Option<&ConvGeometry>, w: &[f32], out: &mut AlignedVec| {
             assert_eq!(out.len(), w.len(), "weights of another network");
             match geo {
@@ -137,7 +141,11 @@ impl PreparedWeights {
         };
         for (l, (main, short)) in self.layers.iter_mut().enumerate() {
             prep(net.geometry[l].as_ref(), &weights[l].main, main);
-            prep(net.shortcut_geometry[l].as_ref(), &weights[l].shortcut, short);
+            prep(
+                net.shortcut_geometry[l].as_ref(),
+                &weights[l].shortcut,
+                short,
+            );
         }
         for (gw, w) in self.gather.iter_mut().zip(weights) {
             if let Some(gw) = gw {
