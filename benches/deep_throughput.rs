@@ -6,7 +6,7 @@
 //! `cargo bench --bench deep_throughput -- [--arch vgg9,resnet11] [--timesteps 25]
 //!  [--batch-size 16] [--batches 4] [--infer-samples 64] [--threads 2] [--peer-iters 3]
 //!  [--model vgg9=PATH] [--model resnet11=PATH] [--no-peer] [--out reports/benchmarks]
-//!  [--write-check DIR] [--memory]`
+//!  [--write-check DIR] [--memory] [--modes code,aggregate,infer]`
 //!
 //! * Rates are means over the timed work: training over `--batches` batches of the first
 //!   training images (one untimed warm-up batch first; no augmentation, no dropout, the same on
@@ -52,6 +52,8 @@ struct Args {
     out: PathBuf,
     write_check: Option<PathBuf>,
     memory: bool,
+    /// Which of our three measurements to run (for profiling one of them); the others read 0.
+    modes: Vec<String>,
 }
 
 fn parse() -> Args {
@@ -68,6 +70,7 @@ fn parse() -> Args {
         out: PathBuf::from("reports/benchmarks"),
         write_check: None,
         memory: false,
+        modes: vec!["code".into(), "aggregate".into(), "infer".into()],
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -81,6 +84,7 @@ fn parse() -> Args {
         };
         match argv[i].as_str() {
             "--arch" => a.archs = v.split(',').map(str::to_string).collect(),
+            "--modes" => a.modes = v.split(',').map(str::to_string).collect(),
             "--timesteps" => a.timesteps = num(&v).max(1),
             "--batch-size" => a.batch = num(&v).max(1),
             "--batches" => a.batches = num(&v).max(1),
@@ -225,8 +229,20 @@ fn measure(
         );
         return [f64::NAN; 3];
     }
-    let code = train_rate(GradMode::Code, a.batches);
-    let aggregate = train_rate(GradMode::Aggregate, a.batches);
+    let on = |m: &str| a.modes.iter().any(|x| x == m);
+    let code = if on("code") {
+        train_rate(GradMode::Code, a.batches)
+    } else {
+        0.0
+    };
+    let aggregate = if on("aggregate") {
+        train_rate(GradMode::Aggregate, a.batches)
+    } else {
+        0.0
+    };
+    if !on("infer") {
+        return [code, aggregate, 0.0];
+    }
     pool.install(|| evaluate(&s.net, &s.weights, test, &encoder, a.timesteps, a.batch));
     let start = Instant::now();
     let ev = pool.install(|| evaluate(&s.net, &s.weights, test, &encoder, a.timesteps, a.infer));
@@ -346,7 +362,7 @@ fn main() {
             after.push(r);
         }
     }
-    report(&a, &subjects, &before, &after, &peers, &test, &pool);
+    report(&a, &subjects, &before, &after, &peers, &train, &test, &pool);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -356,6 +372,7 @@ fn report(
     before: &[[f64; 3]],
     after: &[[f64; 3]],
     peers: &serde_json::Value,
+    train: &Dataset,
     test: &Dataset,
     pool: &rayon::ThreadPool,
 ) {
@@ -384,7 +401,8 @@ fn report(
         let best_agg = fastest(p, &AGGREGATE_PEERS, "train_samples_per_s");
         let best_inf = fastest(p, &INFER_PEERS, "infer_samples_per_s");
         let ratio = |ours: f64, peer: &Option<(String, f64)>| peer.as_ref().map(|(_, r)| ours / r);
-        let rows: Vec<LayerRow> = layer_rows(s, a.timesteps, a.infer.min(64), test, pool, infer);
+        let rows: Vec<LayerRow> =
+            layer_rows(s, a.timesteps, a.infer.min(64), train, test, pool, infer);
         md.push_str(&format!(
             "\n## {}\n\nWeights: {}.\n\n| system | train code grad | train aggregate grad | inference |\n|---|---|---|---|\n| **snn-train** | **{code:.2}** | **{aggregate:.2}** | **{infer:.2}** |\n",
             s.arch, s.source

@@ -4,9 +4,15 @@
 
 use super::super::Subject;
 use serde::Serialize;
+use snn::core::step::PreparedWeights;
 use snn::data::dataset::Dataset;
 use snn::data::encode::RateEncoder;
 use snn::train::eval::{evaluate, layer_reports};
+use snn::train::forward::Runner;
+use snn::train::grad::{backward_sample, BackwardScratch, Grads};
+use snn::train::params::TransposedWeights;
+use snn::train::trace::Trace;
+use snn::train::GradMode;
 use std::time::Instant;
 
 /// One layer's row of the report.
@@ -26,6 +32,13 @@ pub struct LayerRow {
     pub synops_share: f64,
     /// Synaptic operations per second into this layer at the measured inference rate.
     pub synops_per_s: f64,
+    /// Milliseconds per sample, one thread, of this layer's forward step (a LIF layer fused
+    /// with the pooling layer after it counts both), in the training forward.
+    pub forward_ms: f64,
+    /// Milliseconds per sample, one thread, of this layer's backward work, code mode.
+    pub backward_code_ms: f64,
+    /// The same, aggregate mode.
+    pub backward_aggregate_ms: f64,
 }
 
 /// Rows for `s` from an evaluation of `samples` test images; `infer_rate` (samples/s) turns
@@ -34,6 +47,7 @@ pub fn layer_rows(
     s: &Subject,
     timesteps: usize,
     samples: usize,
+    train: &Dataset,
     test: &Dataset,
     pool: &rayon::ThreadPool,
     infer_rate: f64,
@@ -41,11 +55,14 @@ pub fn layer_rows(
     let encoder = RateEncoder::new(7, s.spec.input_scale);
     let ev = pool.install(|| evaluate(&s.net, &s.weights, test, &encoder, timesteps, samples));
     let reports = layer_reports(&s.net, &ev, timesteps);
+    let (forward, code) = layer_times(s, timesteps, train, GradMode::Code);
+    let (_, aggregate) = layer_times(s, timesteps, train, GradMode::Aggregate);
     let n = ev.samples.max(1) as f64;
     let total: f64 = reports.iter().map(|r| r.synaptic_ops as f64).sum();
     reports
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(l, r)| {
             let synops = r.synaptic_ops as f64 / n;
             LayerRow {
                 name: r.name.clone(),
@@ -55,9 +72,71 @@ pub fn layer_rows(
                 dense_macs_per_sample: r.ann_macs as f64 / n * timesteps as f64,
                 synops_share: synops * n / total.max(1.0),
                 synops_per_s: synops * infer_rate,
+                forward_ms: forward[l],
+                backward_code_ms: code[l],
+                backward_aggregate_ms: aggregate[l],
             }
         })
         .collect()
+}
+
+/// Training samples timed per layer (single thread).
+const TIMED_SAMPLES: usize = 8;
+
+/// Per layer, milliseconds per sample of the training forward and of the backward in `mode`,
+/// on one thread over the first [`TIMED_SAMPLES`] training images (after one untimed sample).
+fn layer_times(
+    s: &Subject,
+    timesteps: usize,
+    train: &Dataset,
+    mode: GradMode,
+) -> (Vec<f64>, Vec<f64>) {
+    let net = &s.net;
+    let encoder = RateEncoder::new(7, s.spec.input_scale);
+    let prepared = PreparedWeights::new(net, &s.weights);
+    let mut wt = TransposedWeights::default();
+    wt.update(&net.plan, &s.weights);
+    let mut runner = Runner::new(net);
+    let mut trace = Trace::default();
+    let mut grads = Grads::zeros(net);
+    let mut scratch = BackwardScratch::default();
+    for i in 0..=TIMED_SAMPLES {
+        if i == 1 {
+            runner.state.time_layers();
+            scratch.layer_nanos = Some(vec![0; net.layers()]);
+        }
+        let image = encoder.prepare(train.image(i));
+        runner.run(
+            net,
+            &prepared,
+            &encoder,
+            &image,
+            i as u64,
+            timesteps,
+            None,
+            Some(&mut trace),
+            None,
+        );
+        backward_sample(
+            net,
+            &wt,
+            &trace,
+            train.labels[i] as usize,
+            mode,
+            &mut grads,
+            &mut scratch,
+        );
+    }
+    let ms = |v: Option<Vec<u64>>| -> Vec<f64> {
+        v.unwrap_or_default()
+            .iter()
+            .map(|&n| n as f64 / 1e6 / TIMED_SAMPLES as f64)
+            .collect()
+    };
+    (
+        ms(runner.state.layer_nanos.take()),
+        ms(scratch.layer_nanos.take()),
+    )
 }
 
 /// Accumulates per second of one core doing a synaptic operation's work at its best: `y[i] += x[i]`
@@ -105,8 +184,16 @@ pub fn markdown(rows: &[LayerRow], threads: usize) -> String {
     let total: f64 = rows.iter().map(|r| r.synops_per_s).sum();
     let synops: f64 = rows.iter().map(|r| r.synops_per_sample).sum();
     let macs: f64 = rows.iter().map(|r| r.dense_macs_per_sample).sum();
+    let sum = |f: fn(&LayerRow) -> f64| rows.iter().map(f).sum::<f64>();
+    let (fwd, code, agg) = (
+        sum(|r| r.forward_ms),
+        sum(|r| r.backward_code_ms),
+        sum(|r| r.backward_aggregate_ms),
+    );
     let mut md = format!(
-        "\nPer layer at the measured inference rate (inference on the first test images). Synaptic operations per sample {:.3e} against {:.3e} dense MACs over the same T ({:.2}× fewer). Inference ran at {:.2e} synaptic ops/s; one core of this CPU does {:.2e} accumulates/s (`y += a·x` in L1, measured now), so {threads} threads would allow {:.2e}: inference uses {:.0} % of that ceiling.\n\n| layer | neurons | spike rate | synops/sample | share | dense MACs/sample |\n|---|---|---|---|---|---|\n",
+        "\nPer layer. Spike rate and synaptic operations from inference on the first test images; times from one thread over {TIMED_SAMPLES} training samples (forward with the spike record, then each backward): forward {fwd:.2} ms, backward {code:.2} ms in code mode ({:.2}× the forward) and {agg:.2} ms in aggregate mode ({:.2}×) per sample. Synaptic operations per sample {:.3e} against {:.3e} dense MACs over the same T ({:.1}× fewer). Inference ran at {:.2e} synaptic ops/s; for scale, one core of this CPU adds {:.2e} floats/s into a row in L1 (`y[i] += x[i]`, 16 lanes: a scatter's inner work, measured now), {:.2e} for {threads} threads ({:.0} %; the gathered conv layers accumulate in registers and can exceed it).\n\n| layer | neurons | spike rate | synops/sample | share of synops | dense MACs/sample | forward ms | backward code ms | backward aggregate ms |\n|---|---|---|---|---|---|---|---|---|\n",
+        code / fwd,
+        agg / fwd,
         synops,
         macs,
         macs / synops.max(1.0),
@@ -117,13 +204,16 @@ pub fn markdown(rows: &[LayerRow], threads: usize) -> String {
     );
     for r in rows {
         md.push_str(&format!(
-            "| {} | {} | {:.4} | {:.3e} | {:.1} % | {:.3e} |\n",
+            "| {} | {} | {:.4} | {:.3e} | {:.1} % | {:.3e} | {:.2} | {:.2} | {:.2} |\n",
             r.name,
             r.neurons,
             r.spike_rate,
             r.synops_per_sample,
             100.0 * r.synops_share,
-            r.dense_macs_per_sample
+            r.dense_macs_per_sample,
+            r.forward_ms,
+            r.backward_code_ms,
+            r.backward_aggregate_ms,
         ));
     }
     md

@@ -227,6 +227,9 @@ pub struct NetState {
     gather: GatherScratch,
     /// Scratch of the LIF step fused with the pooling layer after it.
     pool: PoolScratch,
+    /// When set ([`NetState::time_layers`]), nanoseconds spent stepping each layer, summed over
+    /// steps (a LIF layer stepped together with the pooling layer after it counts both).
+    pub layer_nanos: Option<Vec<u64>>,
 }
 
 impl NetState {
@@ -261,7 +264,14 @@ impl NetState {
             gather: GatherScratch::default(),
             pool: PoolScratch::default(),
             flags: Vec::new(),
+            layer_nanos: None,
         }
+    }
+
+    /// Starts (or restarts from zero) timing every layer's steps into
+    /// [`NetState::layer_nanos`], for benchmarks that show where the time goes.
+    pub fn time_layers(&mut self) {
+        self.layer_nanos = Some(vec![0; self.membrane.len()]);
     }
 
     /// Resets membranes to zero for a new sample.
@@ -326,7 +336,15 @@ impl NetState {
         let fast = matches!(weights, StepWeights::Prepared(_));
         // A pooling layer already stepped together with the LIF layer before it.
         let mut done = None;
+        let mut clock = self.layer_nanos.is_some().then(std::time::Instant::now);
         for l in 0..net.layers() {
+            if let (Some(c), Some(t)) = (clock.as_mut(), self.layer_nanos.as_mut()) {
+                // The previous layer's time (and its fused pooling layer's) ends here.
+                if l > 0 {
+                    t[l - 1] += c.elapsed().as_nanos() as u64;
+                    *c = std::time::Instant::now();
+                }
+            }
             if done == Some(l) {
                 continue;
             }
@@ -469,6 +487,11 @@ impl NetState {
                 }
             }
             self.current[l] = current;
+        }
+        if let (Some(c), Some(t)) = (clock, self.layer_nanos.as_mut()) {
+            if let Some(last) = t.last_mut() {
+                *last += c.elapsed().as_nanos() as u64;
+            }
         }
     }
 

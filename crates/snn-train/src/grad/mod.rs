@@ -99,6 +99,9 @@ pub struct BackwardScratch {
     pending: Vec<(usize, f32)>,
     /// Weight-row offsets of those events (scratch of [`group::conv_position`]).
     offsets: Vec<(usize, f32)>,
+    /// When set, nanoseconds of backward work per layer (its gates, its events' weight and
+    /// input gradients, its cumulative inputs), summed over samples: for benchmarks.
+    pub layer_nanos: Option<Vec<u64>>,
 }
 
 /// Per-neuron leak-correction gate of paper-method §4.3:
@@ -185,6 +188,7 @@ fn backward_body(
     let readout = n - 1;
     let main_src = |l: usize| if l == 0 { None } else { Some(l - 1) };
 
+    let mut clock = Lap::new(s.layer_nanos.is_some());
     // Cumulative input values X per synapse set, initialised to the totals over all steps.
     s.x_main.resize_with(n, Vec::new);
     s.x_short.resize_with(n, Vec::new);
@@ -203,6 +207,7 @@ fn backward_body(
             xs.resize(sc.synapses.input_len(), 0.0);
             add_counts(xs, trace, sc.source, None, 1.0);
         }
+        clock.lap(&mut s.layer_nanos, l);
     }
 
     // Gates per hidden neuron: NG/V_th·m for LIF, 1 for pooling IF (paper-method §4.3).
@@ -248,6 +253,7 @@ fn backward_body(
                 }
             }
         }
+        clock.lap(&mut s.layer_nanos, l);
     }
 
     // Readout: ∂L/∂o = 2(o − y); ∂o/∂I(t) = 1/T at every step (backward ignores the leak).
@@ -263,6 +269,7 @@ fn backward_body(
     for (k, &d) in d_out.iter().enumerate() {
         propagate(net, wt, grads, s, readout, k, d, main_src(readout));
     }
+    clock.lap(&mut s.layer_nanos, readout);
 
     match mode {
         GradMode::Aggregate => {
@@ -277,6 +284,7 @@ fn backward_body(
                 );
                 propagate_all(net, wt, grads, s, l, &events);
                 s.pending = events;
+                clock.lap(&mut s.layer_nanos, l);
             }
         }
         GradMode::Code => {
@@ -296,6 +304,7 @@ fn backward_body(
                     }));
                     propagate_all(net, wt, grads, s, l, &events);
                     s.pending = events;
+                    clock.lap(&mut s.layer_nanos, l);
                 }
                 // X(t) → X(t−1): remove this step's inputs.
                 for (l, layer) in layers.iter().enumerate().take(readout) {
@@ -307,11 +316,31 @@ fn backward_body(
                             add_counts(&mut s.x_short[l], trace, sc.source, Some(t), -1.0);
                         }
                     }
+                    clock.lap(&mut s.layer_nanos, l);
                 }
             }
         }
     }
     loss
+}
+
+/// A stopwatch that adds the time since its last lap to a layer's counter, when timing is on.
+struct Lap(Option<std::time::Instant>);
+
+impl Lap {
+    fn new(on: bool) -> Self {
+        Lap(on.then(std::time::Instant::now))
+    }
+
+    /// Adds the time since the last lap to `nanos[l]` and starts the next lap.
+    #[inline(always)]
+    fn lap(&mut self, nanos: &mut Option<Vec<u64>>, l: usize) {
+        if let (Some(c), Some(n)) = (self.0.as_mut(), nanos.as_mut()) {
+            let now = std::time::Instant::now();
+            n[l] += (now - *c).as_nanos() as u64;
+            *c = now;
+        }
+    }
 }
 
 /// Applies the events `(j, Δ)` (ascending `j`; `Δ = 0` skipped) of layer `l` through its main
