@@ -12,9 +12,14 @@ use snn_core::plan::Synapses;
 /// Events of one position: `(c_out, Δ)` in ascending `c_out`.
 pub type PositionEvents = [(u32, f32)];
 
+/// Largest receptive field (`k·k·c_in` floats) gathered into one contiguous window when the
+/// inputs are the image (no input gradient): the image layer's weight-gradient rows are then one
+/// run per event instead of one per kernel row.
+const MAX_GATHERED_FIELD: usize = 64;
+
 /// Applies the events `events` of output position `p` (row-major `oy·W + ox`) of conv `syn`.
 /// `x`: cumulative input values; `wt`: transposed weights; `dwt`: their gradient; `g_in`: the
-/// gradient at the inputs (None when the inputs are the image). `offsets` is scratch.
+/// gradient at the inputs (None when the inputs are the image).
 #[allow(clippy::too_many_arguments)]
 pub fn conv_position(
     syn: &Synapses,
@@ -24,7 +29,6 @@ pub fn conv_position(
     wt: &[f32],
     dwt: &mut [f32],
     mut g_in: Option<&mut [f32]>,
-    offsets: &mut Vec<(usize, f32)>,
 ) {
     let Synapses::Conv {
         kernel,
@@ -48,27 +52,45 @@ pub fn conv_position(
     if len == 0 {
         return;
     }
+    // Distance between two output channels' rows in the transposed weights.
+    let field = kernel * kernel * cin;
+    let full = ky_lo == 0 && ky_hi == kernel && kx_lo == 0 && kx_hi == kernel;
+    if g_in.is_none() && full && field <= MAX_GATHERED_FIELD {
+        // The window's rows side by side, as the transposed weights hold them.
+        let mut window = [0.0f32; MAX_GATHERED_FIELD];
+        for ky in 0..kernel {
+            let xi = (((y0 + ky as isize) as usize) * input.width + x0 as usize) * cin;
+            window[ky * len..(ky + 1) * len].copy_from_slice(&x[xi..xi + len]);
+        }
+        rows(&window[..field], None, wt, dwt, events, field, 0);
+        return;
+    }
     for ky in ky_lo..ky_hi {
         let iy = (y0 + ky as isize) as usize;
         let ix = (x0 + kx_lo as isize) as usize;
         let xi = (iy * input.width + ix) * cin;
-        offsets.clear();
-        offsets.extend(
-            events
-                .iter()
-                .map(|&(co, d)| ((((co as usize) * kernel + ky) * kernel + kx_lo) * cin, d)),
-        );
         let g = g_in.as_deref_mut().map(|g| &mut g[xi..xi + len]);
-        rows(&x[xi..xi + len], g, wt, dwt, offsets);
+        let base = (ky * kernel + kx_lo) * cin;
+        rows(&x[xi..xi + len], g, wt, dwt, events, field, base);
     }
 }
 
-/// For every event `(o, d)`: `dwt[o..o+n] += x·d` and `g += wt[o..o+n]·d` (n = `x.len()`), the
-/// events applied in order. Bit-identical to one [`super::event::apply`] row per event.
-pub fn rows(x: &[f32], g: Option<&mut [f32]>, wt: &[f32], dwt: &mut [f32], ev: &[(usize, f32)]) {
+/// For every event `(c, d)`, with its row at `o = c·stride + base`: `dwt[o..o+n] += x·d` and
+/// `g += wt[o..o+n]·d` (n = `x.len()`), the events applied in order. Bit-identical to one
+/// [`super::event::apply`] row per event.
+pub fn rows(
+    x: &[f32],
+    g: Option<&mut [f32]>,
+    wt: &[f32],
+    dwt: &mut [f32],
+    ev: &PositionEvents,
+    stride: usize,
+    base: usize,
+) {
     let n = x.len();
     assert!(wt.len() == dwt.len());
-    for &(o, _) in ev {
+    if let Some(&(c, _)) = ev.iter().max_by_key(|e| e.0) {
+        let o = c as usize * stride + base;
         assert!(
             o <= wt.len() && n <= wt.len() - o,
             "weight row out of range"
@@ -79,12 +101,12 @@ pub fn rows(x: &[f32], g: Option<&mut [f32]>, wt: &[f32], dwt: &mut [f32], ev: &
     }
     #[cfg(target_arch = "x86_64")]
     if snn_core::simd::has_avx512() {
-        // SAFETY: AVX-512F is present; every row `o..o+n` is inside `wt`/`dwt` (checked above),
-        // `g` (when given) has `n` elements like `x`.
-        unsafe { rows_avx512(x, g, wt, dwt, ev) };
+        // SAFETY: AVX-512F is present; every row `o..o+n` is inside `wt`/`dwt` (checked above
+        // for the largest channel), `g` (when given) has `n` elements like `x`.
+        unsafe { rows_avx512(x, g, wt, dwt, ev, stride, base) };
         return;
     }
-    rows_scalar(x, g, wt, dwt, ev)
+    rows_scalar(x, g, wt, dwt, ev, stride, base)
 }
 
 /// Scalar reference of [`rows`].
@@ -93,15 +115,18 @@ pub fn rows_scalar(
     g: Option<&mut [f32]>,
     wt: &[f32],
     dwt: &mut [f32],
-    ev: &[(usize, f32)],
+    ev: &PositionEvents,
+    stride: usize,
+    base: usize,
 ) {
     let n = x.len();
+    let ev = ev.iter().map(|&(c, d)| (c as usize * stride + base, d));
     match g {
         Some(g) => {
             for i in 0..n {
                 let xv = x[i];
                 let mut gv = g[i];
-                for &(o, d) in ev {
+                for (o, d) in ev.clone() {
                     dwt[o + i] += xv * d;
                     gv += wt[o + i] * d;
                 }
@@ -109,7 +134,7 @@ pub fn rows_scalar(
             }
         }
         None => {
-            for &(o, d) in ev {
+            for (o, d) in ev {
                 for i in 0..n {
                     dwt[o + i] += x[i] * d;
                 }
@@ -125,7 +150,9 @@ unsafe fn rows_avx512(
     g: Option<&mut [f32]>,
     wt: &[f32],
     dwt: &mut [f32],
-    ev: &[(usize, f32)],
+    ev: &PositionEvents,
+    stride: usize,
+    base: usize,
 ) {
     use std::arch::x86_64::*;
     let n = x.len();
@@ -140,7 +167,8 @@ unsafe fn rows_avx512(
             Some(gp) => {
                 let mut g0 = _mm512_loadu_ps(gp.add(i));
                 let mut g1 = _mm512_loadu_ps(gp.add(i + 16));
-                for &(o, d) in ev {
+                for &(c, d) in ev {
+                    let o = c as usize * stride + base;
                     let dv = _mm512_set1_ps(d);
                     let q = dp.add(o + i);
                     let w = wp.add(o + i);
@@ -156,7 +184,8 @@ unsafe fn rows_avx512(
                 _mm512_storeu_ps(gp.add(i + 16), g1);
             }
             None => {
-                for &(o, d) in ev {
+                for &(c, d) in ev {
+                    let o = c as usize * stride + base;
                     let dv = _mm512_set1_ps(d);
                     let q = dp.add(o + i);
                     _mm512_storeu_ps(q, _mm512_add_ps(_mm512_loadu_ps(q), _mm512_mul_ps(x0, dv)));
@@ -180,7 +209,8 @@ unsafe fn rows_avx512(
             Some(gp) => _mm512_maskz_loadu_ps(m, gp.add(i)),
             None => _mm512_setzero_ps(),
         };
-        for &(o, d) in ev {
+        for &(c, d) in ev {
+            let o = c as usize * stride + base;
             let dv = _mm512_set1_ps(d);
             let q = dp.add(o + i);
             _mm512_mask_storeu_ps(
@@ -242,7 +272,6 @@ mod tests {
                 let mut dw_a: Vec<f32> = (0..nw).map(|_| lcg(&mut seed)).collect();
                 let mut g_a: Vec<f32> = (0..cin * h * h).map(|_| lcg(&mut seed)).collect();
                 let (mut dw_b, mut g_b) = (dw_a.clone(), g_a.clone());
-                let mut scratch = Vec::new();
                 for p in 0..oh * oh {
                     let mut events: Vec<(u32, f32)> = Vec::new();
                     for co in 0..cout as u32 {
@@ -251,7 +280,7 @@ mod tests {
                         }
                     }
                     let ga = with_g.then_some(&mut g_a[..]);
-                    conv_position(&syn, p, &events, &x, &wt, &mut dw_a, ga, &mut scratch);
+                    conv_position(&syn, p, &events, &x, &wt, &mut dw_a, ga);
                     for &(co, d) in &events {
                         let j = p * cout + co as usize;
                         let gb = with_g.then_some(&mut g_b[..]);
@@ -275,12 +304,12 @@ mod tests {
         for n in [1, 7, 16, 31, 32, 33, 64, 100, 192] {
             let wt: Vec<f32> = (0..n * 5).map(|_| lcg(&mut seed)).collect();
             let x: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
-            let ev: Vec<(usize, f32)> = (0..4).map(|k| (k * n, lcg(&mut seed))).collect();
+            let ev: Vec<(u32, f32)> = (0..4).map(|k| (k, lcg(&mut seed))).collect();
             let mut a: Vec<f32> = (0..n * 5).map(|_| lcg(&mut seed)).collect();
             let mut ga: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
             let (mut b, mut gb) = (a.clone(), ga.clone());
-            rows(&x, Some(&mut ga), &wt, &mut a, &ev);
-            rows_scalar(&x, Some(&mut gb), &wt, &mut b, &ev);
+            rows(&x, Some(&mut ga), &wt, &mut a, &ev, n, 0);
+            rows_scalar(&x, Some(&mut gb), &wt, &mut b, &ev, n, 0);
             assert_eq!(a, b, "n={n}");
             assert_eq!(ga, gb, "n={n}");
         }

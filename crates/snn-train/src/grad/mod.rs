@@ -97,8 +97,6 @@ pub struct BackwardScratch {
     events: Vec<(u32, f32)>,
     /// A layer's `(j, Δ)` of one step (code mode) or of the whole sample (aggregate mode).
     pending: Vec<(usize, f32)>,
-    /// Weight-row offsets of those events (scratch of [`group::conv_position`]).
-    offsets: Vec<(usize, f32)>,
     /// When set, nanoseconds of backward work per layer (its gates, its events' weight and
     /// input gradients, its cumulative inputs), summed over samples: for benchmarks.
     pub layer_nanos: Option<Vec<u64>>,
@@ -368,7 +366,6 @@ fn propagate_all(
     }
     let channels = layer.output.channels;
     let mut group = std::mem::take(&mut s.events);
-    let mut offsets = std::mem::take(&mut s.offsets);
     let mut flush = |group: &mut Vec<(u32, f32)>, p: usize, s: &mut BackwardScratch| {
         if group.is_empty() {
             return;
@@ -377,29 +374,11 @@ fn propagate_all(
         let (wm, ws) = &wt.layers[l];
         let (lower, _) = s.g.split_at_mut(l);
         let g_in = src.map(|i| lower[i].as_mut_slice());
-        group::conv_position(
-            &layer.synapses,
-            p,
-            group,
-            &s.x_main[l],
-            wm,
-            gm,
-            g_in,
-            &mut offsets,
-        );
+        group::conv_position(&layer.synapses, p, group, &s.x_main[l], wm, gm, g_in);
         if let Some(sc) = layer.shortcut {
             let g_in = sc.source.map(|i| lower[i].as_mut_slice());
             if conv(&sc.synapses) {
-                group::conv_position(
-                    &sc.synapses,
-                    p,
-                    group,
-                    &s.x_short[l],
-                    ws,
-                    gs,
-                    g_in,
-                    &mut offsets,
-                );
+                group::conv_position(&sc.synapses, p, group, &s.x_short[l], ws, gs, g_in);
             } else if let Some(g_in) = g_in {
                 for &(co, d) in group.iter() {
                     let j = p * channels + co as usize;
@@ -424,7 +403,6 @@ fn propagate_all(
     }
     flush(&mut group, position, s);
     s.events = group;
-    s.offsets = offsets;
 }
 
 /// Applies an event of layer `l`'s neuron `j` through its main synapses and its shortcut.
