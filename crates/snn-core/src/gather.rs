@@ -21,9 +21,13 @@ use crate::synapse::ConvGeometry;
 /// registers of 8).
 pub const MAX_COUT: usize = 64;
 
-/// Largest number of output channels the AVX-512 gather supports (16 accumulator registers of
-/// 16), used where the CPU has AVX-512 (the 128- and 256-channel layers of VGG9 and ResNet11).
-pub const MAX_COUT_AVX512: usize = 256;
+/// Largest number of output channels the AVX-512 gather supports, used where the CPU has
+/// AVX-512 (the 128- to 512-channel layers of VGG9 and ResNet11). One pass over the window
+/// accumulates up to [`BLOCK_AVX512`] channels; wider layers take one pass per block.
+pub const MAX_COUT_AVX512: usize = 512;
+
+/// Output channels one AVX-512 pass accumulates (16 registers of 16 lanes).
+const BLOCK_AVX512: usize = 256;
 
 /// Padded row length of `cout` channels: a multiple of 16 for the AVX-512 kernel, else of 8.
 fn row_len(cout: usize, wide: bool) -> usize {
@@ -165,20 +169,25 @@ pub fn conv_lif_gather(
     let buf = &mut buf[..];
     #[cfg(target_arch = "x86_64")]
     if wide {
-        let n = gw.row / 16;
-        // SAFETY: AVX-512F present; the kernel's loads and stores are bounds-checked by the
-        // asserts above (see `gather_avx512`).
-        unsafe {
-            macro_rules! go {
-                ($($n:literal)*) => {
-                    match (n, value == 1.0) {
-                        $(($n, true) => gather_avx512::<$n, true>(geo, gw, pix_start, key, buf, value),
-                          ($n, false) => gather_avx512::<$n, false>(geo, gw, pix_start, key, buf, value),)*
-                        _ => unreachable!(),
-                    }
-                };
+        for c0 in (0..cout).step_by(BLOCK_AVX512) {
+            let width = (cout - c0).min(BLOCK_AVX512);
+            let n = width.div_ceil(16);
+            // SAFETY: AVX-512F present; the kernel's loads and stores are bounds-checked by the
+            // asserts above (see `gather_avx512`).
+            unsafe {
+                macro_rules! go {
+                    ($($n:literal)*) => {
+                        match (n, value == 1.0) {
+                            $(($n, true) => gather_avx512::<$n, true>(
+                                geo, gw, pix_start, key, buf, value, c0, width),
+                              ($n, false) => gather_avx512::<$n, false>(
+                                geo, gw, pix_start, key, buf, value, c0, width),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                go!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
             }
-            go!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
         }
     } else if crate::simd::has_avx2() {
         let n = gw.row / 8;
@@ -386,9 +395,10 @@ unsafe fn gather_avx2<const N: usize, const UNIT: bool, const LAST: usize>(
     }
 }
 
-/// [`gather_avx2`] with 16-lane registers: `N` accumulators of 16 hold up to 256 output
-/// channels; the last one loads and stores only its real channels (masked), so no slack is
-/// read or written. Same order of adds per output element, so the same bits.
+/// [`gather_avx2`] with 16-lane registers for the `width` output channels from `c0` (`N`
+/// accumulators of 16 hold up to 256); the last one loads and stores only its real channels
+/// (masked), so no slack is read or written. Same order of adds per output element, so the
+/// same bits.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(clippy::too_many_arguments)]
@@ -399,6 +409,8 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
     key: &[u32],
     buf: &mut [f32],
     value: f32,
+    c0: usize,
+    width: usize,
 ) {
     use std::arch::x86_64::*;
     let (k, cin, cout, pad) = (
@@ -410,9 +422,9 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
     let (w_in, h_in) = (geo.input.width, geo.input.height);
     let (w_out, h_out) = (geo.output.width, geo.output.height);
     let row = gw.row;
-    debug_assert_eq!(row, N * 16);
+    assert!(N == width.div_ceil(16) && c0 + N * 16 <= row && c0 + width <= cout);
     assert!(buf.len() >= w_out * h_out * cout);
-    let tail = cout - (N - 1) * 16;
+    let tail = width - (N - 1) * 16;
     let last: __mmask16 = if tail == 16 {
         0xFFFF
     } else {
@@ -436,8 +448,8 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
                 if a == b {
                     continue;
                 }
-                let base = base_ky.wrapping_sub(ox * cin * row);
-                let acc_p = bp.add((oy * w_out + ox) * cout);
+                let base = base_ky.wrapping_sub(ox * cin * row).wrapping_add(c0);
+                let acc_p = bp.add((oy * w_out + ox) * cout + c0);
                 let mut acc = [_mm512_setzero_ps(); N];
                 for (n, a) in acc.iter_mut().enumerate() {
                     *a = _mm512_maskz_loadu_ps(mask(n), acc_p.add(16 * n));
@@ -622,6 +634,8 @@ mod tests {
         check(3, 1, Shape3::new(9, 5, 6), 128);
         check(3, 1, Shape3::new(4, 4, 3), 200);
         check(3, 1, Shape3::new(3, 3, 4), 256);
+        check(3, 1, Shape3::new(2, 3, 3), 300);
+        check(3, 1, Shape3::new(2, 3, 4), 512);
         check(1, 0, Shape3::new(2, 3, 3), 3);
     }
 }
