@@ -126,7 +126,9 @@ pub fn worthwhile(geo: &ConvGeometry, spikes: usize) -> bool {
 }
 
 /// One LIF conv step in gather form: `v` is the layer's membrane (channel-last output), `spikes`
-/// the (strictly ascending, see [`applicable`]) input spikes carrying `value`. Appends the firing
+/// the (strictly ascending, see [`applicable`]) input spikes carrying `value`, then `neg` (also
+/// ascending, usually empty) those carrying `−value` (the image's negative spikes): the scatter
+/// adds the first list's spikes, then the second's, and so does each output here. Appends the firing
 /// output neurons (ascending) to `out`. Bit-identical to zeroed current + conv scatter +
 /// [`crate::neuron::lif_step`]. With `pool`, the 2×2 average-pooling layer that reads this one
 /// (its spikes carrying the value 1) is stepped in the same pass, as
@@ -136,6 +138,7 @@ pub fn conv_lif_gather(
     geo: &ConvGeometry,
     gw: &GatherWeights,
     spikes: &[u32],
+    neg: &[u32],
     value: f32,
     v: &mut [f32],
     leak: f32,
@@ -161,71 +164,76 @@ pub fn conv_lif_gather(
         key,
         buf,
     } = scratch;
-    index(geo, gw, spikes, pix_start, key);
     let need = v.len() + 8;
     if buf.len() < need {
         buf.resize_zeroed(need);
     }
     let buf = &mut buf[..];
-    #[cfg(target_arch = "x86_64")]
-    if wide {
-        for c0 in (0..cout).step_by(BLOCK_AVX512) {
-            let width = (cout - c0).min(BLOCK_AVX512);
-            let n = width.div_ceil(16);
-            // SAFETY: AVX-512F present; the kernel's loads and stores are bounds-checked by the
-            // asserts above (see `gather_avx512`).
+    for (pass, (list, value)) in [(spikes, value), (neg, -value)].into_iter().enumerate() {
+        if pass == 1 && list.is_empty() {
+            continue;
+        }
+        index(geo, gw, list, pix_start, key);
+        #[cfg(target_arch = "x86_64")]
+        if wide {
+            for c0 in (0..cout).step_by(BLOCK_AVX512) {
+                let width = (cout - c0).min(BLOCK_AVX512);
+                let n = width.div_ceil(16);
+                // SAFETY: AVX-512F present; the kernel's loads and stores are bounds-checked by the
+                // asserts above (see `gather_avx512`).
+                unsafe {
+                    macro_rules! go {
+                        ($($n:literal)*) => {
+                            match (n, value == 1.0) {
+                                $(($n, true) => gather_avx512::<$n, true>(
+                                    geo, gw, pix_start, key, buf, value, c0, width),
+                                  ($n, false) => gather_avx512::<$n, false>(
+                                    geo, gw, pix_start, key, buf, value, c0, width),)*
+                                _ => unreachable!(),
+                            }
+                        };
+                    }
+                    go!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+                }
+            }
+        } else if crate::simd::has_avx2() {
+            let n = gw.row / 8;
+            // Lanes the last register must load: its real channels, rounded up to 2, 4 or 8.
+            let last = match cout - (n - 1) * 8 {
+                1 | 2 => 2,
+                3 | 4 => 4,
+                _ => 8,
+            };
+            // SAFETY: AVX2 present; the kernel's loads and stores are bounds-checked by the
+            // asserts above (see `gather_avx2`).
             unsafe {
                 macro_rules! go {
                     ($($n:literal)*) => {
-                        match (n, value == 1.0) {
-                            $(($n, true) => gather_avx512::<$n, true>(
-                                geo, gw, pix_start, key, buf, value, c0, width),
-                              ($n, false) => gather_avx512::<$n, false>(
-                                geo, gw, pix_start, key, buf, value, c0, width),)*
+                        match (n, value == 1.0, last) {
+                            $(($n, true, 2) => gather_avx2::<$n, true, 2>(
+                                geo, gw, pix_start, key, buf, value),
+                              ($n, true, 4) => gather_avx2::<$n, true, 4>(
+                                geo, gw, pix_start, key, buf, value),
+                              ($n, true, _) => gather_avx2::<$n, true, 8>(
+                                geo, gw, pix_start, key, buf, value),
+                              ($n, false, 2) => gather_avx2::<$n, false, 2>(
+                                geo, gw, pix_start, key, buf, value),
+                              ($n, false, 4) => gather_avx2::<$n, false, 4>(
+                                geo, gw, pix_start, key, buf, value),
+                              ($n, false, _) => gather_avx2::<$n, false, 8>(
+                                geo, gw, pix_start, key, buf, value),)*
                             _ => unreachable!(),
                         }
                     };
                 }
-                go!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+                go!(1 2 3 4 5 6 7 8);
             }
+        } else {
+            gather_scalar(geo, gw, pix_start, key, value, buf);
         }
-    } else if crate::simd::has_avx2() {
-        let n = gw.row / 8;
-        // Lanes the last register must load: its real channels, rounded up to 2, 4 or 8.
-        let last = match cout - (n - 1) * 8 {
-            1 | 2 => 2,
-            3 | 4 => 4,
-            _ => 8,
-        };
-        // SAFETY: AVX2 present; the kernel's loads and stores are bounds-checked by the
-        // asserts above (see `gather_avx2`).
-        unsafe {
-            macro_rules! go {
-                ($($n:literal)*) => {
-                    match (n, value == 1.0, last) {
-                        $(($n, true, 2) => gather_avx2::<$n, true, 2>(
-                            geo, gw, pix_start, key, buf, value),
-                          ($n, true, 4) => gather_avx2::<$n, true, 4>(
-                            geo, gw, pix_start, key, buf, value),
-                          ($n, true, _) => gather_avx2::<$n, true, 8>(
-                            geo, gw, pix_start, key, buf, value),
-                          ($n, false, 2) => gather_avx2::<$n, false, 2>(
-                            geo, gw, pix_start, key, buf, value),
-                          ($n, false, 4) => gather_avx2::<$n, false, 4>(
-                            geo, gw, pix_start, key, buf, value),
-                          ($n, false, _) => gather_avx2::<$n, false, 8>(
-                            geo, gw, pix_start, key, buf, value),)*
-                        _ => unreachable!(),
-                    }
-                };
-            }
-            go!(1 2 3 4 5 6 7 8);
-        }
-    } else {
+        #[cfg(not(target_arch = "x86_64"))]
         gather_scalar(geo, gw, pix_start, key, value, buf);
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    gather_scalar(geo, gw, pix_start, key, value, buf);
     // The LIF update (and the pooling layer's step) on the gathered current, which it zeroes.
     let current = &mut buf[..v.len()];
     match pool {
@@ -580,6 +588,7 @@ mod tests {
                 &geo,
                 &gw,
                 &spikes,
+                &[],
                 value,
                 &mut v_vec,
                 leak,
@@ -598,6 +607,7 @@ mod tests {
                 &geo,
                 &gw,
                 &spikes,
+                &[],
                 value,
                 &mut v_pool,
                 leak,
@@ -622,6 +632,74 @@ mod tests {
         }
         assert!(fired > 0);
         assert!(pooled_fired > 0 || pooled.is_empty());
+    }
+
+    /// The image's two spike lists (+1, then −1) gathered equal the two scatters, bit for bit.
+    #[test]
+    fn signed_input_gather_matches_two_scatters() {
+        for &(cin, cout) in &[(3usize, 64usize), (1, 20), (3, 130)] {
+            let input = Shape3::new(cin, 6, 7);
+            let output = Shape3::new(cout, 6, 7);
+            let syn = Synapses::Conv {
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+                input,
+                output,
+            };
+            let geo = ConvGeometry::new(&syn);
+            let mut seed = 5;
+            let w: Vec<f32> = (0..syn.weight_count()).map(|_| lcg(&mut seed)).collect();
+            let mut prepared = Vec::new();
+            geo.prepare(&w, &mut prepared);
+            let Some(gw) = GatherWeights::new(&geo, &w) else {
+                assert!(cout > MAX_COUT && !wide());
+                continue;
+            };
+            let n = output.len();
+            let init: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+            let (mut v_ref, mut v_gat) = (init.clone(), init);
+            let mut current = vec![0.0f32; n];
+            let mut scratch = GatherScratch::default();
+            for step in 0..6 {
+                let (mut pos, mut neg) = (Vec::new(), Vec::new());
+                for i in 0..input.len() as u32 {
+                    let r = lcg(&mut seed);
+                    if r > 0.3 {
+                        pos.push(i);
+                    } else if r < -0.3 || (step == 3 && r < 0.0) {
+                        neg.push(i);
+                    }
+                }
+                if step == 5 {
+                    neg.clear();
+                }
+                synapse::conv_scatter_prepared(&geo, &prepared, &pos, 1.0, &mut current);
+                synapse::conv_scatter_prepared(&geo, &prepared, &neg, -1.0, &mut current);
+                let (mut s_ref, mut s_gat) = (Vec::new(), Vec::new());
+                neuron::lif_step(&mut v_ref, &mut current, 0.9, 0.3, &mut s_ref);
+                conv_lif_gather(
+                    &geo,
+                    &gw,
+                    &pos,
+                    &neg,
+                    1.0,
+                    &mut v_gat,
+                    0.9,
+                    0.3,
+                    &mut scratch,
+                    &mut s_gat,
+                    None,
+                );
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&v_ref),
+                    bits(&v_gat),
+                    "membranes, step {step}, {cin}->{cout}"
+                );
+                assert_eq!(s_ref, s_gat, "spikes, step {step}");
+            }
+        }
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl PreparedWeights {
             .map(|l| {
                 let layer = &net.plan.layers[l];
                 let geo = net.geometry[l].as_ref()?;
-                if l == 0 || layer.kind != LayerKind::Conv || layer.shortcut.is_some() {
+                if layer.kind != LayerKind::Conv || layer.shortcut.is_some() {
                     return None;
                 }
                 GatherWeights::new(geo, &weights[l].main)
@@ -391,7 +391,7 @@ impl NetState {
                 self.current[l] = current;
                 continue;
             }
-            if let Some(pooled) = self.try_gather(net, weights, l, dropout) {
+            if let Some(pooled) = self.try_gather(net, weights, l, dropout, input_pos, input_neg) {
                 // `current` is untouched (still zero).
                 self.current[l] = current;
                 if pooled {
@@ -504,25 +504,29 @@ impl NetState {
         weights: StepWeights<'_>,
         l: usize,
         dropout: Option<&[Option<DropoutMask>]>,
+        input_pos: &[u32],
+        input_neg: &[u32],
     ) -> Option<bool> {
         let StepWeights::Prepared(p) = weights else {
             return None;
         };
-        let (Some(gw), Some(geo), Source::Layer(i)) = (
-            p.gather[l].as_ref(),
-            net.geometry[l].as_ref(),
-            Source::main_of(l),
-        ) else {
+        let (Some(gw), Some(geo)) = (p.gather[l].as_ref(), net.geometry[l].as_ref()) else {
             return None;
         };
         let np = net.neuron;
         let (before, rest) = self.spikes.split_at_mut(l);
-        let src = &before[i];
-        if !gather::worthwhile(geo, src.len()) || !gather::applicable(src, geo.input.len(), np.leak)
+        // The image's spikes come as a +1 and a −1 list (the scatter adds them in that order).
+        let (src, neg, value): (&[u32], &[u32], f32) = match Source::main_of(l) {
+            Source::Input => (input_pos, input_neg, 1.0),
+            Source::Layer(i) => (&before[i], &[], self.value[i]),
+        };
+        let n = geo.input.len();
+        if !gather::worthwhile(geo, src.len() + neg.len())
+            || !gather::applicable(src, n, np.leak)
+            || !gather::applicable(neg, n, np.leak)
         {
             return None;
         }
-        let value = self.value[i];
         let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
         // With its spikes undropped, the pooling layer after `l` is stepped in the same pass.
         let (dst, v, pool) = match (mask, net.pool_after[l]) {
@@ -540,6 +544,7 @@ impl NetState {
             geo,
             gw,
             src,
+            neg,
             value,
             v,
             np.leak,
