@@ -97,6 +97,7 @@ fn main() {
                         &conv2,
                         &gw,
                         pool1,
+                        &[],
                         1.0,
                         &mut v,
                         np.leak,

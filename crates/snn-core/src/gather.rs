@@ -26,6 +26,9 @@ pub const MAX_COUT: usize = 64;
 /// accumulates up to [`BLOCK_AVX512`] channels; wider layers take one pass per block.
 pub const MAX_COUT_AVX512: usize = 512;
 
+/// Most registers per output for which the AVX-512 gather steps two outputs at once.
+const PAIR_MAX_REGS: usize = 4;
+
 /// Output channels one AVX-512 pass accumulates (16 registers of 16 lanes).
 const BLOCK_AVX512: usize = 256;
 
@@ -449,30 +452,72 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
                 continue;
             };
             let base_ky = (ky * k + pad) * cin * row;
-            for ox in 0..w_out {
+            // The spikes of output `ox`'s window in this input row, and its weight base.
+            let span = |ox: usize| {
                 let (ix_lo, ix_hi) = window(ox, pad, k, w_in);
                 let a = *pix_start.get_unchecked(iy * w_in + ix_lo) as usize;
                 let b = *pix_start.get_unchecked(iy * w_in + ix_hi) as usize;
-                if a == b {
-                    continue;
+                (a, b, base_ky.wrapping_sub(ox * cin * row).wrapping_add(c0))
+            };
+            let add = |acc: &mut [__m512; N], base: usize, j: usize| {
+                // In bounds as in `gather_avx2`; rows are padded to 16 with zeros.
+                let r = wp.add(base.wrapping_add(*kp.add(j) as usize));
+                for (n, a) in acc.iter_mut().enumerate() {
+                    let x = _mm512_loadu_ps(r.add(16 * n));
+                    *a = _mm512_add_ps(*a, if UNIT { x } else { _mm512_mul_ps(x, v16) });
                 }
-                let base = base_ky.wrapping_sub(ox * cin * row).wrapping_add(c0);
-                let acc_p = bp.add((oy * w_out + ox) * cout + c0);
+            };
+            let load = |ox: usize| {
+                let p = bp.add((oy * w_out + ox) * cout + c0);
                 let mut acc = [_mm512_setzero_ps(); N];
                 for (n, a) in acc.iter_mut().enumerate() {
-                    *a = _mm512_maskz_loadu_ps(mask(n), acc_p.add(16 * n));
+                    *a = _mm512_maskz_loadu_ps(mask(n), p.add(16 * n));
                 }
-                for j in a..b {
-                    // In bounds as in `gather_avx2`; rows are padded to 16 with zeros.
-                    let r = wp.add(base.wrapping_add(*kp.add(j) as usize));
-                    for (n, a) in acc.iter_mut().enumerate() {
-                        let x = _mm512_loadu_ps(r.add(16 * n));
-                        *a = _mm512_add_ps(*a, if UNIT { x } else { _mm512_mul_ps(x, v16) });
-                    }
-                }
+                acc
+            };
+            let store = |ox: usize, acc: &[__m512; N]| {
+                let p = bp.add((oy * w_out + ox) * cout + c0);
                 for (n, &a) in acc.iter().enumerate() {
-                    _mm512_mask_storeu_ps(acc_p.add(16 * n), mask(n), a);
+                    _mm512_mask_storeu_ps(p.add(16 * n), mask(n), a);
                 }
+            };
+            let mut ox = 0;
+            while ox < w_out {
+                let (a, b, base) = span(ox);
+                if N <= PAIR_MAX_REGS && ox + 1 < w_out {
+                    // Two outputs at once: with few registers per output, one output's chain
+                    // of dependent adds would leave the adders idle; each output still adds its
+                    // own spikes in its own order.
+                    let (a2, b2, base2) = span(ox + 1);
+                    if a == b && a2 == b2 {
+                        ox += 2;
+                        continue;
+                    }
+                    let (mut acc, mut acc2) = (load(ox), load(ox + 1));
+                    let common = (b - a).min(b2 - a2);
+                    for t in 0..common {
+                        add(&mut acc, base, a + t);
+                        add(&mut acc2, base2, a2 + t);
+                    }
+                    for j in a + common..b {
+                        add(&mut acc, base, j);
+                    }
+                    for j in a2 + common..b2 {
+                        add(&mut acc2, base2, j);
+                    }
+                    store(ox, &acc);
+                    store(ox + 1, &acc2);
+                    ox += 2;
+                    continue;
+                }
+                if a != b {
+                    let mut acc = load(ox);
+                    for j in a..b {
+                        add(&mut acc, base, j);
+                    }
+                    store(ox, &acc);
+                }
+                ox += 1;
             }
         }
     }

@@ -196,8 +196,10 @@ impl BatchEngine {
             .split_first_mut()
             .expect("a batch has at least one sample");
         let mut outcome = first.outcome;
+        first
+            .grads
+            .add_all(&rest.iter().map(|w| &w.grads).collect::<Vec<_>>());
         for w in rest.iter() {
-            first.grads.add(&w.grads);
             outcome.loss_sum += w.outcome.loss_sum;
             outcome.correct += w.outcome.correct;
             outcome.samples += w.outcome.samples;

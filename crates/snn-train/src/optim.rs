@@ -2,7 +2,7 @@
 //! `W ← W − lr·(∂W + wd·W)`.
 
 use crate::grad::Grads;
-use crate::params::for_each_untransposed;
+use crate::params::update_from_transposed;
 use snn_core::model_file::LayerWeights;
 use snn_core::plan::NetworkPlan;
 
@@ -22,15 +22,10 @@ pub fn sgd_step(
         .zip(weights.iter_mut())
         .zip(&grads.layers)
     {
-        let main = &mut w.main;
-        for_each_untransposed(&layer.synapses, gm, |p, g| {
-            main[p] -= lr * (g + wd * main[p])
-        });
+        let step = |w: &mut f32, g: f32| *w -= lr * (g + wd * *w);
+        update_from_transposed(&layer.synapses, &mut w.main, gm, step);
         if let Some(sc) = layer.shortcut {
-            let short = &mut w.shortcut;
-            for_each_untransposed(&sc.synapses, gs, |p, g| {
-                short[p] -= lr * (g + wd * short[p])
-            });
+            update_from_transposed(&sc.synapses, &mut w.shortcut, gs, step);
         }
     }
 }

@@ -44,15 +44,24 @@ fn for_each_tiled(rows: usize, cols: usize, mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// Transposes each block of `w` (rows × cols → cols × rows) into `out`.
+/// Transposes each block of `w` (rows × cols → cols × rows) into `out`, in parallel over
+/// stripes of the transposed rows on the current rayon pool.
 pub fn transpose_into(syn: &Synapses, w: &[f32], out: &mut Vec<f32>) {
+    use rayon::prelude::*;
     let (b, r, c) = block_dims(syn);
     // Every element is written below: no need to clear.
     out.resize(w.len(), 0.0);
     for k in 0..b {
         let src = &w[k * r * c..(k + 1) * r * c];
         let dst = &mut out[k * r * c..(k + 1) * r * c];
-        for_each_tiled(r, c, |i, j| dst[j * r + i] = src[i * c + j]);
+        // Stripe s holds the transposed rows j ∈ [s·TILE, s·TILE + TILE).
+        dst.par_chunks_mut(TILE * r)
+            .enumerate()
+            .for_each(|(stripe, d)| {
+                let j0 = stripe * TILE;
+                let cols = d.len() / r;
+                for_each_tiled(r, cols, |i, jj| d[jj * r + i] = src[i * c + j0 + jj]);
+            });
     }
 }
 
@@ -63,6 +72,36 @@ pub fn for_each_untransposed(syn: &Synapses, wt: &[f32], mut f: impl FnMut(usize
     for k in 0..b {
         let base = k * r * c;
         for_each_tiled(r, c, |i, j| f(base + i * c + j, wt[base + j * r + i]));
+    }
+}
+
+/// Updates every element of the canonical tensor `w` from the element at the same position of
+/// its transposed copy `wt`: `f(&mut w[p], wt-value)`, in parallel over stripes of canonical rows
+/// on the current rayon pool (each element exactly once; the order does not matter to `f`).
+pub fn update_from_transposed(
+    syn: &Synapses,
+    w: &mut [f32],
+    wt: &[f32],
+    f: impl Fn(&mut f32, f32) + Sync,
+) {
+    use rayon::prelude::*;
+    let (b, r, c) = block_dims(syn);
+    assert_eq!(w.len(), wt.len());
+    for k in 0..b {
+        let w = &mut w[k * r * c..(k + 1) * r * c];
+        let wt = &wt[k * r * c..(k + 1) * r * c];
+        // Stripe s holds the canonical rows i ∈ [s·TILE, s·TILE + TILE).
+        w.par_chunks_mut(TILE * c)
+            .enumerate()
+            .for_each(|(stripe, d)| {
+                let i0 = stripe * TILE;
+                let rows = d.len() / c;
+                for j in 0..c {
+                    for ii in 0..rows {
+                        f(&mut d[ii * c + j], wt[j * r + i0 + ii]);
+                    }
+                }
+            });
     }
 }
 

@@ -109,6 +109,220 @@ pub fn rows(
     rows_scalar(x, g, wt, dwt, ev, stride, base)
 }
 
+/// The aggregate mode's conv backward for a whole layer, weight gradient and input gradient in
+/// two passes so that each stays in cache: `events` are all `(j, Δ)` of the layer (ascending
+/// `j`, channel-last neuron index, `Δ ≠ 0`). The input gradient is summed position by position
+/// as in [`conv_position`]; the weight gradient tap by tap and 32 input channels at a time over
+/// all positions, so the slice `dW[·][tap][c..c+32]` of every output channel stays in L1/L2 while
+/// the positions' events add to it (instead of every event streaming its whole weight row).
+/// Each element still receives the same products in the same order (ascending position, then
+/// output channel), so the result is bit-identical to [`conv_position`] per position.
+#[allow(clippy::too_many_arguments)]
+pub fn conv_layer_split(
+    syn: &Synapses,
+    events: &[(usize, f32)],
+    x: &[f32],
+    wt: &[f32],
+    dwt: &mut [f32],
+    g_in: Option<&mut [f32]>,
+    groups: &mut Vec<(usize, usize, usize)>,
+    scratch: &mut Vec<(u32, f32)>,
+) {
+    let Synapses::Conv {
+        kernel,
+        stride,
+        padding,
+        input,
+        output,
+    } = *syn
+    else {
+        panic!("conv_layer_split needs conv synapses");
+    };
+    let cout = output.channels;
+    let cin = input.channels;
+    let field = kernel * kernel * cin;
+    assert_eq!(wt.len(), field * cout);
+    assert_eq!(dwt.len(), wt.len());
+    // The events as (channel, Δ), grouped by position: (position, start, end).
+    scratch.clear();
+    groups.clear();
+    for &(j, d) in events {
+        let p = j / cout;
+        match groups.last_mut() {
+            Some(last) if last.0 == p => last.2 += 1,
+            _ => groups.push((p, scratch.len(), scratch.len() + 1)),
+        }
+        scratch.push(((j % cout) as u32, d));
+    }
+    // Input gradient: position by position, the window's chunk in registers.
+    if let Some(g) = g_in {
+        for &(p, a, b) in groups.iter() {
+            let ev = &scratch[a..b];
+            let (oy, ox) = (p / output.width, p % output.width);
+            let y0 = (oy * stride) as isize - padding as isize;
+            let x0 = (ox * stride) as isize - padding as isize;
+            let ky_lo = (-y0).max(0) as usize;
+            let ky_hi = ((input.height as isize - y0).min(kernel as isize)).max(0) as usize;
+            let kx_lo = (-x0).max(0) as usize;
+            let kx_hi = ((input.width as isize - x0).min(kernel as isize)).max(0) as usize;
+            let len = kx_hi.saturating_sub(kx_lo) * cin;
+            if len == 0 {
+                continue;
+            }
+            for ky in ky_lo..ky_hi {
+                let iy = (y0 + ky as isize) as usize;
+                let xi = (iy * input.width + (x0 + kx_lo as isize) as usize) * cin;
+                let base = (ky * kernel + kx_lo) * cin;
+                g_rows(&mut g[xi..xi + len], wt, ev, field, base);
+            }
+        }
+    }
+    // Weight gradient: tap by tap, BLOCK input channels at a time, over all positions.
+    const BLOCK: usize = 32;
+    for ky in 0..kernel {
+        for kx in 0..kernel {
+            for c0 in (0..cin).step_by(BLOCK) {
+                let n = (cin - c0).min(BLOCK);
+                let base = (ky * kernel + kx) * cin + c0;
+                for &(p, a, b) in groups.iter() {
+                    let (oy, ox) = (p / output.width, p % output.width);
+                    let iy = (oy * stride + ky) as isize - padding as isize;
+                    let ix = (ox * stride + kx) as isize - padding as isize;
+                    if iy < 0 || ix < 0 || iy >= input.height as isize || ix >= input.width as isize
+                    {
+                        continue;
+                    }
+                    let xi = (iy as usize * input.width + ix as usize) * cin + c0;
+                    dw_rows(&x[xi..xi + n], dwt, &scratch[a..b], field, base);
+                }
+            }
+        }
+    }
+}
+
+/// `g += wt[o..o+n]·d` for every event `(c, d)` with `o = c·stride + base`, in order (the input
+/// gradient half of [`rows`]).
+fn g_rows(g: &mut [f32], wt: &[f32], ev: &PositionEvents, stride: usize, base: usize) {
+    let n = g.len();
+    if let Some(&(c, _)) = ev.iter().max_by_key(|e| e.0) {
+        let o = c as usize * stride + base;
+        assert!(
+            o <= wt.len() && n <= wt.len() - o,
+            "weight row out of range"
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if snn_core::simd::has_avx512() {
+        // SAFETY: AVX-512F present; rows in bounds (checked above).
+        unsafe { g_rows_avx512(g, wt, ev, stride, base) };
+        return;
+    }
+    for (i, gv) in g.iter_mut().enumerate() {
+        let mut acc = *gv;
+        for &(c, d) in ev {
+            acc += wt[c as usize * stride + base + i] * d;
+        }
+        *gv = acc;
+    }
+}
+
+/// `dwt[o..o+n] += x·d` for every event `(c, d)` with `o = c·stride + base`, in order (the
+/// weight-gradient half of [`rows`]).
+fn dw_rows(x: &[f32], dwt: &mut [f32], ev: &PositionEvents, stride: usize, base: usize) {
+    let n = x.len();
+    if let Some(&(c, _)) = ev.iter().max_by_key(|e| e.0) {
+        let o = c as usize * stride + base;
+        assert!(
+            o <= dwt.len() && n <= dwt.len() - o,
+            "weight row out of range"
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
+    if snn_core::simd::has_avx512() && n <= 32 {
+        // SAFETY: AVX-512F present; rows in bounds (checked above), at most 32 floats.
+        unsafe { dw_rows_avx512(x, dwt, ev, stride, base) };
+        return;
+    }
+    for &(c, d) in ev {
+        let o = c as usize * stride + base;
+        for i in 0..n {
+            dwt[o + i] += x[i] * d;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn g_rows_avx512(
+    g: &mut [f32],
+    wt: &[f32],
+    ev: &PositionEvents,
+    stride: usize,
+    base: usize,
+) {
+    use std::arch::x86_64::*;
+    let n = g.len();
+    let (gp, wp) = (g.as_mut_ptr(), wt.as_ptr());
+    let mut i = 0;
+    while i < n {
+        let m0 = lanes(n - i);
+        let m1 = lanes((n - i).saturating_sub(16));
+        let mut g0 = _mm512_maskz_loadu_ps(m0, gp.add(i));
+        let mut g1 = _mm512_maskz_loadu_ps(m1, gp.add(i + 16));
+        for &(c, d) in ev {
+            let w = wp.add(c as usize * stride + base + i);
+            let dv = _mm512_set1_ps(d);
+            g0 = _mm512_add_ps(g0, _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, w), dv));
+            g1 = _mm512_add_ps(g1, _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, w.add(16)), dv));
+        }
+        _mm512_mask_storeu_ps(gp.add(i), m0, g0);
+        _mm512_mask_storeu_ps(gp.add(i + 16), m1, g1);
+        i += 32;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn dw_rows_avx512(
+    x: &[f32],
+    dwt: &mut [f32],
+    ev: &PositionEvents,
+    stride: usize,
+    base: usize,
+) {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let (m0, m1) = (lanes(n), lanes(n.saturating_sub(16)));
+    let x0 = _mm512_maskz_loadu_ps(m0, x.as_ptr());
+    let x1 = _mm512_maskz_loadu_ps(m1, x.as_ptr().add(16));
+    let dp = dwt.as_mut_ptr();
+    for &(c, d) in ev {
+        let q = dp.add(c as usize * stride + base);
+        let dv = _mm512_set1_ps(d);
+        _mm512_mask_storeu_ps(
+            q,
+            m0,
+            _mm512_add_ps(_mm512_maskz_loadu_ps(m0, q), _mm512_mul_ps(x0, dv)),
+        );
+        _mm512_mask_storeu_ps(
+            q.add(16),
+            m1,
+            _mm512_add_ps(_mm512_maskz_loadu_ps(m1, q.add(16)), _mm512_mul_ps(x1, dv)),
+        );
+    }
+}
+
+/// Mask of the first `n` (at most 16) lanes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes(n: usize) -> u16 {
+    if n >= 16 {
+        0xFFFF
+    } else {
+        ((1u32 << n) - 1) as u16
+    }
+}
+
 /// Scalar reference of [`rows`].
 pub fn rows_scalar(
     x: &[f32],
@@ -295,6 +509,65 @@ mod tests {
                 );
                 assert_eq!(bits(&g_a), bits(&g_b), "g, k={k} stride={stride} cin={cin}");
             }
+        }
+    }
+
+    /// The aggregate mode's two-pass layer backward equals the per-position one bit for bit.
+    #[test]
+    fn split_layer_equals_positions_bit_for_bit() {
+        let mut seed = 11u64;
+        for &(k, stride, pad, cin, cout, h) in &[
+            (3, 1, 1, 40, 24, 5),
+            (3, 2, 1, 16, 6, 8),
+            (1, 1, 0, 70, 7, 4),
+            (3, 1, 1, 3, 8, 6),
+        ] {
+            let oh = (h + 2 * pad - k) / stride + 1;
+            let syn = Synapses::Conv {
+                kernel: k,
+                stride,
+                padding: pad,
+                input: Shape3::new(cin, h, h),
+                output: Shape3::new(cout, oh, oh),
+            };
+            let nw = syn.weight_count();
+            let wt: Vec<f32> = (0..nw).map(|_| lcg(&mut seed)).collect();
+            let x: Vec<f32> = (0..cin * h * h).map(|_| lcg(&mut seed) * 8.0).collect();
+            let mut events = Vec::new();
+            for j in 0..oh * oh * cout {
+                if lcg(&mut seed) > 0.1 {
+                    events.push((j, lcg(&mut seed)));
+                }
+            }
+            let mut dw_a = vec![0.0f32; nw];
+            let mut g_a = vec![0.0f32; cin * h * h];
+            let (mut dw_b, mut g_b) = (dw_a.clone(), g_a.clone());
+            let (mut groups, mut scratch) = (Vec::new(), Vec::new());
+            conv_layer_split(
+                &syn,
+                &events,
+                &x,
+                &wt,
+                &mut dw_a,
+                Some(&mut g_a),
+                &mut groups,
+                &mut scratch,
+            );
+            for p in 0..oh * oh {
+                let ev: Vec<(u32, f32)> = events
+                    .iter()
+                    .filter(|e| e.0 / cout == p)
+                    .map(|&(j, d)| ((j % cout) as u32, d))
+                    .collect();
+                conv_position(&syn, p, &ev, &x, &wt, &mut dw_b, Some(&mut g_b));
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&dw_a),
+                bits(&dw_b),
+                "dW, k={k} stride={stride} cin={cin}"
+            );
+            assert_eq!(bits(&g_a), bits(&g_b), "g, k={k} stride={stride} cin={cin}");
         }
     }
 
