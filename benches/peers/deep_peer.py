@@ -84,8 +84,9 @@ def parse_args(argv=None):
                    help="run the built-in correctness checks, time nothing")
     p.add_argument("--check-against", metavar="DIR", default=None,
                    help="compare every peer with snn-train's numbers in DIR (check.json + "
-                        "weights.f32 written by `cargo bench --bench deep_throughput -- "
-                        "--write-check DIR`), print a table, exit 1 on a mismatch; times nothing")
+                        "weights.f32, or a folder of such folders, one per arch, as `cargo bench "
+                        "--bench deep_throughput -- --write-check DIR` writes them), print a "
+                        "table, exit 1 on a mismatch (2 if DIR cannot be read); times nothing")
     p.add_argument("--check-compiled", action="store_true",
                    help="also run the torch.compile'd tuned peers in --check/--check-against "
                         "(slow: compiles at the check's shapes); default: their eager form")
@@ -114,6 +115,9 @@ def parse_args(argv=None):
 
 # Thread settings must be in the environment before torch (and its OpenMP runtime) loads.
 _ARGS = parse_args() if __name__ == "__main__" else None
+# NumPy (the checks' reference only) with one OpenBLAS thread: its two default threads spin while
+# waiting and, on a busy 2-core machine, made its small products 40x slower (0.44 s vs 0.01 s).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 if _ARGS is not None:
     os.environ.setdefault("OMP_NUM_THREADS", str(_ARGS.threads))
     os.environ.setdefault("MKL_NUM_THREADS", str(_ARGS.threads))
@@ -121,6 +125,12 @@ if _ARGS is not None:
         os.environ["OMP_WAIT_POLICY"] = _ARGS.omp_wait_policy.upper()
     else:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import logging  # noqa: E402
+
+# torch.compile imports torch.utils.flop_counter, which warns on every run that triton (the GPU
+# backend, deliberately not installed; see setup.sh) is missing. Only the CPU backend is used.
+logging.getLogger("torch.utils.flop_counter").setLevel(logging.ERROR)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -134,6 +144,23 @@ WEIGHT_DECAY = 5e-4
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)  # paper-method.md §2.2; snn-data cifar.rs
 CIFAR_STD = (0.557, 0.549, 0.5534)
 NG_EPS = 1e-3
+# The built-in checks and --write-check-dir scale the He-init std by this: with the plain init
+# and T=10 the deep layers of both networks stay silent on a CIFAR image (VGG9's fc1 is silent
+# even at T=25), so output and gradients would be zero and the comparison vacuous.
+CHECK_GAIN = 1.5
+CHECK_T = 10  # time steps of the compiled-vs-eager check that each tuned peer runs before timing
+# ... whose weights are also rounded to multiples of 2^-12: every conv/linear sum of spikes is
+# then exact in float32 whatever the summation order, so channels_last, oneDNN's blocking and
+# inductor's fusion cannot flip a near-threshold spike (which at batch 16 happens within a few
+# steps and then cascades: e.g. 2 of 500k conv3 spikes differ at step 6, 140 of 3k fc1 spikes
+# by step 10), and loss and gradients must agree to float rounding.
+CHECK_QUANTUM = 2.0 ** -12
+
+
+def check_weights(canon):
+    """Weights for the equality checks: x CHECK_GAIN, rounded to multiples of CHECK_QUANTUM."""
+    return {k: torch.round(v * (CHECK_GAIN / CHECK_QUANTUM)) * CHECK_QUANTUM
+            for k, v in canon.items()}
 
 # Worked single-neuron vector (paper-method.md §4.3; same numbers as lenet_peer.py).
 REF_I = [0.6, 0.7, -0.2, 1.3, 0.1, 0.05, 0.95, 0.0]
@@ -396,6 +423,8 @@ class PlanNet(nn.Module):
                 self.w[key] = nn.Parameter(torch.empty(self._torch_shape(syn)))
         self._ng = {}
         self._margins = None
+        self.record_counts = False  # run() then keeps per-layer spike totals in last_counts
+        self.last_counts = None
 
     # ---- weights ----------------------------------------------------------------------------
 
@@ -539,10 +568,11 @@ class PlanNet(nn.Module):
             st["x"] = z(tuple(self.plan_layers[0].input))
         return st
 
-    def step(self, x, state, mode, ng=None):
+    def step(self, x, state, mode, ng=None, spikes_out=None):
         """One time step: returns the new state dict. `x`: this step's input spikes.
         mode "train_hook" registers the authors' NG hook on each spike tensor; "train_gate"
-        applies NGGate with the buffers `ng` (dict: layer index -> tensor)."""
+        applies NGGate with the buffers `ng` (dict: layer index -> tensor). `spikes_out` (a
+        list; eager checks only) receives this step's per-layer spike tensors."""
         lam, th, pth = self.leak, self.threshold, self.pool_threshold
         train = mode.startswith("train")
         new = {}
@@ -588,6 +618,8 @@ class PlanNet(nn.Module):
                         new["c" + k] = state["c" + k] + s
                 cur = s
             outs.append(cur)
+        if spikes_out is not None:
+            spikes_out.append(outs)
         return new
 
     def _ng_hook(self, index, grad):
@@ -597,7 +629,7 @@ class PlanNet(nn.Module):
         return [L for L in self.plan_layers if L.lif]
 
     def ng_buffers(self, batch, like):
-        """Zero NG buffers for mode train_gate (filled by finish_gate after the forward)."""
+        """Zero NG buffers for mode train_gate (filled by finish() after the last step)."""
         st = self.init_state(batch, "train_gate", like)
         return {str(L.index): torch.zeros_like(st["v" + str(L.index)]) for L in self.lif_layers()}
 
@@ -622,6 +654,9 @@ class PlanNet(nn.Module):
             state = fn(x, state, ng=ng) if ng is not None else fn(x, state)
         if mode.startswith("train"):
             self.finish(state, mode, ng)
+        if self.record_counts:
+            self.last_counts = {L.name: int(state["c" + str(L.index)].sum())
+                                for L in self.plan_layers if "c" + str(L.index) in state}
         return state["V"] / timesteps, state
 
     # ---- aggregate gradient ------------------------------------------------------------------
@@ -780,12 +815,13 @@ def _np_conv(x, w, stride, pad):
     return out
 
 
-def _np_conv_back(x, w, d, stride, pad):
-    """Weight gradient and input gradient of _np_conv for output gradient d."""
+def _np_conv_back(x, w, d, stride, pad, need_input_grad=True):
+    """Weight gradient and input gradient (None if not needed) of _np_conv for output gradient
+    d, in float64 (`w` in float64)."""
     k = w.shape[0]
     h, wd, cin = x.shape
     ho, wo, cout = d.shape
-    xp = np.pad(x, ((pad, pad), (pad, pad), (0, 0))).astype(np.float64)
+    xp = np.pad(x.astype(np.float64), ((pad, pad), (pad, pad), (0, 0)))
     gxp = np.zeros_like(xp)
     gw = np.zeros(w.shape, dtype=np.float64)
     d2 = d.reshape(-1, cout)
@@ -793,9 +829,10 @@ def _np_conv_back(x, w, d, stride, pad):
         for kx in range(k):
             sl = (slice(ky, ky + stride * (ho - 1) + 1, stride),
                   slice(kx, kx + stride * (wo - 1) + 1, stride))
-            gw[ky, kx] = xp[sl].reshape(-1, cin).T @ d2
-            gxp[sl] += (d2 @ w[ky, kx].T.astype(np.float64)).reshape(ho, wo, cin)
-    return gw, gxp[pad:pad + h, pad:pad + wd]
+            gw[ky, kx] = np.ascontiguousarray(xp[sl]).reshape(-1, cin).T @ d2
+            if need_input_grad:
+                gxp[sl] += (d2 @ w[ky, kx].T).reshape(ho, wo, cin)
+    return gw, (gxp[pad:pad + h, pad:pad + wd] if need_input_grad else None)
 
 
 class NumpyReference:
@@ -816,6 +853,7 @@ class NumpyReference:
                 else:
                     a = a.reshape(syn.inputs, syn.outputs)
                 self.w[key] = a
+        self.w64 = {k: a.astype(np.float64) for k, a in self.w.items()}
 
     @staticmethod
     def _hwc(shape):
@@ -832,13 +870,13 @@ class NumpyReference:
         h, w, c = x.shape
         return x.reshape(h // 2, 2, w // 2, 2, c).sum(axis=(1, 3)) * np.float32(0.25)
 
-    def _syn_back(self, syn, key, x, d):
-        """(weight gradient or None, input gradient shaped like x)."""
+    def _syn_back(self, syn, key, x, d, need_input_grad=True):
+        """(weight gradient or None, input gradient shaped like x, or None if not needed)."""
         if syn.type == "Conv":
-            return _np_conv_back(x, self.w[key], d, syn.stride, syn.padding)
+            return _np_conv_back(x, self.w64[key], d, syn.stride, syn.padding, need_input_grad)
         if syn.type == "Dense":
             xf = x.reshape(-1).astype(np.float64)
-            return np.outer(xf, d), (self.w[key].astype(np.float64) @ d).reshape(x.shape)
+            return np.outer(xf, d), (self.w64[key] @ d).reshape(x.shape) if need_input_grad else None
         if syn.type == "Subsample":
             g = np.zeros(x.shape)
             g[::syn.stride, ::syn.stride, :] += d
@@ -910,14 +948,15 @@ class NumpyReference:
             sources' spike outputs (g[source])."""
             main_src = None if L.index == 0 else L.index - 1
             x = src_act(main_src, t)
-            gw, gx = self._syn_back(L.syn, L.name, x, delta)
+            gw, gx = self._syn_back(L.syn, L.name, x, delta, main_src is not None)
             if gw is not None:
                 grads[L.name] += gw
             if main_src is not None:
                 g[main_src] += gx.reshape(g[main_src].shape)
             if L.sc is not None:
                 xs = src_act(L.sc_source, t)
-                gw, gx = self._syn_back(L.sc, L.name + "__sc", xs, delta)
+                gw, gx = self._syn_back(L.sc, L.name + "__sc", xs, delta,
+                                        L.sc_source is not None)
                 if gw is not None:
                     grads[L.name + "__sc"] += gw
                 if L.sc_source is not None:
@@ -979,12 +1018,12 @@ def lists_to_spikes(pos, neg, shape_chw):
 
 def write_check_dir(path, arch, timesteps, images, labels, seed):
     """A check directory in snn-train's --write-check format with expected numbers from the
-    NumPy reference (He-initialised weights, sample 0 of `images`)."""
+    NumPy reference (He-initialised weights through check_weights(), sample 0 of `images`)."""
     plan = python_plan(arch)
     layers = parse_plan(plan)
     net = PlanNet(layers)
     net.he_init_(HE_K[arch], torch.Generator().manual_seed(seed))
-    canon = {k: v.numpy() for k, v in net.canonical().items()}
+    canon = {k: v.numpy() for k, v in check_weights(net.canonical()).items()}
     rng = np.random.default_rng(seed + 7)
     img = images[0].permute(1, 2, 0).numpy()  # HWC
     p = np.minimum(np.abs(img), 1.0)
@@ -1080,7 +1119,6 @@ def make_peer(kind, layers, neuron, canon, compiled):
     net = PlanNet(layers, neuron, flatten="hwc" if tuned else "chw", channels_last=tuned)
     net.load_canonical(canon)
     info = {"compiled": None}
-    cl = torch.channels_last if tuned else torch.contiguous_format
 
     if kind == "authors":
         def train_fn(T, input_fn, onehot):
@@ -1099,11 +1137,12 @@ def make_peer(kind, layers, neuron, canon, compiled):
         step_infer = functools.partial(net.step, mode="infer")
         if compiled:
             step_train = torch.compile(step_train, dynamic=False)
-            step_infer = torch.compile(step_infer, dynamic=False, options={"freezing": True})
-            info["compiled"] = ("per-step body (all layers of one time step: convs/linears, "
-                                "LIF/IF updates, NG gate, LF/gamma traces) for training; the "
-                                "inference step separately with inductor freezing (weights as "
-                                "constants, prepacked for oneDNN)")
+            step_infer = torch.compile(step_infer, dynamic=False)
+            info["compiled"] = ("torch.compile (inductor, CPU C++ backend, dynamic=False) of the "
+                                "per-step body: one graph per time step holding every layer "
+                                "(convs/linears as oneDNN calls, the LIF/IF updates, NG gate and "
+                                "LF/gamma traces fused into C++ loops); its backward via "
+                                "AOTAutograd; the inference step compiled separately")
         buffers = {}
 
         def train_fn(T, input_fn, onehot):
@@ -1131,11 +1170,12 @@ def make_peer(kind, layers, neuron, canon, compiled):
     count_loss = net.count_loss
     if compiled:
         step_count = torch.compile(step_count, dynamic=False)
-        step_infer = torch.compile(step_infer, dynamic=False, options={"freezing": True})
+        step_infer = torch.compile(step_infer, dynamic=False)
         count_loss = torch.compile(count_loss, dynamic=False)
-        info["compiled"] = ("the no_grad counting step (all layers of one time step plus spike "
-                            "counts and LF traces), the count-domain forward (its backward via "
-                            "AOTAutograd), and the inference step with inductor freezing")
+        info["compiled"] = ("torch.compile (inductor, CPU C++ backend, dynamic=False) of the "
+                            "no_grad counting step (every layer of one time step plus the spike "
+                            "counts and LF traces), of the count-domain forward (its one backward "
+                            "via AOTAutograd), and of the inference step")
 
     def train_fn(T, input_fn, onehot):
         with torch.no_grad():
@@ -1148,7 +1188,6 @@ def make_peer(kind, layers, neuron, canon, compiled):
         ctx = torch.inference_mode() if tuned else torch.no_grad()
         with ctx:
             return net.run(T, input_fn, "infer", step_fn=step_infer)[0]
-    del cl
     return net, train_fn, infer_fn, info
 
 
@@ -1184,8 +1223,14 @@ def check_against(path, compiled, surrogate="atan", rtol=1e-3, otol=1e-4, quiet=
     total_in = sum(len(p) + len(q) for p, q in zip(doc["input_pos"], doc["input_neg"]))
     print(f"check against {path}: arch {doc.get('arch')}, T={T}, label {label}, "
           f"{len(layers)} plan layers, {total_in} input spikes, neuron {neuron}")
+    probe = PlanNet(layers, neuron)
+    probe.load_canonical(canon)
+    with torch.no_grad():
+        _, st = probe.run(T, fixed_source(spikes_nchw(spikes_hwc)), "count")
+    counts = {L.name: int(st["c" + str(L.index)].sum()) for L in layers if L.kind != "Readout"}
+    print(f"  spikes per layer (PyTorch forward): {counts}")
+    del probe, st
     ok_all = True
-    rows = []
     results = {}
     for kind, mode in (("authors", "code"), ("tuned", "code"), ("aggregate", "aggregate"),
                        ("aggregate-tuned", "aggregate")):
@@ -1203,7 +1248,7 @@ def check_against(path, compiled, surrogate="atan", rtol=1e-3, otol=1e-4, quiet=
             continue
         per = net.layer_grad_norms()
         norm = math.sqrt(sum(a * a + b * b for a, b in per))
-        results[name] = dict(out=out.detach().double().numpy()[0], loss=float(loss), per=per,
+        results[name] = dict(out=out.detach().double().numpy()[0], loss=loss.item(), per=per,
                              norm=norm, mode=mode, secs=time.perf_counter() - t0,
                              compiled=use_compile)
     # snnTorch: forward only (its gradient is a different algorithm by design).
@@ -1220,14 +1265,14 @@ def check_against(path, compiled, surrogate="atan", rtol=1e-3, otol=1e-4, quiet=
     def verdict(good):
         return "ok" if good else "MISMATCH"
 
-    print(f"  {'peer':<22} {'max|out-exp|':>13} {'loss':>13} {'exp loss':>13} {'rel':>9} "
+    print(f"  {'peer':<32} {'max|out-exp|':>13} {'loss':>13} {'exp loss':>13} {'rel':>9} "
           f"{'grad norm':>12} {'exp norm':>12} {'rel':>9}  verdict")
     for name, r in results.items():
         err = float(np.max(np.abs(r["out"] - exp_out)))
         good_out = err <= otol * max(1.0, float(np.max(np.abs(exp_out))))
         if "loss" not in r:
             ok_all &= good_out
-            print(f"  {name + ' (forward)':<22} {err:>13.2e} {'':>13} {'':>13} {'':>9} {'':>12} "
+            print(f"  {name + ' (forward)':<32} {err:>13.2e} {'':>13} {'':>13} {'':>9} {'':>12} "
                   f"{'':>12} {'':>9}  {verdict(good_out)}")
             continue
         e = exp["grad_" + r["mode"]]
@@ -1245,11 +1290,10 @@ def check_against(path, compiled, surrogate="atan", rtol=1e-3, otol=1e-4, quiet=
                     if abs(a - b) > rtol * abs(b) + atol:
                         layer_bad.append(f"{L.name} {part}: {a:.6g} vs {b:.6g} "
                                          f"(rel {_rel(a, b, atol):.1e})")
-                    rows.append((name, L.name, part, a, b))
         good = good and not layer_bad
         ok_all &= good
         tag = " (compiled)" if r.get("compiled") else ""
-        print(f"  {name + tag:<22} {err:>13.2e} {r['loss']:>13.6g} {exp['loss']:>13.6g} "
+        print(f"  {name + tag:<32} {err:>13.2e} {r['loss']:>13.6g} {exp['loss']:>13.6g} "
               f"{lrel:>9.1e} {r['norm']:>12.6g} {e['norm']:>12.6g} {nrel:>9.1e}  {verdict(good)}"
               f"  [{r['mode']} mode, {r['secs']:.1f} s]")
         for msg in layer_bad:
@@ -1279,6 +1323,13 @@ def check_against(path, compiled, surrogate="atan", rtol=1e-3, otol=1e-4, quiet=
                     if results[n]["mode"] == "aggregate":
                         line += f"{results[n]['per'][i][part]:>17.5g}"
                 print(line)
+    silent = [name for name, c in counts.items() if c == 0]
+    if silent or not exp["grad_code"]["norm"] > 0:
+        print(f"  WARNING: the check is (partly) vacuous: layers that never fire: "
+              f"{silent or 'none'}; expected code-mode gradient norm "
+              f"{exp['grad_code']['norm']:.3g}. Silent layers get zero gradients, and a silent "
+              f"last hidden layer makes the output 0 and every gradient 0. Use trained weights "
+              f"or more time steps for a meaningful comparison.")
     if not ok_all:
         per = near_threshold(layers, neuron, canon, spikes_hwc)
         close = {layers[i].name: c for i, (m, c) in per.items() if c}
@@ -1297,46 +1348,37 @@ def check_against(path, compiled, surrogate="atan", rtol=1e-3, otol=1e-4, quiet=
 # --------------------------------------------------------------------------------------------
 
 def check_single_neuron():
-    """The torch-authors LIF code on one neuron reproduces the §4.3 vector (as lenet_peer.py)."""
-    layers = parse_plan({"input": _shape(1, 1, 1), "layers": [
-        {"name": "fc1", "kind": "Linear", "input": _shape(1, 1, 1), "output": _shape(1, 1, 1),
+    """PlanNet.step (the code every torch peer but snnTorch runs) on one LIF neuron reproduces
+    the §4.3 vector, with the authors' hook and with NGGate (as lenet_peer.py's check)."""
+    one = _shape(1, 1, 1)
+    layers = parse_plan({"input": one, "layers": [
+        {"name": "fc1", "kind": "Linear", "input": one, "output": one,
          "synapses": {"Dense": {"inputs": 1, "outputs": 1}}, "shortcut": None},
-        {"name": "readout", "kind": "Readout", "input": _shape(1, 1, 1),
-         "output": _shape(1, 1, 1), "synapses": {"Dense": {"inputs": 1, "outputs": 1}},
-         "shortcut": None}]})
+        {"name": "readout", "kind": "Readout", "input": one, "output": one,
+         "synapses": {"Dense": {"inputs": 1, "outputs": 1}}, "shortcut": None}]})
     results = {}
     for mode in ("train_hook", "train_gate"):
         net = PlanNet(layers).double()
-        net.w["fc1"].data = torch.ones(1, 1, dtype=torch.float64)
-        current = torch.tensor(REF_I, dtype=torch.float64).reshape(-1, 1, 1)
+        with torch.no_grad():
+            net.w["fc1"].fill_(1.0)  # I(t) = 1 * x(t) exactly: x(t) is the current
+            net.w["readout"].fill_(0.0)
+        current = torch.tensor(REF_I, dtype=torch.float64).reshape(-1, 1, 1).requires_grad_(True)
         g = torch.tensor(REF_G, dtype=torch.float64)
-        # Feed I(t) as the input of a 1x1 identity weight; L = sum_t g(t) s(t) via the readout
-        # weight trick is not available, so drive the LIF layer directly.
-        L = layers[0]
         state = net.init_state(1, mode, current)
         ng = net.ng_buffers(1, current) if mode == "train_gate" else None
-        cur = current.clone().requires_grad_(True)
-        ss, us = [], []
+        spikes, us = [], []
         for t in range(len(REF_I)):
-            u = state["v0"] + cur[t]
-            us.append(u.item())
-            s = SpikeFn.apply(u / net.threshold - 1.0)
-            if mode == "train_hook":
-                s.register_hook(functools.partial(net._ng_hook, 0))
-            else:
-                s = NGGate.apply(s, ng["0"])
-            with torch.no_grad():
-                state["lf0"] = state["lf0"] * net.leak + s
-                state["c0"] = state["c0"] + s
-            ur = (1.0 - s.detach()) * u
-            state["v0"] = ur + (net.leak - 1.0) * ur.detach()
-            ss.append(s)
+            us.append((state["v0"] + current[t]).item())
+            state = net.step(current[t], state, mode, ng=ng, spikes_out=spikes)
         net.finish(state, mode, ng)
+        ss = [outs[0] for outs in spikes]
+        # L = sum_t g(t) s(t): g(t) is the gradient arriving at the spike output of step t, and
+        # dL/dI(t) is the gradient at the pre-reset membrane u(t) = v(t-1) + I(t).
         loss = sum(g[t] * ss[t].sum() for t in range(len(ss)))
         loss.backward()
         ngv = net._ng[0] if mode == "train_hook" else ng["0"]
         got = dict(u=us, s=[int(x.item()) for x in ss], lf=state["lf0"].item(),
-                   gamma=state["c0"].item(), ng=ngv.item(), du=cur.grad.reshape(-1).tolist())
+                   gamma=state["c0"].item(), ng=ngv.item(), du=current.grad.reshape(-1).tolist())
         want = dict(u=REF_U, s=REF_S, lf=REF_LF, gamma=REF_GAMMA, ng=REF_NG, du=REF_DU)
         worst = 0.0
         for key, ref in want.items():
@@ -1348,10 +1390,9 @@ def check_single_neuron():
                 raise AssertionError(f"single-neuron check ({mode}): {key} = {got[key]}, "
                                      f"expected {ref}")
         results[mode] = worst
-        del L
-    print(f"check ok: single LIF neuron (T=8): u, s, LF, gamma, NG, du match paper-method.md "
-          f"§4.3 with the hook (max err {results['train_hook']:.1e}) and with NGGate "
-          f"({results['train_gate']:.1e})")
+    print(f"check ok: single LIF neuron (T=8) through PlanNet.step: u, s, LF, gamma, NG, du "
+          f"match paper-method.md §4.3 with the authors' hook (max err "
+          f"{results['train_hook']:.1e}) and with NGGate ({results['train_gate']:.1e})")
 
 
 def check_plans():
@@ -1368,14 +1409,14 @@ def check_plans():
           "params 5,938,880 / 17,936,064, as snn-core)")
 
 
-def check_batch_equivalence(arch, seed, compiled):
+def check_batch_equivalence(arch, seed, compiled, data_dir):
     """Batch 2: tuned / aggregate-tuned (eager unless compiled) give torch-authors' /
     torch-aggregate's loss and gradients; snnTorch gives the same forward."""
     layers = parse_plan(python_plan(arch))
     base = PlanNet(layers)
     base.he_init_(HE_K[arch], torch.Generator().manual_seed(seed))
-    canon = base.canonical()
-    images, labels, _ = make_batch(2, None, seed)
+    canon = check_weights(base.canonical())
+    images, labels, _ = make_batch(2, data_dir, seed)
     onehot = F.one_hot(labels, 10).float()
     torch.manual_seed(seed)
     T = 8
@@ -1390,7 +1431,7 @@ def check_batch_equivalence(arch, seed, compiled):
         loss, out = train_fn(T, fixed_source(sp), onehot)
         grads = net.canonical(grads=True)
         out_i = infer_fn(T, fixed_source(sp))
-        res[kind] = (float(loss), out.detach().clone(), grads, out_i.clone())
+        res[kind] = (loss.item(), out.detach().clone(), grads, out_i.clone())
     worst = {}
     for a, b in (("tuned", "authors"), ("aggregate-tuned", "aggregate")):
         la, oa, ga, ia = res[a]
@@ -1428,7 +1469,7 @@ def run_checks(args):
     images, labels, _ = make_batch(1, args.data_dir, args.seed)
     ok = True
     for arch in args.archs:
-        check_batch_equivalence(arch, args.seed, args.check_compiled)
+        check_batch_equivalence(arch, args.seed, args.check_compiled, args.data_dir)
         tmp = tempfile.mkdtemp(prefix=f"deep-peer-check-{arch}-")
         try:
             counts = write_check_dir(tmp, arch, 10, images, labels, args.seed)
@@ -1472,32 +1513,43 @@ def peak_rss_mib():
 
 
 def equality_vs(ref_kind, kind, layers, canon, images, onehot, T, compiled_fns):
-    """Loss and gradients of the compiled peer vs the eager reference peer on one fixed spike
-    train (same weights), at the timing batch size (no recompile)."""
+    """Loss, gradients and inference output of the compiled peer vs the eager reference peer on
+    one fixed spike train and the same weights (`canon`, from check_weights), at the timing
+    batch size (no recompile); also the per-layer spike totals of both training forwards."""
     torch.manual_seed(12345)
     src = SpikeSource(images)
     spikes = [src() for _ in range(T)]
     out = {}
     for k, fns in ((ref_kind, None), (kind, compiled_fns)):
         if fns is None:
-            net, train_fn, _, _ = make_peer(k, layers, NEURON, canon, False)
+            net, train_fn, infer_fn, _ = make_peer(k, layers, NEURON, canon, False)
             sp = spikes
         else:
-            net, train_fn = fns
+            net, train_fn, infer_fn = fns
             sp = [s.contiguous(memory_format=torch.channels_last) for s in spikes]
-            for p in net.parameters():
-                p.grad = None
-        loss, _ = train_fn(T, fixed_source(sp), onehot)
-        out[k] = (float(loss), net.canonical(grads=True), net.layer_grad_norms())
         for p in net.parameters():
             p.grad = None
-    (lr_, gr, pr), (lt, gt, pt) = out[ref_kind], out[kind]
+        net.record_counts = True
+        loss, _ = train_fn(T, fixed_source(sp), onehot)
+        net.record_counts = False
+        grads = net.canonical(grads=True)
+        for p in net.parameters():
+            p.grad = None
+        out[k] = (loss.item(), grads, net.last_counts, infer_fn(T, fixed_source(sp)).clone())
+    (lr_, gr, cr, ir), (lt, gt, ct, it) = out[ref_kind], out[kind]
     gn = math.sqrt(sum(float(g.double().square().sum()) for g in gr.values()))
     gmax = max(float((gt[k] - gr[k]).abs().max()) for k in gr) / max(gn, 1e-30)
     lrel = _rel(lt, lr_, 1e-30)
-    return {"against": "torch-" + ref_kind, "timesteps": T, "loss": lt, "loss_ref": lr_,
-            "loss_rel_diff": lrel, "grad_norm_ref": gn, "grad_max_abs_diff_over_norm": gmax,
-            "ok": bool(lrel <= 1e-4 and gmax <= 1e-4)}
+    imax = float((it - ir).abs().max())
+    silent = [k.replace("__sc", ".sc") for k, g in gr.items() if not bool(g.abs().max() > 0)]
+    diff = {name: ct[name] - cr[name] for name in cr if ct.get(name) != cr[name]}
+    return {"against": "torch-" + ref_kind, "timesteps": T,
+            "weights": f"the benchmark's initial weights x {CHECK_GAIN} (so that every layer "
+                       f"spikes within {T} steps), rounded to multiples of 2^-12 (exact sums)",
+            "loss": lt, "loss_ref": lr_, "loss_rel_diff": lrel, "grad_norm_ref": gn,
+            "grad_max_abs_diff_over_norm": gmax, "zero_gradient_layers_ref": silent,
+            "spikes_ref": cr, "spike_count_diff": diff, "infer_output_max_abs_diff": imax,
+            "ok": bool(lrel <= 1e-4 and gmax <= 1e-4 and not diff and imax <= 1e-5)}
 
 
 def bench_impl(impl, arch, args, images, labels, canon, layers):
@@ -1536,16 +1588,22 @@ def bench_impl(impl, arch, args, images, labels, canon, layers):
             return infer_fn(T, src).argmax(1)
 
         if tuned:
-            # Compile outside the timed region (first calls), then check against the eager peer.
+            # Compile outside the timed region (first calls of the training and the inference
+            # step), then check the compiled steps against the eager peer on other weights (the
+            # compiled graphs take the weights as inputs), then put the benchmark's weights back.
             t0 = time.perf_counter()
+            train_body()
             for p in model.parameters():
                 p.grad = None
-            train_body()
+            compile_s = {"train": time.perf_counter() - t0}
+            t0 = time.perf_counter()
             infer_body()
-            compile_s = time.perf_counter() - t0
+            compile_s["infer"] = time.perf_counter() - t0
             ref = "authors" if kind == "tuned" else "aggregate"
-            extra["check_vs_eager"] = equality_vs(ref, kind, layers, canon, images, onehot,
-                                                  min(T, 8), (model, train_fn))
+            model.load_canonical(check_weights(canon))
+            extra["check_vs_eager"] = equality_vs(ref, kind, layers, check_weights(canon), images,
+                                                  onehot, CHECK_T, (model, train_fn, infer_fn))
+            model.load_canonical(canon)
             if not extra["check_vs_eager"]["ok"]:
                 print(f"    WARNING: {impl} differs from torch-{ref}: {extra['check_vs_eager']}",
                       flush=True)
@@ -1564,7 +1622,7 @@ def bench_impl(impl, arch, args, images, labels, canon, layers):
         opt.zero_grad(set_to_none=True)
         loss = train_body()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         grad_norms.append(math.sqrt(sum(float(p.grad.square().sum())
                                         for p in model.parameters() if p.grad is not None)))
 
@@ -1598,7 +1656,8 @@ def bench_impl(impl, arch, args, images, labels, canon, layers):
                      "authors' gated recurrence (paper §4.3, GradMode::Code)"),
     }
     if compile_s is not None:
-        r["compile_and_first_calls_s"] = compile_s
+        # Wall time of the first call of each compiled function (compilation + one run).
+        r["compile_s"] = compile_s
     r.update(extra)
     return r
 
@@ -1617,12 +1676,22 @@ def main(args):
               f"layer {counts}")
         return 0
     if args.check_against:
-        try:
-            return 0 if check_against(args.check_against, args.check_compiled, args.surrogate) else 1
-        except (OSError, ValueError, KeyError) as e:
-            print(f"deep_peer.py: cannot use --check-against {args.check_against}: "
-                  f"{type(e).__name__}: {e}", file=sys.stderr)
+        root = args.check_against
+        dirs = [root] if os.path.exists(os.path.join(root, "check.json")) else sorted(
+            os.path.join(root, d) for d in (os.listdir(root) if os.path.isdir(root) else [])
+            if os.path.exists(os.path.join(root, d, "check.json")))
+        if not dirs:
+            print(f"deep_peer.py: no check.json in {root} or its subfolders", file=sys.stderr)
             return 2
+        ok = True
+        for d in dirs:
+            try:
+                ok &= check_against(d, args.check_compiled, args.surrogate)
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+                print(f"deep_peer.py: cannot use --check-against {d}: {type(e).__name__}: {e}",
+                      file=sys.stderr)
+                return 2
+        return 0 if ok else 1
     if args.check or args.check_only:
         if not run_checks(args):
             return 1

@@ -26,9 +26,6 @@ pub const MAX_COUT: usize = 64;
 /// accumulates up to [`BLOCK_AVX512`] channels; wider layers take one pass per block.
 pub const MAX_COUT_AVX512: usize = 512;
 
-/// Most registers per output for which the AVX-512 gather steps two outputs at once.
-const PAIR_MAX_REGS: usize = 4;
-
 /// Output channels one AVX-512 pass accumulates (16 registers of 16 lanes).
 const BLOCK_AVX512: usize = 256;
 
@@ -481,35 +478,8 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
                     _mm512_mask_storeu_ps(p.add(16 * n), mask(n), a);
                 }
             };
-            let mut ox = 0;
-            while ox < w_out {
+            for ox in 0..w_out {
                 let (a, b, base) = span(ox);
-                if N <= PAIR_MAX_REGS && ox + 1 < w_out {
-                    // Two outputs at once: with few registers per output, one output's chain
-                    // of dependent adds would leave the adders idle; each output still adds its
-                    // own spikes in its own order.
-                    let (a2, b2, base2) = span(ox + 1);
-                    if a == b && a2 == b2 {
-                        ox += 2;
-                        continue;
-                    }
-                    let (mut acc, mut acc2) = (load(ox), load(ox + 1));
-                    let common = (b - a).min(b2 - a2);
-                    for t in 0..common {
-                        add(&mut acc, base, a + t);
-                        add(&mut acc2, base2, a2 + t);
-                    }
-                    for j in a + common..b {
-                        add(&mut acc, base, j);
-                    }
-                    for j in a2 + common..b2 {
-                        add(&mut acc2, base2, j);
-                    }
-                    store(ox, &acc);
-                    store(ox + 1, &acc2);
-                    ox += 2;
-                    continue;
-                }
                 if a != b {
                     let mut acc = load(ox);
                     for j in a..b {
@@ -517,7 +487,6 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
                     }
                     store(ox, &acc);
                 }
-                ox += 1;
             }
         }
     }

@@ -124,8 +124,6 @@ pub struct BackwardScratch {
     count: Vec<u32>,
     /// Events of the output position being collected: `(c_out, Δ)`.
     events: Vec<(u32, f32)>,
-    /// Position groups `(position, start, end)` of [`group::conv_layer_split`].
-    groups: Vec<(usize, usize, usize)>,
     /// A layer's `(j, Δ)` of one step (code mode) or of the whole sample (aggregate mode).
     pending: Vec<(usize, f32)>,
     /// When set, nanoseconds of backward work per layer (its gates, its events' weight and
@@ -311,8 +309,7 @@ fn backward_body(
                         .filter(|&j| fired[j])
                         .map(|j| (j, gate[j] * g[j])),
                 );
-                events.retain(|e| e.1 != 0.0);
-                propagate_layer(net, wt, grads, s, l, &events);
+                propagate_all(net, wt, grads, s, l, &events);
                 s.pending = events;
                 clock.lap(&mut s.layer_nanos, l);
             }
@@ -352,62 +349,6 @@ fn backward_body(
         }
     }
     loss
-}
-
-/// Applies all events `(j, Δ ≠ 0)` (ascending `j`) of layer `l` at once, as the aggregate mode
-/// has them: conv synapses through [`group::conv_layer_split`] (weight gradient in cache-sized
-/// slices), the rest as [`propagate_all`]. Bit-identical to [`propagate_all`].
-fn propagate_layer(
-    net: &CompiledNet,
-    wt: &crate::params::TransposedWeights,
-    grads: &mut Grads,
-    s: &mut BackwardScratch,
-    l: usize,
-    events: &[(usize, f32)],
-) {
-    let layer = &net.plan.layers[l];
-    let src = if l == 0 { None } else { Some(l - 1) };
-    let conv = |syn: &Synapses| matches!(syn, Synapses::Conv { .. });
-    // Main and shortcut must feed different gradients for the two to run one after the other.
-    let separate = layer.shortcut.is_none_or(|sc| sc.source != src);
-    if !conv(&layer.synapses) || !separate || std::env::var_os("SNN_NO_SPLIT").is_some() {
-        return propagate_all(net, wt, grads, s, l, events);
-    }
-    let (gm, gs) = &mut grads.layers[l];
-    let (wm, ws) = &wt.layers[l];
-    let (lower, _) = s.g.split_at_mut(l);
-    let mut scratch = std::mem::take(&mut s.events);
-    let g_in = src.map(|i| lower[i].as_mut_slice());
-    group::conv_layer_split(
-        &layer.synapses,
-        events,
-        &s.x_main[l],
-        wm,
-        gm,
-        g_in,
-        &mut s.groups,
-        &mut scratch,
-    );
-    if let Some(sc) = layer.shortcut {
-        let g_in = sc.source.map(|i| lower[i].as_mut_slice());
-        if conv(&sc.synapses) {
-            group::conv_layer_split(
-                &sc.synapses,
-                events,
-                &s.x_short[l],
-                ws,
-                gs,
-                g_in,
-                &mut s.groups,
-                &mut scratch,
-            );
-        } else if let Some(g_in) = g_in {
-            for &(j, d) in events {
-                event::apply(&sc.synapses, j, d, &s.x_short[l], ws, gs, Some(&mut *g_in));
-            }
-        }
-    }
-    s.events = scratch;
 }
 
 /// A stopwatch that adds the time since its last lap to a layer's counter, when timing is on.
