@@ -350,6 +350,7 @@ fn main() {
     if a.memory {
         return;
     }
+    let cross_check = (a.peer).then(|| cross_check(&a, &subjects, &train));
     let peers = run_peers(&a, &data_dir);
     let mut after = Vec::new();
     if !peers.is_null() {
@@ -362,7 +363,58 @@ fn main() {
             after.push(r);
         }
     }
-    report(&a, &subjects, &before, &after, &peers, &train, &test, &pool);
+    report(
+        &a,
+        &subjects,
+        &before,
+        &after,
+        &peers,
+        cross_check.flatten(),
+        &train,
+        &test,
+        &pool,
+    );
+}
+
+/// Writes one training sample's gradients of every subject (`--write-check`'s files, T = the
+/// benchmark's) and has `deep_peer.py --check-against` compare the peers' loss and gradient
+/// norms with them. Returns the script's verdict line per arch, or None without a venv.
+fn cross_check(a: &Args, subjects: &[Subject], train: &Dataset) -> Option<String> {
+    let python = PathBuf::from("benches/peers/.venv/bin/python");
+    if !python.exists() {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("snn-deep-check-{}", std::process::id()));
+    for s in subjects {
+        if let Err(e) = deep::check::write(
+            &dir.join(&s.arch),
+            &s.arch,
+            &s.net,
+            &s.weights,
+            train,
+            a.timesteps,
+        ) {
+            eprintln!("deep_throughput: cross-check files: {e}");
+            return None;
+        }
+    }
+    let out = Command::new(&python)
+        .args(["benches/peers/deep_peer.py", "--check-against"])
+        .arg(&dir)
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out.ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    let verdicts: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(": all peers agree") || l.contains("mismatch"))
+        .collect();
+    Some(format!(
+        "Cross-check of the peers' loss and gradient norms against snn-train's on one training sample, same weights and input spikes (`deep_peer.py --check-against`, exit status {}): {}.",
+        out.status.code().unwrap_or(-1),
+        verdicts.join("; ")
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -372,6 +424,7 @@ fn report(
     before: &[[f64; 3]],
     after: &[[f64; 3]],
     peers: &serde_json::Value,
+    cross_check: Option<String>,
     train: &Dataset,
     test: &Dataset,
     pool: &rayon::ThreadPool,
@@ -388,6 +441,9 @@ fn report(
         "# Deep networks: throughput, T={}, batch {}, {} threads\n\nCommand: `{command}`. Data: CIFAR-10 (JPEG copy), the first training / test images; no augmentation and no dropout on either side.\n",
         a.timesteps, a.batch, a.threads
     );
+    if let Some(c) = &cross_check {
+        md.push_str(&format!("\n{c}\n"));
+    }
     let mut archs = serde_json::Map::new();
     for (k, s) in subjects.iter().enumerate() {
         let pooled = |i: usize| {
@@ -462,6 +518,7 @@ fn report(
     let doc = serde_json::json!({
         "command": command, "timesteps": a.timesteps, "batch_size": a.batch, "threads": a.threads,
         "archs": archs,
+        "cross_check": cross_check,
         "peer_run": peers,
     });
     std::fs::create_dir_all(&a.out).unwrap();

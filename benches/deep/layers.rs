@@ -191,7 +191,7 @@ pub fn markdown(rows: &[LayerRow], threads: usize) -> String {
         sum(|r| r.backward_aggregate_ms),
     );
     let mut md = format!(
-        "\nPer layer. Spike rate and synaptic operations from inference on the first test images; times from one thread over {TIMED_SAMPLES} training samples (forward with the spike record, then each backward): forward {fwd:.2} ms, backward {code:.2} ms in code mode ({:.2}× the forward) and {agg:.2} ms in aggregate mode ({:.2}×) per sample. Synaptic operations per sample {:.3e} against {:.3e} dense MACs over the same T ({:.1}× fewer). Inference ran at {:.2e} synaptic ops/s; for scale, one core of this CPU adds {:.2e} floats/s into a row in L1 (`y[i] += x[i]`, 16 lanes: a scatter's inner work, measured now), {:.2e} for {threads} threads ({:.0} %; the gathered conv layers accumulate in registers and can exceed it).\n\n| layer | neurons | spike rate | synops/sample | share of synops | dense MACs/sample | forward ms | backward code ms | backward aggregate ms |\n|---|---|---|---|---|---|---|---|---|\n",
+        "\nPer layer. Spike rate and synaptic operations from inference on the first test images; times from one thread over {TIMED_SAMPLES} training samples (forward with the spike record, then each backward): forward {fwd:.2} ms, backward {code:.2} ms in code mode ({:.2}× the forward) and {agg:.2} ms in aggregate mode ({:.2}×) per sample. Synaptic operations per sample {:.3e} against {:.3e} dense MACs over the same T ({:.1}× fewer). Inference ran at {:.2e} synaptic ops/s; for scale, one core of this CPU adds {:.2e} floats/s into a row in L1 (`y[i] += x[i]`, 16 lanes: a scatter's inner work, measured now), {:.2e} for {threads} threads ({:.0} %; the gathered conv layers accumulate in registers and can exceed it). The per-layer column forward G synops/s (one thread) against that per-core figure shows each layer's headroom.\n\n| layer | neurons | spike rate | synops/sample | share of synops | dense MACs/sample | forward ms | forward G synops/s | backward code ms | backward aggregate ms |\n|---|---|---|---|---|---|---|---|---|---|\n",
         code / fwd,
         agg / fwd,
         synops,
@@ -204,7 +204,7 @@ pub fn markdown(rows: &[LayerRow], threads: usize) -> String {
     );
     for r in rows {
         md.push_str(&format!(
-            "| {} | {} | {:.4} | {:.3e} | {:.1} % | {:.3e} | {:.2} | {:.2} | {:.2} |\n",
+            "| {} | {} | {:.4} | {:.3e} | {:.1} % | {:.3e} | {:.2} | {} | {:.2} | {:.2} |\n",
             r.name,
             r.neurons,
             r.spike_rate,
@@ -212,6 +212,10 @@ pub fn markdown(rows: &[LayerRow], threads: usize) -> String {
             100.0 * r.synops_share,
             r.dense_macs_per_sample,
             r.forward_ms,
+            match r.forward_ms > 0.0 && r.synops_per_sample > 0.0 {
+                true => format!("{:.1}", r.synops_per_sample / (r.forward_ms * 1e6)),
+                false => "".into(),
+            },
             r.backward_code_ms,
             r.backward_aggregate_ms,
         ));
