@@ -132,7 +132,8 @@ pub fn worthwhile(geo: &ConvGeometry, spikes: usize) -> bool {
 /// output neurons (ascending) to `out`. Bit-identical to zeroed current + conv scatter +
 /// [`crate::neuron::lif_step`]. With `pool`, the 2×2 average-pooling layer that reads this one
 /// (its spikes carrying the value 1) is stepped in the same pass, as
-/// [`lif_pool::lif_pool_step`] does.
+/// [`lif_pool::lif_pool_step`] does. `then` adds any further input (a residual block's shortcut)
+/// into the gathered current before the LIF update, as a scatter after the main synapses would.
 #[allow(clippy::too_many_arguments)]
 pub fn conv_lif_gather(
     geo: &ConvGeometry,
@@ -146,6 +147,7 @@ pub fn conv_lif_gather(
     scratch: &mut GatherScratch,
     out: &mut Vec<u32>,
     pool: Option<(PoolStep<'_>, &mut PoolScratch)>,
+    then: impl FnOnce(&mut [f32]),
 ) {
     let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
     assert_eq!(geo.stride, 1);
@@ -236,6 +238,7 @@ pub fn conv_lif_gather(
     }
     // The LIF update (and the pooling layer's step) on the gathered current, which it zeroes.
     let current = &mut buf[..v.len()];
+    then(current);
     match pool {
         Some((p, ps)) => {
             lif_pool::lif_pool_step(geo.output, v, current, leak, threshold, out, p, ps)
@@ -610,6 +613,7 @@ mod tests {
                 &mut scratch,
                 &mut s_vec,
                 None,
+                |_| {},
             );
             let pool = PoolStep {
                 output: pooled,
@@ -629,6 +633,7 @@ mod tests {
                 &mut scratch_pool,
                 &mut s_pool,
                 Some((pool, &mut pool_scratch)),
+                |_| {},
             );
             assert_eq!(
                 (s_vec[0], s_pool[0], p_pool[0]),
@@ -648,7 +653,8 @@ mod tests {
         assert!(pooled_fired > 0 || pooled.is_empty());
     }
 
-    /// The image's two spike lists (+1, then −1) gathered equal the two scatters, bit for bit.
+    /// The image's two spike lists (+1, then −1) gathered, and a shortcut's current added by
+    /// `then`, equal the scatters and the addition, bit for bit.
     #[test]
     fn signed_input_gather_matches_two_scatters() {
         for &(cin, cout) in &[(3usize, 64usize), (1, 20), (3, 130)] {
@@ -690,6 +696,10 @@ mod tests {
                 }
                 synapse::conv_scatter_prepared(&geo, &prepared, &pos, 1.0, &mut current);
                 synapse::conv_scatter_prepared(&geo, &prepared, &neg, -1.0, &mut current);
+                // A shortcut's current, added after the main synapses' (odd steps).
+                let extra: Vec<f32> = (0..n).map(|_| lcg(&mut seed) * (step % 2) as f32).collect();
+                let add = |c: &mut [f32]| c.iter_mut().zip(&extra).for_each(|(y, x)| *y += x);
+                add(&mut current);
                 let (mut s_ref, mut s_gat) = (Vec::new(), Vec::new());
                 neuron::lif_step(&mut v_ref, &mut current, 0.9, 0.3, &mut s_ref);
                 conv_lif_gather(
@@ -704,6 +714,7 @@ mod tests {
                     &mut scratch,
                     &mut s_gat,
                     None,
+                    add,
                 );
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(

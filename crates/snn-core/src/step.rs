@@ -114,7 +114,7 @@ impl PreparedWeights {
             .map(|l| {
                 let layer = &net.plan.layers[l];
                 let geo = net.geometry[l].as_ref()?;
-                if layer.kind != LayerKind::Conv || layer.shortcut.is_some() {
+                if layer.kind != LayerKind::Conv {
                     return None;
                 }
                 GatherWeights::new(geo, &weights[l].main)
@@ -332,8 +332,6 @@ impl NetState {
         input_neg: &[u32],
         dropout: Option<&[Option<DropoutMask>]>,
     ) {
-        let np = net.neuron;
-        let fast = matches!(weights, StepWeights::Prepared(_));
         // A pooling layer already stepped together with the LIF layer before it.
         let mut done = None;
         let mut clock = self.layer_nanos.is_some().then(std::time::Instant::now);
@@ -348,149 +346,193 @@ impl NetState {
             if done == Some(l) {
                 continue;
             }
-            let layer = &net.plan.layers[l];
-            let mut current = std::mem::take(&mut self.current[l]);
-            // Pooling IF neurons without current cannot change or fire (no leak, P ≤ θ ≥ 0):
-            // the fast path updates only the ones the pooling scatter touched.
-            let sparse_pool = fast
-                && layer.kind == LayerKind::Pool
-                && layer.shortcut.is_none()
-                && np.pool_threshold >= 0.0
-                && matches!(layer.synapses, Synapses::AvgPool2 { .. });
-            if sparse_pool {
-                let Synapses::AvgPool2 { input, output } = layer.synapses else {
-                    unreachable!()
-                };
-                let words = output.len().div_ceil(64);
-                let touched = &mut self.touched[..words];
-                if self.flags.len() < words * 64 {
-                    self.flags.resize(words * 64, 0);
-                }
-                let flags = &mut self.flags[..words * 64];
-                let mut mark = |spikes: &[u32], value: f32| {
-                    synapse::avgpool_scatter_flag(input, output, spikes, value, &mut current, flags)
-                };
-                match Source::main_of(l) {
-                    Source::Input => {
-                        mark(input_pos, 1.0);
-                        if !input_neg.is_empty() {
-                            mark(input_neg, -1.0);
-                        }
+            if self.step_layer(net, weights, l, input_pos, input_neg, dropout) {
+                done = Some(l + 1);
+            }
+        }
+        if let (Some(c), Some(t)) = (clock, self.layer_nanos.as_mut()) {
+            if let Some(last) = t.last_mut() {
+                *last += c.elapsed().as_nanos() as u64;
+            }
+        }
+    }
+
+    /// Steps layer `l` (the body of [`NetState::step_with`]'s loop). Returns true when it also
+    /// stepped layer `l + 1` (a pooling layer fused with the LIF layer before it).
+    fn step_layer(
+        &mut self,
+        net: &CompiledNet,
+        weights: StepWeights<'_>,
+        l: usize,
+        input_pos: &[u32],
+        input_neg: &[u32],
+        dropout: Option<&[Option<DropoutMask>]>,
+    ) -> bool {
+        let np = net.neuron;
+        let fast = matches!(weights, StepWeights::Prepared(_));
+        let mut fused = false;
+        let layer = &net.plan.layers[l];
+        let mut current = std::mem::take(&mut self.current[l]);
+        // Pooling IF neurons without current cannot change or fire (no leak, P ≤ θ ≥ 0):
+        // the fast path updates only the ones the pooling scatter touched.
+        let sparse_pool = fast
+            && layer.kind == LayerKind::Pool
+            && layer.shortcut.is_none()
+            && np.pool_threshold >= 0.0
+            && matches!(layer.synapses, Synapses::AvgPool2 { .. });
+        if sparse_pool {
+            let Synapses::AvgPool2 { input, output } = layer.synapses else {
+                unreachable!()
+            };
+            let words = output.len().div_ceil(64);
+            let touched = &mut self.touched[..words];
+            if self.flags.len() < words * 64 {
+                self.flags.resize(words * 64, 0);
+            }
+            let flags = &mut self.flags[..words * 64];
+            let mut mark = |spikes: &[u32], value: f32| {
+                synapse::avgpool_scatter_flag(input, output, spikes, value, &mut current, flags)
+            };
+            match Source::main_of(l) {
+                Source::Input => {
+                    mark(input_pos, 1.0);
+                    if !input_neg.is_empty() {
+                        mark(input_neg, -1.0);
                     }
-                    Source::Layer(i) => mark(&self.spikes[i], self.value[i]),
                 }
-                simd::flags_to_bits(flags, touched);
-                self.spikes[l].clear();
-                neuron::if_step_touched(
-                    &mut self.membrane[l],
-                    &mut current,
-                    np.pool_threshold,
-                    touched,
-                    &mut self.spikes[l],
-                );
-                self.current[l] = current;
-                continue;
+                Source::Layer(i) => mark(&self.spikes[i], self.value[i]),
             }
-            if let Some(pooled) = self.try_gather(net, weights, l, dropout, input_pos, input_neg) {
-                // `current` is untouched (still zero).
-                self.current[l] = current;
-                if pooled {
-                    done = Some(l + 1);
-                }
-                continue;
-            }
+            simd::flags_to_bits(flags, touched);
+            self.spikes[l].clear();
+            neuron::if_step_touched(
+                &mut self.membrane[l],
+                &mut current,
+                np.pool_threshold,
+                touched,
+                &mut self.spikes[l],
+            );
+            self.current[l] = current;
+            return false;
+        }
+        if let Some(pooled) = self.try_gather(net, weights, l, dropout, input_pos, input_neg) {
+            // `current` is untouched (still zero).
+            self.current[l] = current;
+            return pooled;
+        }
+        self.scatter(
+            Source::main_of(l),
+            &layer.synapses,
+            net.geometry[l].as_ref(),
+            weights.main(l),
+            fast,
+            input_pos,
+            input_neg,
+            &mut current,
+        );
+        if let Some(sc) = layer.shortcut {
+            let src = sc.source.map_or(Source::Input, Source::Layer);
             self.scatter(
-                Source::main_of(l),
-                &layer.synapses,
-                net.geometry[l].as_ref(),
-                weights.main(l),
+                src,
+                &sc.synapses,
+                net.shortcut_geometry[l].as_ref(),
+                weights.shortcut(l),
                 fast,
                 input_pos,
                 input_neg,
                 &mut current,
             );
-            if let Some(sc) = layer.shortcut {
-                let src = sc.source.map_or(Source::Input, Source::Layer);
-                self.scatter(
-                    src,
-                    &sc.synapses,
-                    net.shortcut_geometry[l].as_ref(),
-                    weights.shortcut(l),
-                    fast,
-                    input_pos,
-                    input_neg,
+        }
+        let membrane = &mut self.membrane[l];
+        match layer.kind {
+            LayerKind::Readout => neuron::readout_step(membrane, &mut current, np.leak),
+            LayerKind::Pool => {
+                self.spikes[l].clear();
+                neuron::if_step(
+                    membrane,
                     &mut current,
+                    np.pool_threshold,
+                    &mut self.spikes[l],
                 );
             }
-            let membrane = &mut self.membrane[l];
-            match layer.kind {
-                LayerKind::Readout => neuron::readout_step(membrane, &mut current, np.leak),
-                LayerKind::Pool => {
-                    self.spikes[l].clear();
-                    neuron::if_step(
-                        membrane,
-                        &mut current,
-                        np.pool_threshold,
-                        &mut self.spikes[l],
-                    );
-                }
-                LayerKind::Conv | LayerKind::Linear => {
-                    let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
-                    let pooled = if fast { net.pool_after[l] } else { None };
-                    match (mask, pooled) {
-                        (None, Some(output)) => {
-                            // The pooling layer after this one is stepped here too.
-                            let (spikes, v, pool) = with_pool(
-                                &mut self.spikes[l..],
-                                &mut self.membrane[l..],
-                                output,
-                                np.pool_threshold,
-                            );
-                            lif_pool::lif_pool_step(
-                                layer.output,
-                                v,
-                                &mut current,
-                                np.leak,
-                                np.threshold,
-                                spikes,
-                                pool,
-                                &mut self.pool,
-                            );
-                            done = Some(l + 1);
-                        }
-                        (None, None) => {
-                            self.spikes[l].clear();
-                            neuron::lif_step(
-                                membrane,
-                                &mut current,
-                                np.leak,
-                                np.threshold,
-                                &mut self.spikes[l],
-                            );
-                        }
-                        (Some(mask), _) => {
-                            self.raw.clear();
-                            neuron::lif_step(
-                                membrane,
-                                &mut current,
-                                np.leak,
-                                np.threshold,
-                                &mut self.raw,
-                            );
-                            self.spikes[l].clear();
-                            self.spikes[l].extend(
-                                self.raw.iter().copied().filter(|&j| mask.keep[j as usize]),
-                            );
-                            self.value[l] = mask.value;
-                        }
+            LayerKind::Conv | LayerKind::Linear => {
+                let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
+                let pooled = if fast { net.pool_after[l] } else { None };
+                match (mask, pooled) {
+                    (None, Some(output)) => {
+                        // The pooling layer after this one is stepped here too.
+                        let (spikes, v, pool) = with_pool(
+                            &mut self.spikes[l..],
+                            &mut self.membrane[l..],
+                            output,
+                            np.pool_threshold,
+                        );
+                        lif_pool::lif_pool_step(
+                            layer.output,
+                            v,
+                            &mut current,
+                            np.leak,
+                            np.threshold,
+                            spikes,
+                            pool,
+                            &mut self.pool,
+                        );
+                        fused = true;
+                    }
+                    (None, None) => {
+                        self.spikes[l].clear();
+                        neuron::lif_step(
+                            membrane,
+                            &mut current,
+                            np.leak,
+                            np.threshold,
+                            &mut self.spikes[l],
+                        );
+                    }
+                    (Some(mask), _) => {
+                        self.raw.clear();
+                        neuron::lif_step(
+                            membrane,
+                            &mut current,
+                            np.leak,
+                            np.threshold,
+                            &mut self.raw,
+                        );
+                        self.spikes[l].clear();
+                        self.spikes[l]
+                            .extend(self.raw.iter().copied().filter(|&j| mask.keep[j as usize]));
+                        self.value[l] = mask.value;
                     }
                 }
             }
-            self.current[l] = current;
         }
-        if let (Some(c), Some(t)) = (clock, self.layer_nanos.as_mut()) {
-            if let Some(last) = t.last_mut() {
-                *last += c.elapsed().as_nanos() as u64;
+        self.current[l] = current;
+        fused
+    }
+
+    /// Steps several samples one time step each, layer by layer across the samples: each
+    /// layer's weights are read for all of them while they are in cache, instead of being
+    /// streamed again for every sample (this matters for layers whose weights exceed the L2
+    /// cache, such as ResNet11's 512-channel convs). `inputs[s]` are sample `s`'s (+1, −1) input
+    /// spikes, `dropout[s]` its masks. Every state evolves exactly as with
+    /// [`NetState::step_prepared`].
+    pub fn step_prepared_lockstep(
+        states: &mut [&mut NetState],
+        net: &CompiledNet,
+        weights: &PreparedWeights,
+        inputs: &[(&[u32], &[u32])],
+        dropout: &[Option<&[Option<DropoutMask>]>],
+    ) {
+        assert_eq!(states.len(), inputs.len());
+        assert_eq!(states.len(), dropout.len());
+        let mut skip = vec![false; states.len()];
+        for l in 0..net.layers() {
+            for (s, state) in states.iter_mut().enumerate() {
+                if std::mem::take(&mut skip[s]) {
+                    continue;
+                }
+                let (pos, neg) = inputs[s];
+                skip[s] =
+                    state.step_layer(net, StepWeights::Prepared(weights), l, pos, neg, dropout[s]);
             }
         }
     }
@@ -540,6 +582,26 @@ impl NetState {
         };
         dst.clear();
         let pooled = pool.is_some();
+        // A residual block's shortcut current is added after the main synapses', as the
+        // scatter path adds it.
+        let shortcut = net.plan.layers[l].shortcut;
+        let (sc_geo, sc_w) = (net.shortcut_geometry[l].as_ref(), weights.shortcut(l));
+        let values = &self.value;
+        let then = |current: &mut [f32]| {
+            let Some(sc) = shortcut else { return };
+            let go = |spikes: &[u32], value: f32, current: &mut [f32]| {
+                scatter_prepared(&sc.synapses, sc_geo, sc_w, spikes, value, current)
+            };
+            match sc.source {
+                None => {
+                    go(input_pos, 1.0, current);
+                    if !input_neg.is_empty() {
+                        go(input_neg, -1.0, current);
+                    }
+                }
+                Some(i) => go(&before[i], values[i], current),
+            }
+        };
         gather::conv_lif_gather(
             geo,
             gw,
@@ -552,6 +614,7 @@ impl NetState {
             &mut self.gather,
             dst,
             pool,
+            then,
         );
         if let Some(mask) = mask {
             rest[0].clear();
@@ -577,19 +640,7 @@ impl NetState {
             if !fast {
                 return synapse::scatter(syn, geo, w, spikes, value, current);
             }
-            match *syn {
-                Synapses::Conv { .. } => synapse::conv_scatter_prepared(
-                    geo.expect("conv geometry for conv synapses"),
-                    w,
-                    spikes,
-                    value,
-                    current,
-                ),
-                Synapses::Dense { outputs, .. } => {
-                    synapse::dense_scatter_grouped(w, outputs, spikes, value, current)
-                }
-                _ => synapse::scatter(syn, geo, w, spikes, value, current),
-            }
+            scatter_prepared(syn, geo, w, spikes, value, current)
         };
         match src {
             Source::Input => {
@@ -605,6 +656,30 @@ impl NetState {
     /// The readout membrane (valid after the last step: output = membrane / T).
     pub fn readout(&self) -> &[f32] {
         self.membrane.last().map(|m| &m[..]).unwrap_or(&[])
+    }
+}
+
+/// The fast path's scatter of `spikes` carrying `value` through `syn` with prepared weights `w`.
+fn scatter_prepared(
+    syn: &Synapses,
+    geo: Option<&ConvGeometry>,
+    w: &[f32],
+    spikes: &[u32],
+    value: f32,
+    current: &mut [f32],
+) {
+    match *syn {
+        Synapses::Conv { .. } => synapse::conv_scatter_prepared(
+            geo.expect("conv geometry for conv synapses"),
+            w,
+            spikes,
+            value,
+            current,
+        ),
+        Synapses::Dense { outputs, .. } => {
+            synapse::dense_scatter_grouped(w, outputs, spikes, value, current)
+        }
+        _ => synapse::scatter(syn, geo, w, spikes, value, current),
     }
 }
 

@@ -13,6 +13,10 @@ use snn_data::encode::RateEncoder;
 
 const EVAL_CHUNK: usize = 16;
 
+/// Samples stepped in lockstep within a chunk ([`Runner::run_lockstep`]): each layer's weights
+/// are then read once per step for all of them.
+const LOCKSTEP: usize = 4;
+
 /// Result of evaluating a model on a data set.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
@@ -98,38 +102,47 @@ fn evaluate_counting(
     let parts: Vec<(SpikeStats, Vec<u8>, usize, f64)> = indices
         .par_chunks(EVAL_CHUNK)
         .map(|idx| {
-            let mut runner = Runner::new(net);
+            let mut runners: Vec<Runner> = (0..LOCKSTEP.min(idx.len()))
+                .map(|_| Runner::new(net))
+                .collect();
             let mut stats = match profile {
                 Some(p) => SpikeStats::with_profile(net.layers(), p.clone()),
                 None => SpikeStats::new(net.layers()),
             };
             let mut preds = Vec::with_capacity(idx.len());
             let (mut correct, mut loss) = (0usize, 0.0f64);
-            for &i in idx {
-                let image = encoder.prepare(data.image(i));
-                let o = runner.run(
+            for group in idx.chunks(LOCKSTEP) {
+                let images: Vec<_> = group
+                    .iter()
+                    .map(|&i| encoder.prepare(data.image(i)))
+                    .collect();
+                let samples: Vec<u64> = group.iter().map(|&i| i as u64).collect();
+                let outs = Runner::run_lockstep(
+                    &mut runners[..group.len()],
                     net,
                     &prepared,
                     encoder,
-                    &image,
-                    i as u64,
+                    &images,
+                    &samples,
                     timesteps,
-                    None,
+                    &vec![None; group.len()],
                     None,
                     Some(&mut stats),
                 );
-                let p = argmax(&o);
-                let label = data.labels[i] as usize;
-                correct += (p == label) as usize;
-                loss += o
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &v)| {
-                        let e = v as f64 - if k == label { 1.0 } else { 0.0 };
-                        e * e
-                    })
-                    .sum::<f64>();
-                preds.push(p as u8);
+                for (&i, o) in group.iter().zip(&outs) {
+                    let p = argmax(o);
+                    let label = data.labels[i] as usize;
+                    correct += (p == label) as usize;
+                    loss += o
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &v)| {
+                            let e = v as f64 - if k == label { 1.0 } else { 0.0 };
+                            e * e
+                        })
+                        .sum::<f64>();
+                    preds.push(p as u8);
+                }
             }
             (stats, preds, correct, loss)
         })

@@ -130,6 +130,77 @@ impl Runner {
         out
     }
 
+    /// [`Runner::run`] for several samples at once, stepped in lockstep layer by layer
+    /// ([`NetState::step_prepared_lockstep`]) so that each layer's weights are read once per step
+    /// for all of them. Sample `s` (`runners[s]`, `images[s]`, `samples[s]`, `dropout[s]`,
+    /// `traces[s]`) gets exactly what [`Runner::run`] gives it; the counters of all of them are
+    /// added to `stats`. Returns the outputs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_lockstep(
+        runners: &mut [Runner],
+        net: &CompiledNet,
+        weights: &PreparedWeights,
+        encoder: &RateEncoder,
+        images: &[PreparedImage],
+        samples: &[u64],
+        timesteps: usize,
+        dropout: &[Option<&[Option<DropoutMask>]>],
+        mut traces: Option<&mut [Trace]>,
+        mut stats: Option<&mut SpikeStats>,
+    ) -> Vec<Vec<f32>> {
+        let n = runners.len();
+        assert!(images.len() == n && samples.len() == n && dropout.len() == n);
+        for r in runners.iter_mut() {
+            r.state.reset();
+        }
+        if let Some(trs) = traces.as_deref_mut() {
+            for tr in trs.iter_mut() {
+                tr.clear(net.layers());
+                tr.timesteps = timesteps;
+            }
+        }
+        for t in 0..timesteps {
+            for (s, r) in runners.iter_mut().enumerate() {
+                encoder.encode_step(&images[s], samples[s], t as u32, &mut r.pos, &mut r.neg);
+            }
+            let (mut states, inputs): (Vec<&mut NetState>, Vec<(&[u32], &[u32])>) = runners
+                .iter_mut()
+                .map(|r| {
+                    let Runner { state, pos, neg } = r;
+                    (state, (&pos[..], &neg[..]))
+                })
+                .unzip();
+            NetState::step_prepared_lockstep(&mut states, net, weights, &inputs, dropout);
+            for (s, r) in runners.iter().enumerate() {
+                if let Some(trs) = traces.as_deref_mut() {
+                    let tr = &mut trs[s];
+                    tr.input_pos.push_step(&r.pos);
+                    tr.input_neg.push_step(&r.neg);
+                    for (l, train) in tr.layers.iter_mut().enumerate() {
+                        train.push_step(&r.state.spikes[l]);
+                    }
+                }
+                if let Some(st) = stats.as_deref_mut() {
+                    r.count(net, st);
+                }
+            }
+        }
+        let mut outs = Vec::with_capacity(n);
+        for (s, r) in runners.iter().enumerate() {
+            if let Some(p) = stats.as_deref_mut().and_then(|st| st.profile.as_mut()) {
+                p.samples += 1;
+                p.timesteps = timesteps as u32;
+            }
+            let out = neuron::readout_output(r.state.readout(), timesteps as u32);
+            if let Some(trs) = traces.as_deref_mut() {
+                trs[s].values.copy_from_slice(&r.state.value);
+                trs[s].output = out.clone();
+            }
+            outs.push(out);
+        }
+        outs
+    }
+
     fn count(&self, net: &CompiledNet, st: &mut SpikeStats) {
         st.input_spikes += (self.pos.len() + self.neg.len()) as u64;
         for (l, layer) in net.plan.layers.iter().enumerate() {
