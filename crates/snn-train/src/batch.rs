@@ -61,8 +61,10 @@ pub struct BatchOutcome {
 
 struct ChunkWork {
     grads: Grads,
-    runner: Runner,
-    trace: Trace,
+    /// One runner and one spike record per sample of the chunk: the chunk's forwards run in
+    /// lockstep ([`Runner::run_lockstep`]), then each sample's backward.
+    runners: Vec<Runner>,
+    traces: Vec<Trace>,
     scratch: BackwardScratch,
     outcome: BatchOutcome,
     /// The current sample's augmented pixels.
@@ -138,8 +140,8 @@ impl BatchEngine {
         while self.work.len() < chunks {
             self.work.push(ChunkWork {
                 grads: Grads::zeros(&self.net),
-                runner: Runner::new(&self.net),
-                trace: Trace::default(),
+                runners: (0..CHUNK).map(|_| Runner::new(&self.net)).collect(),
+                traces: (0..CHUNK).map(|_| Trace::default()).collect(),
                 scratch: BackwardScratch::default(),
                 outcome: BatchOutcome::default(),
                 augmented: Vec::new(),
@@ -154,41 +156,53 @@ impl BatchEngine {
             .for_each(|(w, idx)| {
                 w.grads.zero();
                 w.outcome = BatchOutcome::default();
-                for &i in idx {
-                    let pixels = match ctx.augment {
-                        None => ctx.data.image(i),
-                        Some(aug) => {
-                            let key = derive(ctx.seed, &[0xA06, ctx.epoch as u64, i as u64]);
-                            let d = ctx.data;
-                            aug.apply(d.rows, d.cols, key, d.image(i), &mut w.augmented);
-                            &w.augmented
-                        }
-                    };
-                    let image = ctx.encoder.prepare(pixels);
-                    let masks = dropout_masks(net, ctx.dropout, ctx.seed, ctx.epoch, i as u64);
-                    w.runner.run(
-                        net,
-                        prepared,
-                        ctx.encoder,
-                        &image,
-                        i as u64,
-                        ctx.timesteps,
-                        masks.as_deref(),
-                        Some(&mut w.trace),
-                        None,
-                    );
+                let images: Vec<_> = idx
+                    .iter()
+                    .map(|&i| {
+                        let pixels = match ctx.augment {
+                            None => ctx.data.image(i),
+                            Some(aug) => {
+                                let key = derive(ctx.seed, &[0xA06, ctx.epoch as u64, i as u64]);
+                                let d = ctx.data;
+                                aug.apply(d.rows, d.cols, key, d.image(i), &mut w.augmented);
+                                &w.augmented
+                            }
+                        };
+                        ctx.encoder.prepare(pixels)
+                    })
+                    .collect();
+                let masks: Vec<_> = idx
+                    .iter()
+                    .map(|&i| dropout_masks(net, ctx.dropout, ctx.seed, ctx.epoch, i as u64))
+                    .collect();
+                let mask_refs: Vec<_> = masks.iter().map(|m| m.as_deref()).collect();
+                let samples: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
+                let k = idx.len();
+                Runner::run_lockstep(
+                    &mut w.runners[..k],
+                    net,
+                    prepared,
+                    ctx.encoder,
+                    &images,
+                    &samples,
+                    ctx.timesteps,
+                    &mask_refs,
+                    Some(&mut w.traces[..k]),
+                    None,
+                );
+                for (&i, trace) in idx.iter().zip(&w.traces) {
                     let label = ctx.data.labels[i] as usize;
                     let loss = backward_sample(
                         net,
                         wt,
-                        &w.trace,
+                        trace,
                         label,
                         ctx.mode,
                         &mut w.grads,
                         &mut w.scratch,
                     );
                     w.outcome.loss_sum += loss;
-                    w.outcome.correct += (argmax(&w.trace.output) == label) as usize;
+                    w.outcome.correct += (argmax(&trace.output) == label) as usize;
                     w.outcome.samples += 1;
                 }
             });
