@@ -163,13 +163,12 @@ impl Runner {
             for (s, r) in runners.iter_mut().enumerate() {
                 encoder.encode_step(&images[s], samples[s], t as u32, &mut r.pos, &mut r.neg);
             }
-            let (mut states, inputs): (Vec<&mut NetState>, Vec<(&[u32], &[u32])>) = runners
-                .iter_mut()
-                .map(|r| {
-                    let Runner { state, pos, neg } = r;
-                    (state, (&pos[..], &neg[..]))
-                })
-                .unzip();
+            let mut states = Vec::with_capacity(n);
+            let mut inputs: Vec<(&[u32], &[u32])> = Vec::with_capacity(n);
+            for Runner { state, pos, neg } in runners.iter_mut() {
+                states.push(state);
+                inputs.push((&pos[..], &neg[..]));
+            }
             NetState::step_prepared_lockstep(&mut states, net, weights, &inputs, dropout);
             for (s, r) in runners.iter().enumerate() {
                 if let Some(trs) = traces.as_deref_mut() {
