@@ -123,6 +123,19 @@ impl PreparedWeights {
         PreparedWeights { layers, gather }
     }
 
+    /// Whether [`NetState::step_prepared_lockstep`] is expected to beat stepping the samples one
+    /// after the other: some conv layer holds at least [`LOCKSTEP_MIN_CONV_BYTES`] of weights.
+    pub fn lockstep_pays(&self, net: &CompiledNet) -> bool {
+        net.plan
+            .layers
+            .iter()
+            .zip(&self.layers)
+            .any(|(layer, (m, _))| {
+                matches!(layer.synapses, Synapses::Conv { .. })
+                    && m.len() * 4 >= LOCKSTEP_MIN_CONV_BYTES
+            })
+    }
+
     /// Rewrites the prepared copy in place from new `weights` of the same network (what
     /// [`PreparedWeights::new`] would build, without allocating: a trainer calls this after
     /// every update).
@@ -211,6 +224,12 @@ pub struct DropoutMask {
 /// Weight bytes above which [`NetState::step_prepared_lockstep`] steps a layer across all its
 /// samples before the next layer (about the L2 cache of one core here).
 pub const LOCKSTEP_MIN_WEIGHT_BYTES: usize = 1 << 20;
+
+/// Conv weight bytes from which stepping samples in lockstep pays at all
+/// ([`PreparedWeights::lockstep_pays`]): ResNet11's 512-channel convs (9.4 MB) gain from it,
+/// while for VGG9 (largest conv 2.4 MB) cycling 4 samples' membranes through the cache every
+/// step cost more than it saved (2-thread benchmark 20-25 % slower).
+pub const LOCKSTEP_MIN_CONV_BYTES: usize = 4 << 20;
 
 /// One sample's dynamic state.
 #[derive(Clone, Debug)]

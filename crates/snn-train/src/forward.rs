@@ -131,8 +131,9 @@ impl Runner {
     }
 
     /// [`Runner::run`] for several samples at once, stepped in lockstep layer by layer
-    /// ([`NetState::step_prepared_lockstep`]) so that each layer's weights are read once per step
-    /// for all of them. Sample `s` (`runners[s]`, `images[s]`, `samples[s]`, `dropout[s]`,
+    /// ([`NetState::step_prepared_lockstep`]) so that each large layer's weights are read once
+    /// per step for all of them, when that pays ([`PreparedWeights::lockstep_pays`]), else one
+    /// after the other. Sample `s` (`runners[s]`, `images[s]`, `samples[s]`, `dropout[s]`,
     /// `traces[s]`) gets exactly what [`Runner::run`] gives it; the counters of all of them are
     /// added to `stats`. Returns the outputs.
     #[allow(clippy::too_many_arguments)]
@@ -150,6 +151,25 @@ impl Runner {
     ) -> Vec<Vec<f32>> {
         let n = runners.len();
         assert!(images.len() == n && samples.len() == n && dropout.len() == n);
+        if !weights.lockstep_pays(net) {
+            // One sample after the other (its state stays in cache over its T steps).
+            return (0..n)
+                .map(|s| {
+                    let trace = traces.as_deref_mut().map(|t| &mut t[s]);
+                    runners[s].run(
+                        net,
+                        weights,
+                        encoder,
+                        &images[s],
+                        samples[s],
+                        timesteps,
+                        dropout[s],
+                        trace,
+                        stats.as_deref_mut(),
+                    )
+                })
+                .collect();
+        }
         for r in runners.iter_mut() {
             r.state.reset();
         }
