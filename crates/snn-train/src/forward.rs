@@ -152,11 +152,12 @@ impl Runner {
         let n = runners.len();
         assert!(images.len() == n && samples.len() == n && dropout.len() == n);
         if !weights.lockstep_pays(net) {
-            // One sample after the other (its state stays in cache over its T steps).
+            // One sample after the other, all through the first runner (its state stays in
+            // cache over the samples' T steps).
             return (0..n)
                 .map(|s| {
                     let trace = traces.as_deref_mut().map(|t| &mut t[s]);
-                    runners[s].run(
+                    runners[0].run(
                         net,
                         weights,
                         encoder,
