@@ -128,6 +128,14 @@ else:
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from peer_common import (  # noqa: E402
+    CountGate,
+    NGGate,
+    SpikeFn,
+    cpu_pressure,
+    peak_rss_mib,
+    time_iterations,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,23 +172,6 @@ def summed_squared_error(out, onehot):
 # --------------------------------------------------------------------------------------------
 # Peer a: the authors' style (paper-method.md §4.3 and §11)
 # --------------------------------------------------------------------------------------------
-
-class SpikeFn(torch.autograd.Function):
-    """Heaviside on (u / V_th - 1): forward 1 where > 0 (strict); backward passes the incoming
-    gradient only where the neuron spiked. The 1/V_th scale comes from autograd through the
-    division, as in the authors' code."""
-
-    @staticmethod
-    def forward(ctx, mem_thr):
-        out = (mem_thr > 0).to(mem_thr.dtype)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (out,) = ctx.saved_tensors
-        return grad_output * out
-
 
 class AuthorsLIF:
     """One hidden LIF layer's state during one forward pass (§3.1, §4.1, §4.3)."""
@@ -322,42 +313,6 @@ def build_snntorch_lenet(surrogate_name):
 # Peers c-e: the same LeNet written as a step function (state in, new state out), so that
 # torch.compile can take one time step as one graph
 # --------------------------------------------------------------------------------------------
-
-class NGGate(torch.autograd.Function):
-    """Identity forward; backward multiplies the gradient arriving at a step's spikes by the
-    layer's NG: torch-authors' per-step hook as an autograd Function, so that torch.compile
-    captures the whole step in one graph (a hook on an intermediate tensor breaks it). `ng` is a
-    buffer that holds zeros during the forward pass and is filled through `.data` (which has its
-    own version counter, so autograd's saved-tensor check does not object) after the last step,
-    before backward() reads it."""
-
-    @staticmethod
-    def forward(ctx, s, ng):
-        ctx.save_for_backward(ng)
-        return s.view_as(s)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (ng,) = ctx.saved_tensors
-        return grad_output * ng, None
-
-
-class CountGate(torch.autograd.Function):
-    """Count domain of the aggregate gradient (paper-method.md §4.2): forward returns the layer's
-    recorded spike counts (the argument `a`, its input current computed from the counts below,
-    only carries the graph); backward multiplies the gradient by the per-neuron gate (NG/V_th for
-    LIF neurons that fired, 1 for pooling neurons that fired, 0 for silent ones)."""
-
-    @staticmethod
-    def forward(ctx, a, counts, gate):
-        ctx.save_for_backward(gate)
-        return counts.clone()
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (gate,) = ctx.saved_tensors
-        return grad_output * gate, None, None
-
 
 def neuron_gate(lf, gamma):
     """NG = 1[LF > 1e-3] + ln(lambda) LF / max*(gamma) (§4.3), the same expression as
@@ -927,35 +882,6 @@ def run_checks(args):
 # --------------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------------
-
-def time_iterations(fn, warmup, iters, before=None):
-    """Runs fn warmup + iters times; returns the wall times of the last iters runs and those of
-    the warm-up runs (where torch.compile compiles). `before` runs ahead of every call, outside
-    the timed region."""
-    times, warm = [], []
-    for i in range(warmup + iters):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        fn()
-        (times if i >= warmup else warm).append(time.perf_counter() - t0)
-    return times, warm
-
-
-def cpu_pressure():
-    """Linux PSI 'some' averages (% of time runnable tasks waited for a CPU), or None."""
-    try:
-        with open("/proc/pressure/cpu") as f:
-            first = f.readline().split()
-        fields = dict(kv.split("=") for kv in first[1:])
-        return {k: float(fields[k]) for k in ("avg10", "avg60", "avg300")}
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
 
 def bench_impl(impl, args, images, onehot):
     # Every peer starts from the same seed: the same initial weights (same layers, same
