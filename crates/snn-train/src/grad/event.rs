@@ -20,6 +20,70 @@ fn axpy_pair(y1: &mut [f32], x1: &[f32], y2: &mut [f32], x2: &[f32], a: f32) {
     }
 }
 
+/// The receptive field of one conv output position, clipped to the input: kernel rows
+/// `ky_lo..ky_hi`, kernel columns from `kx_lo`, `len` floats per kernel row (channel-last).
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// First kernel row inside the input.
+    pub ky_lo: usize,
+    /// One past the last kernel row inside the input.
+    pub ky_hi: usize,
+    /// First kernel column inside the input.
+    pub kx_lo: usize,
+    /// One past the last kernel column inside the input.
+    pub kx_hi: usize,
+    /// Floats per kernel row inside the input: `(kx_hi − kx_lo) · c_in`.
+    pub len: usize,
+    y0: isize,
+    x0: isize,
+    width: usize,
+    cin: usize,
+}
+
+impl Window {
+    /// The window of output position `p` (row-major `oy·W + ox`) of conv `syn`.
+    #[inline(always)]
+    pub fn of(syn: &Synapses, p: usize) -> Self {
+        let Synapses::Conv {
+            kernel,
+            stride,
+            padding,
+            input,
+            output,
+        } = *syn
+        else {
+            panic!("a receptive window needs conv synapses");
+        };
+        let (oy, ox) = (p / output.width, p % output.width);
+        let y0 = (oy * stride) as isize - padding as isize;
+        let x0 = (ox * stride) as isize - padding as isize;
+        let ky_lo = (-y0).max(0) as usize;
+        let ky_hi = ((input.height as isize - y0).min(kernel as isize)).max(0) as usize;
+        let kx_lo = (-x0).max(0) as usize;
+        let kx_hi = ((input.width as isize - x0).min(kernel as isize)).max(0) as usize;
+        let len = kx_hi.saturating_sub(kx_lo) * input.channels;
+        Window {
+            ky_lo,
+            ky_hi,
+            kx_lo,
+            kx_hi,
+            len,
+            y0,
+            x0,
+            width: input.width,
+            cin: input.channels,
+        }
+    }
+
+    /// Offset in the channel-last input of kernel row `ky`'s first float inside the input.
+    #[inline(always)]
+    pub fn input_offset(&self, ky: usize) -> usize {
+        let iy = (self.y0 + ky as isize) as usize;
+        let ix = (self.x0 + self.kx_lo as isize) as usize;
+        (iy * self.width + ix) * self.cin
+    }
+}
+
 /// Applies one event of output neuron `j` with change `delta` through `syn`.
 /// `x`: cumulative input values; `wt`: transposed weights; `dwt`: transposed weight gradient;
 /// `g_in`: gradient at the inputs (None when the inputs are the image).
@@ -43,28 +107,17 @@ pub fn apply(
         }
         Synapses::Conv {
             kernel,
-            stride,
-            padding,
             input,
             output,
+            ..
         } => {
             let co = j % output.channels;
-            let p = j / output.channels;
-            let (oy, ox) = (p / output.width, p % output.width);
-            let cin = input.channels;
-            let y0 = (oy * stride) as isize - padding as isize;
-            let x0 = (ox * stride) as isize - padding as isize;
-            let ky_lo = (-y0).max(0) as usize;
-            let ky_hi = ((input.height as isize - y0).min(kernel as isize)).max(0) as usize;
-            let kx_lo = (-x0).max(0) as usize;
-            let kx_hi = ((input.width as isize - x0).min(kernel as isize)).max(0) as usize;
-            let len = (kx_hi.saturating_sub(kx_lo)) * cin;
+            let win = Window::of(syn, j / output.channels);
+            let (cin, len, kx_lo) = (input.channels, win.len, win.kx_lo);
             let mut g_in = g_in;
-            for ky in ky_lo..ky_hi {
-                let iy = (y0 + ky as isize) as usize;
-                let ix = (x0 + kx_lo as isize) as usize;
+            for ky in win.ky_lo..win.ky_hi {
                 let w = ((co * kernel + ky) * kernel + kx_lo) * cin;
-                let xi = (iy * input.width + ix) * cin;
+                let xi = win.input_offset(ky);
                 match g_in.as_deref_mut() {
                     Some(g) => axpy_pair(
                         &mut dwt[w..w + len],

@@ -7,6 +7,7 @@
 //!
 //! Weight tensors are in the transposed (output-major) layout: conv `[c_out][ky][kx][c_in]`.
 
+use super::event::Window;
 use snn_core::plan::Synapses;
 
 /// Events of one position: `(c_out, Δ)` in ascending `c_out`.
@@ -30,47 +31,31 @@ pub fn conv_position(
     dwt: &mut [f32],
     mut g_in: Option<&mut [f32]>,
 ) {
-    let Synapses::Conv {
-        kernel,
-        stride,
-        padding,
-        input,
-        output,
-    } = *syn
-    else {
+    let Synapses::Conv { kernel, input, .. } = *syn else {
         panic!("conv_position needs conv synapses");
     };
-    let (oy, ox) = (p / output.width, p % output.width);
-    let cin = input.channels;
-    let y0 = (oy * stride) as isize - padding as isize;
-    let x0 = (ox * stride) as isize - padding as isize;
-    let ky_lo = (-y0).max(0) as usize;
-    let ky_hi = ((input.height as isize - y0).min(kernel as isize)).max(0) as usize;
-    let kx_lo = (-x0).max(0) as usize;
-    let kx_hi = ((input.width as isize - x0).min(kernel as isize)).max(0) as usize;
-    let len = kx_hi.saturating_sub(kx_lo) * cin;
+    let win = Window::of(syn, p);
+    let (cin, len) = (input.channels, win.len);
     if len == 0 {
         return;
     }
     // Distance between two output channels' rows in the transposed weights.
     let field = kernel * kernel * cin;
-    let full = ky_lo == 0 && ky_hi == kernel && kx_lo == 0 && kx_hi == kernel;
+    let full = win.ky_lo == 0 && win.ky_hi == kernel && win.kx_lo == 0 && win.kx_hi == kernel;
     if g_in.is_none() && full && field <= MAX_GATHERED_FIELD {
         // The window's rows side by side, as the transposed weights hold them.
         let mut window = [0.0f32; MAX_GATHERED_FIELD];
         for ky in 0..kernel {
-            let xi = (((y0 + ky as isize) as usize) * input.width + x0 as usize) * cin;
+            let xi = win.input_offset(ky);
             window[ky * len..(ky + 1) * len].copy_from_slice(&x[xi..xi + len]);
         }
         rows(&window[..field], None, wt, dwt, events, field, 0);
         return;
     }
-    for ky in ky_lo..ky_hi {
-        let iy = (y0 + ky as isize) as usize;
-        let ix = (x0 + kx_lo as isize) as usize;
-        let xi = (iy * input.width + ix) * cin;
+    for ky in win.ky_lo..win.ky_hi {
+        let xi = win.input_offset(ky);
         let g = g_in.as_deref_mut().map(|g| &mut g[xi..xi + len]);
-        let base = (ky * kernel + kx_lo) * cin;
+        let base = (ky * kernel + win.kx_lo) * cin;
         rows(&x[xi..xi + len], g, wt, dwt, events, field, base);
     }
 }
