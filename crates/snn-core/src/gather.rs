@@ -1,4 +1,4 @@
-//! Gather form of a stride-1 convolution step, for layers whose input spikes are dense enough
+//! Gather form of a convolution step (stride 1; any stride in the AVX-512 kernel), for layers whose input spikes are dense enough
 //! that reading each output's receptive field beats scattering every spike: the layer's current
 //! is summed output by output in registers, then the LIF kernels of [`crate::neuron`] update the
 //! layer (and, through [`crate::lif_pool`], the 2×2 pooling layer after it).
@@ -60,7 +60,8 @@ impl GatherWeights {
     pub fn new(geo: &ConvGeometry, weights: &[f32]) -> Option<Self> {
         let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
         let max = if wide() { MAX_COUT_AVX512 } else { MAX_COUT };
-        if geo.stride != 1 || cout == 0 || cout > max || cin == 0 {
+        // Strides other than 1 only in the AVX-512 kernel.
+        if (geo.stride != 1 && !wide()) || cout == 0 || cout > max || cin == 0 {
             return None;
         }
         assert_eq!(weights.len(), k * k * cin * cout, "conv weight count");
@@ -150,17 +151,21 @@ pub fn conv_lif_gather(
     then: impl FnOnce(&mut [f32]),
 ) {
     let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
-    assert_eq!(geo.stride, 1);
+    let wide = wide();
+    let s = geo.stride;
+    assert!(
+        s == 1 || (s > 1 && wide),
+        "strided gather needs the AVX-512 kernel"
+    );
     assert_eq!(
         gw.weights().len(),
         k * k * cin * gw.row,
         "gather weight count"
     );
-    let wide = wide();
     assert_eq!(gw.row, row_len(cout, wide));
     assert_eq!(v.len(), geo.output.len(), "membrane length");
-    assert!(geo.output.height + k <= geo.input.height + 2 * geo.padding + 1);
-    assert!(geo.output.width + k <= geo.input.width + 2 * geo.padding + 1);
+    assert!((geo.output.height - 1) * s + k <= geo.input.height + 2 * geo.padding);
+    assert!((geo.output.width - 1) * s + k <= geo.input.width + 2 * geo.padding);
     let GatherScratch {
         pix_start,
         key,
@@ -446,18 +451,27 @@ unsafe fn gather_avx512<const N: usize, const UNIT: bool>(
     let kp = key.as_ptr();
     let bp = buf.as_mut_ptr();
     let v16 = _mm512_set1_ps(value);
+    let stride = geo.stride;
     for ky in 0..k {
         for oy in 0..h_out {
-            let Some(iy) = (oy + ky).checked_sub(pad).filter(|&iy| iy < h_in) else {
+            let Some(iy) = (oy * stride + ky).checked_sub(pad).filter(|&iy| iy < h_in) else {
                 continue;
             };
             let base_ky = (ky * k + pad) * cin * row;
-            // The spikes of output `ox`'s window in this input row, and its weight base.
+            // The spikes of output `ox`'s window in this input row (input columns from
+            // `ox·stride − pad`), and its weight base: a spike's row is its key plus
+            // `(ky·k + pad − ox·stride)·c_in·row`.
             let span = |ox: usize| {
-                let (ix_lo, ix_hi) = window(ox, pad, k, w_in);
+                let (ix_lo, ix_hi) = window(ox * stride, pad, k, w_in);
                 let a = *pix_start.get_unchecked(iy * w_in + ix_lo) as usize;
                 let b = *pix_start.get_unchecked(iy * w_in + ix_hi) as usize;
-                (a, b, base_ky.wrapping_sub(ox * cin * row).wrapping_add(c0))
+                (
+                    a,
+                    b,
+                    base_ky
+                        .wrapping_sub(ox * stride * cin * row)
+                        .wrapping_add(c0),
+                )
             };
             let add = |acc: &mut [__m512; N], base: usize, j: usize| {
                 // In bounds as in `gather_avx2`; rows are padded to 16 with zeros.
@@ -548,13 +562,17 @@ mod tests {
     /// pooling layer, and the scalar gathered current vs the scattered one, bit for bit, over
     /// many steps.
     fn check(kernel: usize, padding: usize, input: Shape3, cout: usize) {
-        let out_h = input.height + 2 * padding - kernel + 1;
-        let out_w = input.width + 2 * padding - kernel + 1;
+        check_strided(kernel, 1, padding, input, cout)
+    }
+
+    fn check_strided(kernel: usize, stride: usize, padding: usize, input: Shape3, cout: usize) {
+        let out_h = (input.height + 2 * padding - kernel) / stride + 1;
+        let out_w = (input.width + 2 * padding - kernel) / stride + 1;
         let output = Shape3::new(cout, out_h, out_w);
         let pooled = Shape3::new(cout, out_h / 2, out_w / 2);
         let syn = Synapses::Conv {
             kernel,
-            stride: 1,
+            stride,
             padding,
             input,
             output,
@@ -565,8 +583,8 @@ mod tests {
         let mut prepared = Vec::new();
         geo.prepare(&w, &mut prepared);
         let Some(gw) = GatherWeights::new(&geo, &w) else {
-            // Wider than the kernels of this CPU support (no AVX-512): scatter only.
-            assert!(cout > MAX_COUT && !wide());
+            // Wider or more strided than the kernels of this CPU support (no AVX-512).
+            assert!((cout > MAX_COUT || stride != 1) && !wide());
             return;
         };
         let n = syn.output_len();
@@ -585,11 +603,15 @@ mod tests {
                 .filter(|_| lcg(&mut seed) > density)
                 .collect();
             synapse::conv_scatter_prepared(&geo, &prepared, &spikes, value, &mut current);
-            // The scalar gather yields the scattered current itself.
+            // The scalar gather (stride 1 only) yields the scattered current itself.
             let mut gathered = vec![0.0f32; n + 8];
             let (mut pix_start, mut key) = (Vec::new(), Vec::new());
             index(&geo, &gw, &spikes, &mut pix_start, &mut key);
-            gather_scalar(&geo, &gw, &pix_start, &key, value, &mut gathered);
+            if stride == 1 {
+                gather_scalar(&geo, &gw, &pix_start, &key, value, &mut gathered);
+            } else {
+                gathered[..n].copy_from_slice(&current);
+            }
             assert_eq!(
                 bits(&gathered[..n]),
                 bits(&current),
@@ -740,5 +762,9 @@ mod tests {
         check(3, 1, Shape3::new(2, 3, 3), 300);
         check(3, 1, Shape3::new(2, 3, 4), 512);
         check(1, 0, Shape3::new(2, 3, 3), 3);
+        // Stride 2 (ResNet11's downsampling convs; the AVX-512 kernel only), odd and even sizes.
+        check_strided(3, 2, 1, Shape3::new(5, 8, 8), 48);
+        check_strided(3, 2, 1, Shape3::new(4, 7, 9), 256);
+        check_strided(3, 2, 1, Shape3::new(3, 6, 6), 300);
     }
 }
