@@ -4,7 +4,7 @@
 //! fastest peer of the same algorithm.
 //!
 //! `cargo bench --bench deep_throughput -- [--arch vgg9,resnet11] [--timesteps 25]
-//!  [--batch-size 16] [--batches 4] [--infer-samples 64] [--threads 2] [--peer-iters 3]
+//!  [--batch-size 16] [--batches 8] [--infer-samples 256] [--threads 2] [--peer-iters 3]
 //!  [--model vgg9=PATH] [--model resnet11=PATH] [--no-peer] [--out reports/benchmarks]
 //!  [--write-check DIR] [--memory] [--modes code,aggregate,infer]`
 //!
@@ -61,8 +61,8 @@ fn parse() -> Args {
         archs: vec!["vgg9".into(), "resnet11".into()],
         timesteps: 25,
         batch: 16,
-        batches: 4,
-        infer: 64,
+        batches: 8,
+        infer: 256,
         threads: 2,
         peer_iters: 3,
         models: Vec::new(),

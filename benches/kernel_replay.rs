@@ -105,6 +105,7 @@ fn main() {
                         &mut scratch,
                         &mut out,
                         None,
+                        |_| {},
                     );
                 }
             }
