@@ -19,7 +19,8 @@
 //!   process's peak resident set size (VmHWM), for the memory line of the report; run it once
 //!   per (arch, T) in its own process.
 //! * `--write-check DIR`: writes one sample's weights, input spikes, output, loss and gradient
-//!   norms (both modes) for `deep_peer.py --check-against DIR/ARCH`, then exits.
+//!   norms (both modes) for `deep_peer.py --check-against DIR/ARCH`, then exits (`--arch lenet`
+//!   too: checked on MNIST).
 
 mod deep {
     pub mod check;
@@ -322,11 +323,18 @@ fn main() {
     if let Some(dir) = &a.write_check {
         for s in &subjects {
             let d = dir.join(&s.arch);
-            deep::check::write(&d, &s.arch, &s.net, &s.weights, &train, a.timesteps)
-                .unwrap_or_else(|e| {
+            // A one-channel 28×28 network (LeNet) is checked on MNIST, the rest on CIFAR-10.
+            let mnist = (s.spec.input.channels == 1).then(|| {
+                snn::data::fetch::fetch(DatasetKind::Mnist, &data_dir).expect("MNIST");
+                load(DatasetKind::Mnist, &data_dir, Split::Train).expect("MNIST train")
+            });
+            let data = mnist.as_ref().unwrap_or(&train);
+            deep::check::write(&d, &s.arch, &s.net, &s.weights, data, a.timesteps).unwrap_or_else(
+                |e| {
                     eprintln!("deep_throughput: writing {}: {e}", d.display());
                     std::process::exit(1)
-                });
+                },
+            );
             println!("wrote {}", d.display());
         }
         return;
