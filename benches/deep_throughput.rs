@@ -195,18 +195,7 @@ fn measure(
     let train_rate = |mode: GradMode, batches: usize| -> f64 {
         let mut w = s.weights.clone();
         let mut engine = BatchEngine::new(s.net.clone());
-        let ctx = BatchContext {
-            data: train,
-            encoder: &encoder,
-            timesteps: a.timesteps,
-            mode,
-            dropout: 0.0,
-            seed: 1,
-            epoch: 1,
-            lr: 0.0,
-            weight_decay: 0.0,
-            augment: None,
-        };
+        let ctx = BatchContext::plain(train, &encoder, a.timesteps, mode);
         let batch = |b: usize| -> Vec<usize> { (b * a.batch..(b + 1) * a.batch).collect() };
         pool.install(|| engine.train_batch(&mut w, &batch(0), &ctx)); // warm-up
         let start = Instant::now();

@@ -245,16 +245,9 @@ fn main() {
         let mut w = weights.clone();
         let mut engine = BatchEngine::new(net.clone());
         let ctx = |lr| BatchContext {
-            data: &train,
-            encoder: &encoder,
-            timesteps: a.timesteps,
-            mode,
-            dropout: 0.0,
-            seed: 1,
-            epoch: 1,
             lr,
             weight_decay: 5e-4,
-            augment: None,
+            ..BatchContext::plain(&train, &encoder, a.timesteps, mode)
         };
         let batch = |b: usize| -> Vec<usize> { (b * a.batch..(b + 1) * a.batch).collect() };
         pool.install(|| engine.train_batch(&mut w, &batch(0), &ctx(0.0085))); // warm-up

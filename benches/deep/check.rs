@@ -54,18 +54,7 @@ pub fn write(
     // Gradients of the one sample in both modes (no weight decay, no update).
     let grad = |mode: GradMode| -> (f64, serde_json::Value) {
         let mut engine = BatchEngine::new(net.clone());
-        let ctx = BatchContext {
-            data,
-            encoder: &encoder,
-            timesteps,
-            mode,
-            dropout: 0.0,
-            seed: 1,
-            epoch: 1,
-            lr: 0.0,
-            weight_decay: 0.0,
-            augment: None,
-        };
+        let ctx = BatchContext::plain(data, &encoder, timesteps, mode);
         let outcome = engine.gradient_of(weights, &[sample], &ctx);
         let norm = |v: &[f32]| v.iter().map(|&x| x as f64 * x as f64).sum::<f64>().sqrt();
         let per_layer: Vec<[f64; 2]> = engine

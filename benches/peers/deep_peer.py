@@ -143,6 +143,7 @@ from peer_common import (  # noqa: E402
     cpu_pressure,
     peak_rss_mib,
     time_iterations,
+    write_json_atomic,
 )
 
 NEURON = {"leak": 0.99, "threshold": 1.0, "pool_threshold": 0.75}  # paper-method.md §3
@@ -1715,13 +1716,7 @@ def main(args):
             "cpu_pressure_before": pressure_before,
             "cpu_pressure_after": pressure_after,
         })
-        directory = os.path.dirname(os.path.abspath(args.json))
-        os.makedirs(directory, exist_ok=True)
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, args.json)
+        write_json_atomic(args.json, doc)
         print(f"wrote {args.json}")
     return 0
 

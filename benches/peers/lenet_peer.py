@@ -135,6 +135,7 @@ from peer_common import (  # noqa: E402
     cpu_pressure,
     peak_rss_mib,
     time_iterations,
+    write_json_atomic,
 )
 
 
@@ -1092,13 +1093,7 @@ def main(args):
             "consistency": checks,
             "checks": check_report,
         })
-        directory = os.path.dirname(os.path.abspath(args.json))
-        os.makedirs(directory, exist_ok=True)
-        tmp = args.json + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, args.json)
+        write_json_atomic(args.json, doc)
         print(f"wrote {args.json}")
     return 0
 

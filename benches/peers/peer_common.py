@@ -2,6 +2,8 @@
 functions of the authors' spike gate, the NG gate and the aggregate gradient's count gate, and
 the timing and machine-load helpers. Python and PyTorch are a benchmark dependency only."""
 
+import json
+import os
 import resource
 import time
 
@@ -84,3 +86,14 @@ def cpu_pressure():
 
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def write_json_atomic(path, doc):
+    """Writes `doc` as indented JSON to `path` through a temporary file and a rename, so a
+    reader never sees half a file; creates the directory."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)

@@ -48,6 +48,30 @@ pub struct BatchContext<'a> {
     pub augment: Option<&'a Augment>,
 }
 
+impl<'a> BatchContext<'a> {
+    /// A context for measuring gradients and speed: no dropout, no augmentation, no update
+    /// (learning rate and weight decay 0), seed 1, epoch 1. Override fields as needed.
+    pub fn plain(
+        data: &'a Dataset,
+        encoder: &'a RateEncoder,
+        timesteps: usize,
+        mode: GradMode,
+    ) -> Self {
+        BatchContext {
+            data,
+            encoder,
+            timesteps,
+            mode,
+            dropout: 0.0,
+            seed: 1,
+            epoch: 1,
+            lr: 0.0,
+            weight_decay: 0.0,
+            augment: None,
+        }
+    }
+}
+
 /// Loss and accuracy of one batch.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BatchOutcome {
