@@ -164,12 +164,20 @@ impl BatchEngine {
         while self.work.len() < chunks {
             self.work.push(ChunkWork {
                 grads: Grads::zeros(&self.net),
-                runners: (0..CHUNK).map(|_| Runner::new(&self.net)).collect(),
+                runners: Vec::new(),
                 traces: (0..CHUNK).map(|_| Trace::default()).collect(),
                 scratch: BackwardScratch::default(),
                 outcome: BatchOutcome::default(),
                 augmented: Vec::new(),
             });
+        }
+        let runners = Runner::lockstep_runners(
+            &self.net,
+            self.prepared.as_ref().expect("prepared above"),
+            CHUNK,
+        );
+        for w in &mut self.work {
+            w.runners.resize_with(runners, || Runner::new(&self.net));
         }
         let net = &self.net;
         let wt = &self.wt;
@@ -203,7 +211,7 @@ impl BatchEngine {
                 let samples: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
                 let k = idx.len();
                 Runner::run_lockstep(
-                    &mut w.runners[..k],
+                    &mut w.runners,
                     net,
                     prepared,
                     ctx.encoder,

@@ -102,9 +102,10 @@ fn evaluate_counting(
     let parts: Vec<(SpikeStats, Vec<u8>, usize, f64)> = indices
         .par_chunks(EVAL_CHUNK)
         .map(|idx| {
-            let mut runners: Vec<Runner> = (0..LOCKSTEP.min(idx.len()))
-                .map(|_| Runner::new(net))
-                .collect();
+            let mut runners: Vec<Runner> =
+                (0..Runner::lockstep_runners(net, &prepared, LOCKSTEP.min(idx.len())))
+                    .map(|_| Runner::new(net))
+                    .collect();
             let mut stats = match profile {
                 Some(p) => SpikeStats::with_profile(net.layers(), p.clone()),
                 None => SpikeStats::new(net.layers()),
@@ -118,7 +119,7 @@ fn evaluate_counting(
                     .collect();
                 let samples: Vec<u64> = group.iter().map(|&i| i as u64).collect();
                 let outs = Runner::run_lockstep(
-                    &mut runners[..group.len()],
+                    &mut runners,
                     net,
                     &prepared,
                     encoder,

@@ -130,10 +130,20 @@ impl Runner {
         out
     }
 
+    /// How many runners [`Runner::run_lockstep`] needs for groups of up to `group` samples.
+    pub fn lockstep_runners(net: &CompiledNet, weights: &PreparedWeights, group: usize) -> usize {
+        if weights.lockstep_pays(net) {
+            group
+        } else {
+            1
+        }
+    }
+
     /// [`Runner::run`] for several samples at once, stepped in lockstep layer by layer
     /// ([`NetState::step_prepared_lockstep`]) so that each large layer's weights are read once
     /// per step for all of them, when that pays ([`PreparedWeights::lockstep_pays`]), else one
-    /// after the other. Sample `s` (`runners[s]`, `images[s]`, `samples[s]`, `dropout[s]`,
+    /// after the other (then only the first runner is used: [`Runner::lockstep_runners`] says
+    /// how many to keep). Sample `s` (`runners[s]`, `images[s]`, `samples[s]`, `dropout[s]`,
     /// `traces[s]`) gets exactly what [`Runner::run`] gives it; the counters of all of them are
     /// added to `stats`. Returns the outputs.
     #[allow(clippy::too_many_arguments)]
@@ -149,8 +159,8 @@ impl Runner {
         mut traces: Option<&mut [Trace]>,
         mut stats: Option<&mut SpikeStats>,
     ) -> Vec<Vec<f32>> {
-        let n = runners.len();
-        assert!(images.len() == n && samples.len() == n && dropout.len() == n);
+        let n = images.len();
+        assert!(samples.len() == n && dropout.len() == n);
         if !weights.lockstep_pays(net) {
             // One sample after the other, all through the first runner (its state stays in
             // cache over the samples' T steps).
@@ -171,6 +181,7 @@ impl Runner {
                 })
                 .collect();
         }
+        let runners = &mut runners[..n];
         for r in runners.iter_mut() {
             r.state.reset();
         }
