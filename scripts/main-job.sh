@@ -23,7 +23,8 @@ python3 - "$OUT/summary.json" <<'PY' 2>/dev/null || cat "$OUT/summary.json"
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(f"LeNet on MNIST, {s['epochs']} epoch(s), T={s['timesteps']}, {s['grad']} gradient: "
-      f"test accuracy {100*s['test_accuracy']:.2f} % "
+      f"test accuracy {100*s['test_accuracy_at_best_val']:.2f} % at the best-{s['selection']} epoch "
+      f"({s['train_samples']} train / {s['val_samples']} validation / {s['test_samples']} test images) "
       f"({s['train_samples_per_second']:.0f} training samples/s, {s['seconds']:.0f} s)")
 PY
 echo "== 2/4 evaluate and record per-neuron spike activity ($SIM_SAMPLES test images)"

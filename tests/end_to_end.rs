@@ -43,6 +43,7 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
         batch_size: 16,
         train_limit: 512,
         test_limit: 16,
+        val_split: 0,
         seed: 7,
         ..TrainConfig::preset("lenet")
     };

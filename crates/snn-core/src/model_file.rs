@@ -52,9 +52,10 @@ pub struct TrainingState {
     pub next_batch: u32,
     /// The trainer's own state (configuration, partial-epoch counters) as JSON; opaque here.
     pub trainer_state_json: String,
-    /// Best test accuracy so far (fraction) and its epoch (0 = none yet).
-    pub best_test_accuracy: f64,
-    /// Epoch of the best test accuracy.
+    /// Best accuracy so far (fraction) on the set that selects the model: the validation set
+    /// when the run holds one out, else the test set (the trainer's configuration says which).
+    pub best_selection_accuracy: f64,
+    /// Epoch of that best accuracy (0 = none yet).
     pub best_epoch: u32,
 }
 

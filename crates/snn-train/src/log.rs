@@ -21,12 +21,25 @@ pub struct EpochRecord {
     pub test_accuracy: f64,
     /// Mean test loss per sample.
     pub test_loss: f64,
+    /// Validation accuracy (fraction); absent when the run holds out no validation set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
+    /// Mean validation loss per sample; absent like `val_accuracy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
     /// Test-set spikes per neuron per step, by layer.
     pub spike_rate: BTreeMap<String, f64>,
     /// Wall seconds of the epoch including evaluation.
     pub seconds: f64,
     /// Training samples per second in this epoch (excluding evaluation).
     pub train_samples_per_second: f64,
+}
+
+impl EpochRecord {
+    /// The accuracy that selects the model: validation when measured, else test.
+    pub fn selection_accuracy(&self) -> f64 {
+        self.val_accuracy.unwrap_or(self.test_accuracy)
+    }
 }
 
 /// `summary.json` of a run.
@@ -38,10 +51,20 @@ pub struct Summary {
     pub dataset: String,
     /// Gradient mode.
     pub grad: String,
-    /// Best test accuracy over epochs (the accuracy of `model.snn`).
-    pub test_accuracy: f64,
-    /// Epoch of the best test accuracy.
+    /// How `model.snn` was chosen: "validation" (best validation accuracy) or "test" (best test
+    /// accuracy, no validation set held out; not an unbiased estimate).
+    pub selection: String,
+    /// The headline number: test accuracy of the selected epoch (`model.snn`).
+    pub test_accuracy_at_best_val: f64,
+    /// Validation accuracy of the selected epoch (absent without a validation set).
+    pub val_accuracy: Option<f64>,
+    /// The selected epoch (the one saved as `model.snn`).
     pub best_epoch: u32,
+    /// Best test accuracy over all epochs, for comparison with the paper, which selected on the
+    /// test set; not a result of this run's model selection.
+    pub best_test_accuracy: f64,
+    /// Epoch of `best_test_accuracy`.
+    pub best_test_epoch: u32,
     /// Test accuracy after the last epoch.
     pub final_test_accuracy: f64,
     /// Epochs completed.
@@ -56,6 +79,8 @@ pub struct Summary {
     pub threads: usize,
     /// Training images per epoch.
     pub train_samples: usize,
+    /// Validation images (held out of the training split).
+    pub val_samples: usize,
     /// Test images.
     pub test_samples: usize,
     /// Total wall seconds of all epochs (training + evaluation).
@@ -110,6 +135,7 @@ pub fn draw_curves(
             loss: r.loss,
             train_accuracy: r.train_accuracy,
             test_accuracy: r.test_accuracy,
+            val_accuracy: r.val_accuracy,
         })
         .collect();
     snn_plot::training_curves(path, title, &points)

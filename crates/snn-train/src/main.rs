@@ -91,6 +91,10 @@ struct TrainArgs {
     /// Use only the first N test images (0 = all).
     #[arg(long)]
     test_limit: Option<usize>,
+    /// Training images held out (fixed, class-stratified) as the validation set that selects
+    /// model.snn; 0 selects on the test set instead (preset: 5000).
+    #[arg(long)]
+    val_split: Option<usize>,
     /// Output directory for model.snn, last.snn, log.jsonl, summary.json, training.png.
     #[arg(long, default_value = "runs/latest")]
     out: PathBuf,
@@ -209,6 +213,7 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
         set(a.seed, &mut c.seed);
         set(a.train_limit, &mut c.train_limit);
         set(a.test_limit, &mut c.test_limit);
+        set(a.val_split, &mut c.val_split);
         train(Some(c), &opts, ResumeOverrides::default())?
     };
     println!(

@@ -67,6 +67,29 @@ pub fn load_split(
     Ok(data)
 }
 
+/// Loads the training split and holds out `config.val_split` images of it as the validation set
+/// (`snn_data::holdout`); `train_limit` then applies to what is left. Returns
+/// `(training, validation)`; the validation set is empty when `val_split` is 0.
+pub fn load_train_and_validation(
+    config: &TrainConfig,
+    data_dir: &Path,
+) -> Result<(Dataset, Dataset), TrainError> {
+    let full = load_split(config, data_dir, Split::Train, 0)?;
+    if config.val_split >= full.len() {
+        return Err(TrainError::Config(format!(
+            "--val-split: {} leaves no training images ({} has {} training images)",
+            config.val_split,
+            config.dataset,
+            full.len()
+        )));
+    }
+    let (mut train, val) = full.split_holdout(config.val_split);
+    if config.train_limit > 0 {
+        train.truncate(config.train_limit);
+    }
+    Ok((train, val))
+}
+
 fn model_of(
     spec: &snn_core::NetworkSpec,
     weights: &[LayerWeights],
@@ -108,7 +131,7 @@ struct RunStart {
     start_batch: usize,
     /// Log records of the completed epochs.
     records: Vec<EpochRecord>,
-    /// Best test accuracy so far and its epoch (0 = none).
+    /// Best selection accuracy (validation, else test) so far and its epoch (0 = none).
     best: (f64, u32),
     /// Trainer state (configuration and partial-epoch counters).
     partial: TrainerState,
@@ -173,7 +196,7 @@ impl RunStart {
             start_epoch: state.completed_epochs + 1,
             start_batch: state.next_batch as usize,
             records,
-            best: (state.best_test_accuracy, state.best_epoch),
+            best: (state.best_selection_accuracy, state.best_epoch),
             partial,
         })
     }
@@ -211,7 +234,7 @@ pub fn train(
         .num_threads(opts.threads.max(1))
         .build()
         .map_err(|e| TrainError::Config(format!("--threads: {e}")))?;
-    let train_data = load_split(&config, &opts.data_dir, Split::Train, config.train_limit)?;
+    let (train_data, val_data) = load_train_and_validation(&config, &opts.data_dir)?;
     let test_data = load_split(&config, &opts.data_dir, Split::Test, config.test_limit)?;
     let net = CompiledNet::new(&spec)?;
     if train_data.pixels_per_image() != net.plan.input.len() {
@@ -223,6 +246,11 @@ pub fn train(
             net.plan.input
         )));
     }
+    let sizes = SetSizes {
+        train: train_data.len(),
+        val: val_data.len(),
+        test: test_data.len(),
+    };
     let mut engine = BatchEngine::new(net.clone());
     let timesteps = config.timesteps as usize;
     let n_train = train_data.len();
@@ -247,7 +275,7 @@ pub fn train(
             completed_epochs: completed,
             next_batch: next_batch as u32,
             trainer_state_json: serde_json::to_string(partial).expect("state serializes"),
-            best_test_accuracy: best.0,
+            best_selection_accuracy: best.0,
             best_epoch: best.1,
         });
         m.save(&last_path)?;
@@ -347,16 +375,11 @@ pub fn train(
         }
         bar.finish_and_clear();
         let train_seconds = partial.epoch_train_seconds + train_start.elapsed().as_secs_f64();
-        let ev = pool.install(|| {
-            evaluate(
-                &net,
-                &weights,
-                &test_data,
-                &eval_encoder,
-                timesteps,
-                test_data.len(),
-            )
-        });
+        let evaluate_on = |data: &Dataset| {
+            pool.install(|| evaluate(&net, &weights, data, &eval_encoder, timesteps, data.len()))
+        };
+        let val = (!val_data.is_empty()).then(|| evaluate_on(&val_data));
+        let ev = evaluate_on(&test_data);
         let seconds = partial.epoch_seconds + epoch_start.elapsed().as_secs_f64();
         let record = EpochRecord {
             epoch,
@@ -365,6 +388,8 @@ pub fn train(
             train_accuracy: partial.epoch_correct as f64 / partial.epoch_samples.max(1) as f64,
             test_accuracy: ev.accuracy(),
             test_loss: ev.loss_sum / ev.samples.max(1) as f64,
+            val_accuracy: val.as_ref().map(|v| v.accuracy()),
+            val_loss: val.as_ref().map(|v| v.loss_sum / v.samples.max(1) as f64),
             spike_rate: layer_reports(&net, &ev, timesteps)
                 .into_iter()
                 .filter(|r| r.name != "readout")
@@ -374,8 +399,11 @@ pub fn train(
             train_samples_per_second: partial.epoch_samples as f64 / train_seconds.max(1e-9),
         };
         if opts.progress {
+            let val = record
+                .val_accuracy
+                .map_or(String::new(), |v| format!("  val {:.2}%", 100.0 * v));
             eprintln!(
-                "epoch {epoch}: loss {:.4}  train {:.2}%  test {:.2}%  ({:.0} samples/s, {:.0} s)",
+                "epoch {epoch}: loss {:.4}  train {:.2}%{val}  test {:.2}%  ({:.0} samples/s, {:.0} s)",
                 record.loss,
                 100.0 * record.train_accuracy,
                 100.0 * record.test_accuracy,
@@ -383,9 +411,10 @@ pub fn train(
                 record.seconds
             );
         }
+        let selection = record.selection_accuracy();
         records.push(record);
-        if ev.accuracy() > best.0 || best.1 == 0 {
-            best = (ev.accuracy(), epoch);
+        if selection > best.0 || best.1 == 0 {
+            best = (selection, epoch);
             model_of(&spec, &weights, &config, epoch, Some(ev.accuracy())).save(&best_path)?;
         }
         partial.epoch_loss_sum = 0.0;
@@ -396,45 +425,61 @@ pub fn train(
         checkpoint(&weights, epoch, 0, best, &partial)?;
         write_log(&log_path, &records).map_err(TrainError::io(&log_path))?;
         draw_curves(&opts.out.join("training.png"), &title, &records)?;
-        let summary = summarize(&config, opts, &records, best, &train_data, &test_data, &net);
+        let summary = summarize(&config, opts, &records, best.1, &sizes, &net);
         let summary_path = opts.out.join("summary.json");
         write_json(&summary_path, &summary).map_err(TrainError::io(&summary_path))?;
     }
-    let summary = summarize(&config, opts, &records, best, &train_data, &test_data, &net);
+    let summary = summarize(&config, opts, &records, best.1, &sizes, &net);
     Ok(summary)
+}
+
+/// Images in each set of a run.
+struct SetSizes {
+    train: usize,
+    val: usize,
+    test: usize,
 }
 
 fn summarize(
     config: &TrainConfig,
     opts: &RunOptions,
     records: &[EpochRecord],
-    best: (f64, u32),
-    train: &Dataset,
-    test: &Dataset,
+    best_epoch: u32,
+    sizes: &SetSizes,
     net: &CompiledNet,
 ) -> Summary {
     let seconds: f64 = records.iter().map(|r| r.seconds).sum();
     let train_seconds: f64 = records
         .iter()
-        .map(|r| train.len() as f64 / r.train_samples_per_second.max(1e-9))
+        .map(|r| sizes.train as f64 / r.train_samples_per_second.max(1e-9))
         .sum();
+    let selected = records.iter().find(|r| r.epoch == best_epoch);
+    let best_test = records.iter().fold(None::<&EpochRecord>, |b, r| match b {
+        Some(b) if b.test_accuracy >= r.test_accuracy => Some(b),
+        _ => Some(r),
+    });
     Summary {
         arch: config.arch.clone(),
         dataset: config.dataset.clone(),
         grad: config.grad.to_string(),
-        test_accuracy: best.0,
-        best_epoch: best.1,
+        selection: config.selection().to_string(),
+        test_accuracy_at_best_val: selected.map_or(0.0, |r| r.test_accuracy),
+        val_accuracy: selected.and_then(|r| r.val_accuracy),
+        best_epoch,
+        best_test_accuracy: best_test.map_or(0.0, |r| r.test_accuracy),
+        best_test_epoch: best_test.map_or(0, |r| r.epoch),
         final_test_accuracy: records.last().map_or(0.0, |r| r.test_accuracy),
         epochs: records.len() as u32,
         timesteps: config.timesteps,
         batch_size: config.batch_size,
         seed: config.seed,
         threads: opts.threads,
-        train_samples: train.len(),
-        test_samples: test.len(),
+        train_samples: sizes.train,
+        val_samples: sizes.val,
+        test_samples: sizes.test,
         seconds,
         train_samples_per_second: if train_seconds > 0.0 {
-            (train.len() * records.len()) as f64 / train_seconds
+            (sizes.train * records.len()) as f64 / train_seconds
         } else {
             0.0
         },

@@ -155,6 +155,7 @@ pub fn train_briefly(arch: &str, train_limit: usize, seed: u64) -> Model {
         batch_size: 16,
         train_limit,
         test_limit: 16,
+        val_split: 0,
         seed,
         ..TrainConfig::preset(&arch)
     };
