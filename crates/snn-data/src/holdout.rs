@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// Seed of the hold-out shuffle (fixed: the split is a property of the data set, not of a run).
-const HOLDOUT_SEED: u64 = 0x5EED_0F_7A11_DA7E;
+const HOLDOUT_SEED: u64 = 0x005E_ED0F_7A11_DA7E;
 
 /// Indices (ascending) of `n` images held out of `labels`, stratified by class: each class `c`
 /// with `k_c` images gives `n·k_c/len` of them, rounded by largest remainder (ties to the lower
