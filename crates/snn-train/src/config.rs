@@ -123,6 +123,25 @@ impl TrainConfig {
         }
     }
 
+    /// The settings in which `other` differs from `self`, as `(flag, self's value, other's
+    /// value)` with flag names as the command line spells them (`batch_size` → `batch-size`).
+    pub fn differences(&self, other: &TrainConfig) -> Vec<(String, String, String)> {
+        let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (
+            serde_json::to_value(self).expect("config serializes"),
+            serde_json::to_value(other).expect("config serializes"),
+        ) else {
+            unreachable!("a struct serializes to an object")
+        };
+        a.iter()
+            .filter(|(k, v)| b.get(*k) != Some(v))
+            .map(|(k, v)| {
+                let plain = |v: &serde_json::Value| v.as_str().map_or(v.to_string(), String::from);
+                let theirs = b.get(k).map_or(String::new(), plain);
+                (k.replace('_', "-"), plain(v), theirs)
+            })
+            .collect()
+    }
+
     /// Learning rate for 1-based `epoch`.
     pub fn lr_at(&self, epoch: u32) -> f64 {
         let passed = self.lr_milestones.iter().filter(|&&m| epoch > m).count();

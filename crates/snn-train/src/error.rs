@@ -29,7 +29,7 @@ pub enum TrainError {
     #[error(transparent)]
     Plot(#[from] snn_plot::PlotError),
     /// The loss became NaN/infinite or exploded.
-    #[error("training diverged at epoch {epoch}, batch {batch}: loss per sample {loss}; kept the last good checkpoint {checkpoint} (try a smaller --lr)")]
+    #[error("training diverged at epoch {epoch}, batch {batch}: loss per sample {loss}; {} (try a smaller --lr)", kept(checkpoint.as_deref()))]
     Diverged {
         /// 1-based epoch.
         epoch: u32,
@@ -37,8 +37,8 @@ pub enum TrainError {
         batch: usize,
         /// Loss per sample of that batch.
         loss: f64,
-        /// The checkpoint left untouched.
-        checkpoint: PathBuf,
+        /// The checkpoint left untouched; `None` when none had been written yet.
+        checkpoint: Option<PathBuf>,
     },
     /// Stopped by Ctrl-C (or `--stop-after-batches`) after writing a checkpoint.
     #[error("interrupted at epoch {epoch}, batch {batch}; checkpoint written to {checkpoint}; continue with --resume {dir}")]
@@ -52,6 +52,14 @@ pub enum TrainError {
         /// The run directory to pass to `--resume`.
         dir: PathBuf,
     },
+}
+
+/// What a diverged run leaves behind, for its error message.
+fn kept(checkpoint: Option<&std::path::Path>) -> String {
+    match checkpoint {
+        Some(p) => format!("kept the last good checkpoint {}", p.display()),
+        None => "no checkpoint was written (it diverged before its first epoch ended)".into(),
+    }
 }
 
 impl TrainError {

@@ -7,7 +7,7 @@ use snn_core::Model;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
 use snn_train::eval::{evaluate, evaluate_with_profile, layer_reports};
-use snn_train::train::{load_split, train, ResumeOverrides, RunOptions};
+use snn_train::train::{checkpoint_config, load_split, train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig, TrainError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,9 +39,10 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct TrainArgs {
-    /// Architecture: lenet, vgg7, vgg9, resnet7, resnet9, resnet11, or a network .toml file.
-    #[arg(long, default_value = "lenet")]
-    arch: String,
+    /// Architecture: lenet, vgg7, vgg9, resnet7, resnet9, resnet11, or a network .toml file
+    /// (default: lenet).
+    #[arg(long)]
+    arch: Option<String>,
     /// Dataset: mnist, fashion-mnist or cifar10 (preset: mnist for LeNet, cifar10 for the VGG and
     /// ResNet presets).
     #[arg(long)]
@@ -95,13 +96,15 @@ struct TrainArgs {
     /// model.snn; 0 selects on the test set instead (preset: 5000).
     #[arg(long)]
     val_split: Option<usize>,
-    /// Output directory for model.snn, last.snn, log.jsonl, summary.json, training.png.
-    #[arg(long, default_value = "runs/latest")]
-    out: PathBuf,
+    /// Output directory for model.snn, last.snn, log.jsonl, summary.json, training.png
+    /// (default: runs/latest).
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Data directory (else $SNN_DATA_DIR, else data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Continue the interrupted run in DIR (its last.snn); --epochs and --lr may be changed.
+    /// Continue the interrupted run in DIR (its last.snn) with its own settings; --epochs and --lr
+    /// may be changed, any other setting given must equal the checkpoint's.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     /// Hide progress bars.
@@ -178,7 +181,14 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
     if threads == 0 {
         return Err(TrainError::Config("--threads: must be at least 1".into()));
     }
-    let out = a.resume.clone().unwrap_or(a.out.clone());
+    if let Some(dir) = &a.resume {
+        check_resume_flags(&a, dir)?;
+    }
+    let out = a
+        .resume
+        .clone()
+        .or(a.out.clone())
+        .unwrap_or_else(|| PathBuf::from("runs/latest"));
     let opts = RunOptions {
         out,
         data_dir: resolve_data_dir(a.data_dir.as_deref()),
@@ -197,29 +207,65 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
             },
         )?
     } else {
-        let mut c = TrainConfig::preset(&a.arch);
-        set(a.dataset, &mut c.dataset);
-        c.augment = a.augment.unwrap_or(c.is_cifar10());
+        let mut c = TrainConfig::preset(a.arch.as_deref().unwrap_or("lenet"));
+        apply_flags(&a, &mut c);
         set(a.epochs, &mut c.epochs);
-        set(a.timesteps, &mut c.timesteps);
-        set(a.batch_size, &mut c.batch_size);
         set(a.lr, &mut c.lr);
-        set(a.lr_milestones, &mut c.lr_milestones);
-        set(a.lr_gamma, &mut c.lr_gamma);
-        set(a.weight_decay, &mut c.weight_decay);
-        set(a.dropout, &mut c.dropout);
-        set(a.init_gain, &mut c.init_gain);
-        set(a.grad, &mut c.grad);
-        set(a.seed, &mut c.seed);
-        set(a.train_limit, &mut c.train_limit);
-        set(a.test_limit, &mut c.test_limit);
-        set(a.val_split, &mut c.val_split);
         train(Some(c), &opts, ResumeOverrides::default())?
     };
     println!(
         "{}",
         serde_json::to_string_pretty(&summary).expect("summary serializes")
     );
+    Ok(())
+}
+
+/// Overwrites the settings of `c` with the flags given on the command line (all but --epochs and
+/// --lr, which a resumed run may change).
+fn apply_flags(a: &TrainArgs, c: &mut TrainConfig) {
+    if let Some(arch) = &a.arch {
+        c.arch = arch.clone();
+    }
+    set(a.dataset.clone(), &mut c.dataset);
+    if a.augment.is_some() || a.resume.is_none() {
+        c.augment = a.augment.unwrap_or(c.is_cifar10());
+    }
+    set(a.timesteps, &mut c.timesteps);
+    set(a.batch_size, &mut c.batch_size);
+    set(a.lr_milestones.clone(), &mut c.lr_milestones);
+    set(a.lr_gamma, &mut c.lr_gamma);
+    set(a.weight_decay, &mut c.weight_decay);
+    set(a.dropout, &mut c.dropout);
+    set(a.init_gain, &mut c.init_gain);
+    set(a.grad, &mut c.grad);
+    set(a.seed, &mut c.seed);
+    set(a.train_limit, &mut c.train_limit);
+    set(a.test_limit, &mut c.test_limit);
+    set(a.val_split, &mut c.val_split);
+}
+
+/// A resumed run keeps its checkpoint's settings: a flag that asks for another value is an error
+/// naming the flag and both values (a flag equal to the checkpoint's value is accepted).
+fn check_resume_flags(a: &TrainArgs, dir: &std::path::Path) -> Result<(), TrainError> {
+    if let Some(out) = &a.out {
+        if out != dir {
+            return Err(TrainError::Config(format!(
+                "--out {}: a resumed run writes into its --resume directory {}",
+                out.display(),
+                dir.display()
+            )));
+        }
+    }
+    let stored = checkpoint_config(dir)?;
+    let mut asked = stored.clone();
+    apply_flags(a, &mut asked);
+    if let Some((flag, theirs, ours)) = stored.differences(&asked).into_iter().next() {
+        return Err(TrainError::Config(format!(
+            "--{flag} {ours} conflicts with the checkpoint in {} ({theirs}): a resumed run keeps its \
+             settings; only --epochs and --lr may change",
+            dir.display()
+        )));
+    }
     Ok(())
 }
 

@@ -167,16 +167,8 @@ impl RunStart {
         overrides: ResumeOverrides,
     ) -> Result<Self, TrainError> {
         let ckpt = Model::load(last_path)?;
-        let state = ckpt.training.ok_or_else(|| {
-            TrainError::Config(format!(
-                "{}: not a checkpoint (no training state)",
-                last_path.display()
-            ))
-        })?;
-        let mut partial: TrainerState =
-            serde_json::from_str(&state.trainer_state_json).map_err(|e| {
-                TrainError::Config(format!("{}: bad trainer state: {e}", last_path.display()))
-            })?;
+        let mut partial = trainer_state(last_path, &ckpt)?;
+        let state = ckpt.training.expect("trainer_state checked it");
         if let Some(e) = overrides.epochs {
             partial.config.epochs = e;
         }
@@ -202,6 +194,25 @@ impl RunStart {
     }
 }
 
+/// The configuration stored in the checkpoint `dir/last.snn` (what `--resume dir` continues).
+pub fn checkpoint_config(dir: &Path) -> Result<TrainConfig, TrainError> {
+    let last_path = dir.join("last.snn");
+    let ckpt = Model::load(&last_path)?;
+    Ok(trainer_state(&last_path, &ckpt)?.config)
+}
+
+/// The trainer's state inside a checkpoint.
+fn trainer_state(last_path: &Path, ckpt: &Model) -> Result<TrainerState, TrainError> {
+    let state = ckpt.training.as_ref().ok_or_else(|| {
+        TrainError::Config(format!(
+            "{}: not a checkpoint (no training state)",
+            last_path.display()
+        ))
+    })?;
+    serde_json::from_str(&state.trainer_state_json)
+        .map_err(|e| TrainError::Config(format!("{}: bad trainer state: {e}", last_path.display())))
+}
+
 /// Trains from scratch (`config` given) or continues the checkpoint in `opts.out` (`None`,
 /// with optional overrides).
 pub fn train(
@@ -214,6 +225,7 @@ pub fn train(
     let best_path = opts.out.join("model.snn");
     let log_path = opts.out.join("log.jsonl");
 
+    let resumed = config.is_none();
     let start = match config {
         Some(config) => RunStart::fresh(config)?,
         None => RunStart::resume(&last_path, &log_path, overrides)?,
@@ -258,6 +270,9 @@ pub fn train(
     let eval_encoder = RateEncoder::new(config.seed, spec.input_scale);
     let augment = config.augment.then(Augment::cifar10);
     let mut batches_run = 0u64;
+    // A resumed run started from its checkpoint; a fresh one has none until its first epoch ends
+    // (an older run's last.snn in the same directory is not this run's).
+    let mut have_checkpoint = resumed;
     let plain_progress = opts.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let title = format!(
         "{} on {} ({} grad, T={})",
@@ -344,7 +359,7 @@ pub fn train(
                     epoch,
                     batch: b,
                     loss: per_sample,
-                    checkpoint: last_path.clone(),
+                    checkpoint: have_checkpoint.then(|| last_path.clone()),
                 });
             }
             partial.epoch_loss_sum += outcome.loss_sum;
@@ -423,6 +438,7 @@ pub fn train(
         partial.epoch_train_seconds = 0.0;
         partial.epoch_seconds = 0.0;
         checkpoint(&weights, epoch, 0, best, &partial)?;
+        have_checkpoint = true;
         write_log(&log_path, &records).map_err(TrainError::io(&log_path))?;
         draw_curves(&opts.out.join("training.png"), &title, &records)?;
         let summary = summarize(&config, opts, &records, best.1, &sizes, &net);

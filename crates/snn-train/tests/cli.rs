@@ -169,6 +169,84 @@ fn resume_without_checkpoint_is_a_clear_error() {
 }
 
 #[test]
+fn resume_refuses_flags_that_conflict_with_the_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let d = common::mnist_dir();
+    let train = bin()
+        .args(train_args(&run))
+        .args(["--val-split", "100", "--data-dir"])
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    let resume = |extra: &[&str]| {
+        bin()
+            .arg("--resume")
+            .arg(&run)
+            .args(["--quiet", "--data-dir"])
+            .arg(&d)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let before = std::fs::read(run.join("last.snn")).unwrap();
+    fails_with(
+        resume(&["--timesteps", "8", "--epochs", "2"]),
+        &[
+            "--timesteps 8 conflicts with the checkpoint",
+            "(4)",
+            "only --epochs and --lr",
+        ],
+    );
+    fails_with(resume(&["--arch", "vgg9"]), &["--arch vgg9", "(lenet)"]);
+    fails_with(
+        resume(&["--grad", "aggregate"]),
+        &["--grad aggregate", "(code)"],
+    );
+    fails_with(resume(&["--val-split", "0"]), &["--val-split 0", "(100)"]);
+    fails_with(
+        resume(&["--out", "elsewhere"]),
+        &["--out elsewhere", "--resume directory"],
+    );
+    assert_eq!(
+        std::fs::read(run.join("last.snn")).unwrap(),
+        before,
+        "nothing written"
+    );
+    // Flags equal to the checkpoint's settings are accepted, and --epochs extends the run.
+    let ok = resume(&["--timesteps", "4", "--arch", "lenet", "--epochs", "2"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 2);
+}
+
+#[test]
+fn divergence_in_the_first_epoch_promises_no_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let out = bin()
+        .args(train_args(&run))
+        .args(["--val-split", "0", "--lr", "1e7", "--batch-size", "16", "--data-dir"])
+        .arg(common::mnist_dir())
+        .output()
+        .unwrap();
+    fails_with(
+        out,
+        &["training diverged at epoch 1", "no checkpoint was written"],
+    );
+    assert!(!run.join("last.snn").exists());
+}
+
+#[test]
 fn eval_profile_out_counts_match_the_eval_report_and_ignore_threads() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
