@@ -235,7 +235,15 @@ fn divergence_in_the_first_epoch_promises_no_checkpoint() {
     let run = tmp.path().join("run");
     let out = bin()
         .args(train_args(&run))
-        .args(["--val-split", "0", "--lr", "1e7", "--batch-size", "16", "--data-dir"])
+        .args([
+            "--val-split",
+            "0",
+            "--lr",
+            "1e7",
+            "--batch-size",
+            "16",
+            "--data-dir",
+        ])
         .arg(common::mnist_dir())
         .output()
         .unwrap();

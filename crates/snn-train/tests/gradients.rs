@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use snn_core::neuron::lif_step;
 use snn_core::plan::LayerKind;
-use snn_core::step::CompiledNet;
+use snn_core::step::{CompiledNet, DropoutMask};
 use snn_data::encode::RateEncoder;
 use snn_train::forward::Runner;
 use snn_train::grad::{
@@ -74,13 +74,14 @@ fn our_gradient(
     label: usize,
     t: usize,
     mode: GradMode,
+    dropout: Option<&[Option<DropoutMask>]>,
 ) -> (Trace, Vec<LayerGrad>, f64) {
     let enc = RateEncoder::new(3, net.input_scale);
     let img = enc.prepare(image);
     let mut runner = Runner::new(net);
     let mut trace = Trace::default();
     let pw = snn_core::step::PreparedWeights::new(net, w);
-    runner.run(net, &pw, &enc, &img, 0, t, None, Some(&mut trace), None);
+    runner.run(net, &pw, &enc, &img, 0, t, dropout, Some(&mut trace), None);
     let mut wt = TransposedWeights::default();
     wt.update(&net.plan, w);
     let mut grads = Grads::zeros(net);
@@ -130,12 +131,17 @@ fn input_at(trace: &Trace, t: usize, n: usize) -> Vec<f64> {
 
 /// Naive code-mode backward of paper-method §4.3, unrolled over steps with dense matrices,
 /// including residual shortcuts (their current enters the block's second membrane, so the same
-/// `δu` flows into the shortcut's source). Returns (main, shortcut) weight gradients per layer.
+/// `δu` flows into the shortcut's source) and dropout: a neuron's mask value `m` (0 if dropped,
+/// `1/(1−p)` if kept, 1 without dropout) scales its spikes as the next layer sees them and its
+/// gate, `δu(t) = s(t)·(NG/V_th)·m·g(t)`. The masks come from the caller, not from the trace.
+/// Returns (main, shortcut) weight gradients per layer.
 fn naive_code_gradient(
     net: &CompiledNet,
     w: &[snn_core::model_file::LayerWeights],
     trace: &Trace,
     label: usize,
+    masks: Option<&[Option<DropoutMask>]>,
+    leak_correction: bool,
 ) -> Vec<LayerGrad> {
     let layers = &net.plan.layers;
     let n = layers.len();
@@ -154,15 +160,24 @@ fn naive_code_gradient(
                 .map(|sc| dense_matrix(&sc.synapses, &lw.shortcut))
         })
         .collect();
-    // Spikes (times their value) of a source at step t: None = the input image.
+    let mask = |l: usize, j: usize| -> f64 {
+        match masks.and_then(|m| m[l].as_ref()) {
+            Some(m) if m.keep[j] => m.value as f64,
+            Some(_) => 0.0,
+            None => 1.0,
+        }
+    };
+    // Spikes (times their mask value) of a source at step t: None = the input image.
     let spikes_of = |src: Option<usize>, t: usize| -> Vec<f64> {
         match src {
             None => input_at(trace, t, net.plan.input.len()),
-            Some(i) => dense(
-                trace.layers[i].step(t),
-                layers[i].output.len(),
-                trace.values[i] as f64,
-            ),
+            Some(i) => {
+                let mut x = dense(trace.layers[i].step(t), layers[i].output.len(), 1.0);
+                for (j, v) in x.iter_mut().enumerate() {
+                    *v *= mask(i, j);
+                }
+                x
+            }
         }
     };
     let main_src = |l: usize| if l == 0 { None } else { Some(l - 1) };
@@ -183,7 +198,12 @@ fn naive_code_gradient(
                         .iter()
                         .map(|&t| lambda.powi((tt - 1 - t) as i32))
                         .sum();
-                    (1.0 + lambda.ln() * lf / steps.len() as f64) / net.neuron.threshold as f64
+                    let ng = if leak_correction {
+                        1.0 + lambda.ln() * lf / steps.len() as f64
+                    } else {
+                        1.0
+                    };
+                    ng * mask(l, j) / net.neuron.threshold as f64
                 })
                 .collect()
         })
@@ -368,17 +388,36 @@ fn check_code_mode(
     steps: usize,
     what: &str,
 ) {
+    check_code_mode_with_dropout(net, data, weights, steps, 0.0, what);
+}
+
+/// [`check_code_mode`] with dropout `p` on the hidden LIF layers (the trainer's own masks).
+fn check_code_mode_with_dropout(
+    net: &CompiledNet,
+    data: &snn_data::dataset::Dataset,
+    weights: impl Fn(usize) -> Vec<snn_core::model_file::LayerWeights>,
+    steps: usize,
+    p: f64,
+    what: &str,
+) {
     for s in 0..data.len() {
         let w = weights(s);
         let label = data.labels[s] as usize;
-        let (trace, ours, _) = our_gradient(net, &w, data.image(s), label, steps, GradMode::Code);
+        let masks = snn_train::batch::dropout_masks(net, p, 17, 1, s as u64);
+        let masks = masks.as_deref();
+        let (trace, ours, _) =
+            our_gradient(net, &w, data.image(s), label, steps, GradMode::Code, masks);
         for l in 0..net.plan.layers.len() - 1 {
             assert!(
                 trace.layers[l].total() > 0,
                 "{what}: layer {l} silent on sample {s}; weights too weak for a meaningful test"
             );
         }
-        assert_close(&ours, &naive_code_gradient(net, &w, &trace, label), what);
+        assert_close(
+            &ours,
+            &naive_code_gradient(net, &w, &trace, label, masks, true),
+            what,
+        );
     }
 }
 
@@ -430,19 +469,27 @@ fn code_mode_matches_unrolled_residual_net() {
         "res1b has a 1x1-conv shortcut"
     );
     let data = synthetic(2, 2, 4, 4, 3, 77);
-    let weights = |s: usize| {
-        let mut w = weights_for(&net.plan, 90 + s as u64, 0.4, 0.1);
-        let mut r = Lcg(5 + s as u64);
-        for (lw, l) in w.iter_mut().zip(&net.plan.layers) {
-            if let Some(sc) = l.shortcut {
-                lw.shortcut = (0..sc.synapses.weight_count())
-                    .map(|_| ((r.uniform() * 2.0 - 1.0) * 0.4 + 0.1) as f32)
-                    .collect();
-            }
+    check_code_mode(
+        &net,
+        &data,
+        |s| residual_weights(&net, s),
+        10,
+        "residual code grad",
+    );
+}
+
+/// Weights of [`RESIDUAL_NET`] for sample `s`, shortcut weights included.
+fn residual_weights(net: &CompiledNet, s: usize) -> Vec<snn_core::model_file::LayerWeights> {
+    let mut w = weights_for(&net.plan, 90 + s as u64, 0.4, 0.1);
+    let mut r = Lcg(5 + s as u64);
+    for (lw, l) in w.iter_mut().zip(&net.plan.layers) {
+        if let Some(sc) = l.shortcut {
+            lw.shortcut = (0..sc.synapses.weight_count())
+                .map(|_| ((r.uniform() * 2.0 - 1.0) * 0.4 + 0.1) as f32)
+                .collect();
         }
-        w
-    };
-    check_code_mode(&net, &data, weights, 10, "residual code grad");
+    }
+    w
 }
 
 #[test]
@@ -471,9 +518,95 @@ fn code_mode_matches_unrolled_conv_pool_net() {
     );
 }
 
+/// `--grad if` is the code recurrence with the leak correction off (`NG = 1`), which does
+/// change the gradient.
+#[test]
+fn if_mode_is_the_code_recurrence_without_leak_correction() {
+    let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
+    let data = synthetic(3, 2, 6, 6, 3, 5);
+    for s in 0..data.len() {
+        let w = weights_for(&net.plan, 7 + s as u64, 0.5, 0.12);
+        let label = data.labels[s] as usize;
+        let (trace, ours, _) = our_gradient(&net, &w, data.image(s), label, 10, GradMode::If, None);
+        assert_close(
+            &ours,
+            &naive_code_gradient(&net, &w, &trace, label, None, false),
+            "if grad",
+        );
+        let (_, code, _) = our_gradient(&net, &w, data.image(s), label, 10, GradMode::Code, None);
+        let differs = code
+            .iter()
+            .zip(&ours)
+            .any(|(a, b)| a.0.iter().zip(&b.0).any(|(x, y)| (x - y).abs() > 1e-6));
+        assert!(differs, "sample {s}: leak correction changed nothing");
+    }
+}
+
+/// Dropout masks hidden neurons for the whole sample; the mask value scales both what the next
+/// layer receives and the neuron's own gate. Checked on the conv-pool and residual nets with
+/// p = 0.3 against the unrolled backward given the same masks, after making sure the masks
+/// really silence neurons that fire without them.
+#[test]
+fn code_mode_with_dropout_matches_unrolled_backward() {
+    let p = 0.3;
+    let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
+    let data = synthetic(3, 2, 6, 6, 3, 5);
+    let weights = |s: usize| weights_for(&net.plan, 7 + s as u64, 0.5, 0.12);
+    // The first layer's input does not depend on dropout, so its spikes without masks show
+    // which neurons the masks silence.
+    let masks = snn_train::batch::dropout_masks(&net, p, 17, 1, 0).unwrap();
+    let label = data.labels[0] as usize;
+    let (plain, ..) = our_gradient(
+        &net,
+        &weights(0),
+        data.image(0),
+        label,
+        10,
+        GradMode::Code,
+        None,
+    );
+    let (masked, ..) = our_gradient(
+        &net,
+        &weights(0),
+        data.image(0),
+        label,
+        10,
+        GradMode::Code,
+        Some(&masks),
+    );
+    let keep = &masks[0].as_ref().expect("conv1 has a mask").keep;
+    let silenced = plain.layers[0]
+        .all()
+        .iter()
+        .filter(|&&j| !keep[j as usize])
+        .count();
+    assert!(
+        silenced > 0,
+        "no dropped neuron fires; the test would be vacuous"
+    );
+    assert!(masked.layers[0].all().iter().all(|&j| keep[j as usize]));
+    assert_eq!(masked.values[0], (1.0 / (1.0 - p)) as f32);
+    check_code_mode_with_dropout(&net, &data, weights, 10, p, "conv code grad, dropout");
+
+    let net = CompiledNet::new(&spec(RESIDUAL_NET)).unwrap();
+    let data = synthetic(2, 2, 4, 4, 3, 77);
+    check_code_mode_with_dropout(
+        &net,
+        &data,
+        |s| residual_weights(&net, s),
+        10,
+        p,
+        "residual code grad, dropout",
+    );
+}
+
 /// Spike-count surrogate of the aggregate mode: hidden activations linearised around the real
-/// spike counts, `a_l = γ_l + G_l ⊙ (M_l(W) a_{l−1} − M_l(W₀) γ_{l−1})`, output
-/// `o = o_real + (M_out(W) a_L − M_out(W₀) γ_L)/T`, loss `Σ (o − y)²`.
+/// spike counts, `a_l = γ_l + G_l ⊙ (M_l(W) a_{l−1} + S_l(W) a_s − M_l(W₀) γ_{l−1} − S_l(W₀) γ_s)`
+/// (`S_l` the residual shortcut from source `s`, the input image when `s` is none), output
+/// `o = o_real + (M_out(W) a_L − M_out(W₀) γ_L)/T`, loss `Σ (o − y)²`. The gate `G_l` is
+/// `(1 + ε)/V_th` for LIF neurons that fired, 1 for pooling neurons that fired (paper-method
+/// §4.3: the authors' code passes pooling gradients with factor 1, not the IF formula's 1/0.75;
+/// both gradient modes keep that), 0 for silent ones.
 fn surrogate_loss(
     net: &CompiledNet,
     w0: &[snn_core::model_file::LayerWeights],
@@ -496,11 +629,22 @@ fn surrogate_loss(
             .map(|r| r.iter().zip(x).map(|(a, b)| a * b).sum())
             .collect()
     };
-    let mut a = counts_in.clone();
-    let mut gamma_prev = counts_in;
+    // Linearised activations `a` and real counts `γ` of every layer; index 0 is the input.
+    let mut acts: Vec<Vec<f64>> = vec![counts_in.clone()];
+    let mut gammas: Vec<Vec<f64>> = vec![counts_in];
+    // Input current of layer l under weights `ws` from activations `xs`.
+    let current = |l: usize, ws: &[snn_core::model_file::LayerWeights], xs: &[Vec<f64>]| {
+        let mut c = mv(&dense_matrix(&layers[l].synapses, &ws[l].main), &xs[l]);
+        if let Some(sc) = layers[l].shortcut {
+            let from = sc.source.map_or(0, |i| i + 1);
+            let short = mv(&dense_matrix(&sc.synapses, &ws[l].shortcut), &xs[from]);
+            for (a, b) in c.iter_mut().zip(short) {
+                *a += b;
+            }
+        }
+        c
+    };
     for l in 0..n - 1 {
-        let m = dense_matrix(&layers[l].synapses, &w[l].main);
-        let m0 = dense_matrix(&layers[l].synapses, &w0[l].main);
         let len = layers[l].output.len();
         let mut gamma = vec![0.0; len];
         let mut lf = vec![0.0; len];
@@ -517,20 +661,19 @@ fn surrogate_loss(
                 } else if layers[l].kind == LayerKind::Pool {
                     1.0
                 } else {
-                    1.0 + lambda.ln() * lf[j] / gamma[j]
+                    (1.0 + lambda.ln() * lf[j] / gamma[j]) / net.neuron.threshold as f64
                 }
             })
             .collect();
-        let net_w = mv(&m, &a);
-        let net_0 = mv(&m0, &gamma_prev);
-        a = (0..len)
-            .map(|j| gamma[j] + gate[j] * (net_w[j] - net_0[j]))
-            .collect();
-        gamma_prev = gamma;
+        let (net_w, net_0) = (current(l, w, &acts), current(l, w0, &gammas));
+        acts.push(
+            (0..len)
+                .map(|j| gamma[j] + gate[j] * (net_w[j] - net_0[j]))
+                .collect(),
+        );
+        gammas.push(gamma);
     }
-    let m = dense_matrix(&layers[n - 1].synapses, &w[n - 1].main);
-    let m0 = dense_matrix(&layers[n - 1].synapses, &w0[n - 1].main);
-    let (ow, o0) = (mv(&m, &a), mv(&m0, &gamma_prev));
+    let (ow, o0) = (current(n - 1, w, &acts), current(n - 1, w0, &gammas));
     (0..ow.len())
         .map(|k| {
             let o = trace.output[k] as f64 + (ow[k] - o0[k]) / tt as f64;
@@ -540,42 +683,125 @@ fn surrogate_loss(
         .sum()
 }
 
-#[test]
-fn aggregate_mode_matches_finite_differences_of_the_count_surrogate() {
-    let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
-    let data = synthetic(2, 2, 6, 6, 3, 9);
-    let label = data.labels[1] as usize;
-    let w0 = weights_for(&net.plan, 31, 0.5, 0.12);
-    let (trace, ours, loss) =
-        our_gradient(&net, &w0, data.image(1), label, 10, GradMode::Aggregate);
+/// Compares aggregate-mode gradients of up to 12 random main (and shortcut) weights per layer
+/// with central finite differences of [`surrogate_loss`]; returns how many were non-zero.
+fn check_aggregate_mode(
+    net: &CompiledNet,
+    w0: &[snn_core::model_file::LayerWeights],
+    image: &[f32],
+    label: usize,
+    steps: usize,
+) -> usize {
+    let (trace, ours, loss) = our_gradient(net, w0, image, label, steps, GradMode::Aggregate, None);
     assert!(
-        (surrogate_loss(&net, &w0, &w0, &trace, label) - loss).abs() < 1e-5,
+        (surrogate_loss(net, w0, w0, &trace, label) - loss).abs() < 1e-5,
         "surrogate equals the real loss at W0"
     );
     let h = 1e-2f32;
     let mut r = Lcg(4);
     let mut nonzero = 0;
     for (l, layer) in net.plan.layers.iter().enumerate() {
-        let count = layer.synapses.weight_count();
-        for _ in 0..count.min(12) {
-            let p = (r.uniform() * count as f64) as usize;
-            let mut plus = w0.clone();
-            plus[l].main[p] += h;
-            let mut minus = w0.clone();
-            minus[l].main[p] -= h;
-            let fd = (surrogate_loss(&net, &w0, &plus, &trace, label)
-                - surrogate_loss(&net, &w0, &minus, &trace, label))
-                / (2.0 * h as f64);
-            let g = ours[l].0[p];
-            nonzero += (fd.abs() > 1e-6) as usize;
-            assert!(
-                (fd - g).abs() <= 1e-3 * fd.abs().max(1e-2),
-                "layer {l} weight {p}: finite difference {fd} vs aggregate {g}"
-            );
+        for shortcut in [false, true] {
+            let count = match (shortcut, layer.shortcut) {
+                (false, _) => layer.synapses.weight_count(),
+                (true, Some(sc)) => sc.synapses.weight_count(),
+                (true, None) => 0,
+            };
+            for _ in 0..count.min(12) {
+                let p = (r.uniform() * count as f64) as usize;
+                let nudge = |d: f32| {
+                    let mut w = w0.to_vec();
+                    let v = if shortcut {
+                        &mut w[l].shortcut
+                    } else {
+                        &mut w[l].main
+                    };
+                    v[p] += d;
+                    w
+                };
+                let fd = (surrogate_loss(net, w0, &nudge(h), &trace, label)
+                    - surrogate_loss(net, w0, &nudge(-h), &trace, label))
+                    / (2.0 * h as f64);
+                let g = if shortcut { ours[l].1[p] } else { ours[l].0[p] };
+                nonzero += (fd.abs() > 1e-6) as usize;
+                assert!(
+                    (fd - g).abs() <= 1e-3 * fd.abs().max(1e-2),
+                    "layer {l} {} weight {p}: finite difference {fd} vs aggregate {g}",
+                    if shortcut { "shortcut" } else { "main" }
+                );
+            }
         }
     }
+    nonzero
+}
+
+#[test]
+fn aggregate_mode_matches_finite_differences_of_the_count_surrogate() {
+    let net = CompiledNet::new(&spec(CONV_NET)).unwrap();
+    let data = synthetic(2, 2, 6, 6, 3, 9);
+    let w0 = weights_for(&net.plan, 31, 0.5, 0.12);
+    let nonzero = check_aggregate_mode(&net, &w0, data.image(1), data.labels[1] as usize, 10);
     assert!(
         nonzero > 10,
         "too few non-zero gradients ({nonzero}) for a meaningful check"
     );
+}
+
+/// A residual block straight on the input image: its shortcut's source is the input spikes.
+const RESIDUAL_FROM_INPUT: &str = r#"
+name = "residual-input"
+input = { channels = 2, height = 4, width = 4 }
+input_scale = 1.0
+[[layer]]
+type = "residual"
+out_channels = 3
+[[layer]]
+type = "residual"
+out_channels = 3
+stride = 2
+[[layer]]
+type = "linear"
+out_features = 6
+[[layer]]
+type = "readout"
+out_features = 3
+"#;
+
+/// Aggregate mode on residual networks: the 1×1-conv shortcut weights (from a hidden layer and
+/// from the input image) get the gradient of the count surrogate too.
+#[test]
+fn aggregate_mode_matches_finite_differences_on_residual_nets() {
+    for text in [RESIDUAL_NET, RESIDUAL_FROM_INPUT] {
+        let net = CompiledNet::new(&spec(text)).unwrap();
+        let trainable: Vec<Option<usize>> = net
+            .plan
+            .layers
+            .iter()
+            .filter_map(|l| l.shortcut)
+            .filter(|sc| sc.synapses.weight_count() > 0)
+            .map(|sc| sc.source)
+            .collect();
+        assert!(
+            !trainable.is_empty(),
+            "{}: a 1x1-conv shortcut",
+            spec(text).name
+        );
+        if text == RESIDUAL_FROM_INPUT {
+            assert_eq!(
+                trainable[0], None,
+                "the first block's shortcut reads the input"
+            );
+        }
+        let data = synthetic(2, 2, 4, 4, 3, 77);
+        let mut nonzero = 0;
+        for s in 0..data.len() {
+            let w0 = residual_weights(&net, s);
+            nonzero += check_aggregate_mode(&net, &w0, data.image(s), data.labels[s] as usize, 10);
+        }
+        assert!(
+            nonzero > 20,
+            "{}: only {nonzero} non-zero gradients",
+            spec(text).name
+        );
+    }
 }

@@ -10,6 +10,14 @@
 //! * [`GradMode::Aggregate`]: the paper's formulation (§4.2): one backward over spike counts,
 //!   `δ_j = (Σ_k w_jk δ_k)·(NG_j/V_th)` for neurons that fired, `∂W = δ ⊗ x_tot`; cost independent
 //!   of T.
+//! * [`GradMode::If`]: the code mode's recurrence with `NG = 1` for every neuron that fired: the
+//!   IF derivative, i.e. the leak correction switched off (the paper's ablation).
+//!
+//! Pooling neurons (IF, threshold 0.75) pass gradients with factor 1 in every mode, as the
+//! authors' code does (paper-method §4.3), not with the `1/0.75` that the IF formula `1/V_th`
+//! would give: in code mode the factor is what their autograd graph computes, and the aggregate
+//! mode keeps it so that the two modes differ only in their temporal structure. The gradient
+//! tests pin it (`tests/gradients.rs`, the count surrogate's pooling gate).
 //!
 //! Both share the readout (`∂L/∂o = 2(o − y)`, `∂o/∂I(t) = 1/T`) and the event kernel.
 
@@ -29,6 +37,8 @@ pub enum GradMode {
     Code,
     /// One backward over accumulated spike counts.
     Aggregate,
+    /// The gated recurrence with `NG = 1`: no leak correction (ablation).
+    If,
 }
 
 impl std::fmt::Display for GradMode {
@@ -36,6 +46,7 @@ impl std::fmt::Display for GradMode {
         f.write_str(match self {
             GradMode::Code => "code",
             GradMode::Aggregate => "aggregate",
+            GradMode::If => "if",
         })
     }
 }
@@ -275,7 +286,11 @@ fn backward_body(
             let scale = trace.values[l] as f64 / net.neuron.threshold as f64;
             for (j, (g, fired)) in gate.iter_mut().zip(s.fired[l].iter_mut()).enumerate() {
                 if s.count[j] > 0 {
-                    *g = (leak_correction_ng(s.count[j] as f64, s.lf[j], leak) * scale) as f32;
+                    let ng = match mode {
+                        GradMode::If => 1.0,
+                        _ => leak_correction_ng(s.count[j] as f64, s.lf[j], leak),
+                    };
+                    *g = (ng * scale) as f32;
                     *fired = true;
                 }
             }
@@ -314,7 +329,7 @@ fn backward_body(
                 clock.lap(&mut s.layer_nanos, l);
             }
         }
-        GradMode::Code => {
+        GradMode::Code | GradMode::If => {
             for t in (0..timesteps).rev() {
                 for l in (0..readout).rev() {
                     // The membrane-gradient changes of this step's spikes (they read g[l],
