@@ -644,8 +644,8 @@ fn surrogate_loss(
         }
         c
     };
-    for l in 0..n - 1 {
-        let len = layers[l].output.len();
+    for (l, layer) in layers.iter().enumerate().take(n - 1) {
+        let len = layer.output.len();
         let mut gamma = vec![0.0; len];
         let mut lf = vec![0.0; len];
         for t in 0..tt {
@@ -658,7 +658,7 @@ fn surrogate_loss(
             .map(|j| {
                 if gamma[j] == 0.0 {
                     0.0
-                } else if layers[l].kind == LayerKind::Pool {
+                } else if layer.kind == LayerKind::Pool {
                     1.0
                 } else {
                     (1.0 + lambda.ln() * lf[j] / gamma[j]) / net.neuron.threshold as f64
