@@ -8,10 +8,12 @@
 //! * [`ops`] counts synaptic operations caused by spikes;
 //! * [`aligned`] is the 64-byte-aligned float buffer the step's state and kernels use;
 //! * [`model_file`] is the versioned, checksummed model file written by the trainer and read by
-//!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written.
+//!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written,
+//!   and [`bounded`] reads only regular files of bounded size.
 
 pub mod aligned;
 pub mod atomic;
+pub mod bounded;
 pub mod container;
 pub mod error;
 pub mod gather;

@@ -254,10 +254,12 @@ impl ActivityProfile {
     /// Reads a profile written by [`save`](Self::save) and checks that every layer lists one
     /// count per neuron.
     pub fn load(path: &Path) -> Result<ActivityProfile, ProfileError> {
-        let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            crate::bounded::read_bounded(path, crate::bounded::MAX_JSON_BYTES, "activity profile")
+                .map_err(|source| ProfileError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         let profile: ActivityProfile =
             serde_json::from_slice(&bytes).map_err(|e| ProfileError::Json {
                 path: path.to_path_buf(),

@@ -346,3 +346,44 @@ fn eval_profile_out_counts_match_the_eval_report_and_ignore_threads() {
         .unwrap();
     fails_with(out, &["profile", "p.json", "cannot write"]);
 }
+
+#[test]
+fn eval_refuses_special_files_and_unbounded_time_steps() {
+    let out = bin()
+        .args(["eval", "--model", "/dev/zero"])
+        .output()
+        .unwrap();
+    fails_with(out, &["/dev/zero", "not a regular file"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.snn");
+    untrained_lenet(&model);
+    let out = bin()
+        .args(["eval", "--timesteps", "1000000000", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    fails_with(out, &["--timesteps: 1000000000 is outside 1..=100000"]);
+}
+
+/// An untrained LeNet model file (zero weights), written without the trainer.
+fn untrained_lenet(path: &Path) {
+    let spec = snn_core::preset::lenet();
+    let plan = snn_core::NetworkPlan::new(&spec).unwrap();
+    let weights = plan
+        .layers
+        .iter()
+        .map(|l| snn_core::model_file::LayerWeights {
+            layer: l.name.clone(),
+            main: vec![0.0; l.synapses.weight_count()],
+            shortcut: vec![],
+        })
+        .collect();
+    snn_core::Model {
+        spec,
+        weights,
+        meta: Default::default(),
+        training: None,
+    }
+    .save(path)
+    .unwrap();
+}
