@@ -260,8 +260,13 @@ impl ActivityProfile {
                     path: path.to_path_buf(),
                     source,
                 })?;
+        Self::from_slice(&bytes, path)
+    }
+
+    /// Parses profile JSON (what [`load`](Self::load) reads); `path` names it in errors.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<ActivityProfile, ProfileError> {
         let profile: ActivityProfile =
-            serde_json::from_slice(&bytes).map_err(|e| ProfileError::Json {
+            serde_json::from_slice(bytes).map_err(|e| ProfileError::Json {
                 path: path.to_path_buf(),
                 msg: e.to_string(),
             })?;

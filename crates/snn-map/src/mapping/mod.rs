@@ -93,6 +93,16 @@ impl Mapping {
     /// by [`Mapping::check_model`].
     pub fn load(path: &Path) -> Result<Mapping, MapError> {
         let m: Mapping = MAPPING_FILE.load(path)?;
+        Self::checked(m, path)
+    }
+
+    /// Decodes and checks mapping file bytes like [`Mapping::load`]; `path` names them in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Mapping, MapError> {
+        let m: Mapping = MAPPING_FILE.from_bytes(bytes, path)?;
+        Self::checked(m, path)
+    }
+
+    fn checked(m: Mapping, path: &Path) -> Result<Mapping, MapError> {
         validate::validate(&m).map_err(|msg| {
             MapError::File(snn_core::FileError::Inconsistent {
                 path: path.to_path_buf(),
