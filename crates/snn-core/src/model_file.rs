@@ -117,7 +117,7 @@ impl Model {
         for (l, w) in plan.layers.iter().zip(&self.weights) {
             if l.name != w.layer {
                 return Err(format!(
-                    "weights for '{}' found where '{}' was expected",
+                    "weights for {:?} found where '{}' was expected",
                     w.layer, l.name
                 ));
             }

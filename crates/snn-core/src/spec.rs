@@ -174,6 +174,16 @@ impl NetworkSpec {
                 msg,
             })
         };
+        if self.name.is_empty() || self.name.len() > 256 || self.name.chars().any(char::is_control)
+        {
+            return Err(SpecError::Invalid {
+                context: "network".into(),
+                msg: format!(
+                    "name {:?} must be 1 to 256 characters without control characters",
+                    self.name
+                ),
+            });
+        }
         let n = &self.neuron;
         if !(n.leak > 0.0 && n.leak <= 1.0) {
             return bad(format!("neuron.leak must be in (0, 1], got {}", n.leak));
