@@ -69,6 +69,22 @@ fn truncated_idx_file_is_named_in_the_error() {
         .output()
         .unwrap();
     fails_with(out, &["train-images-idx3-ubyte", "truncated"]);
+
+    // A FIFO in its place once blocked forever: it is refused without being opened.
+    let images = mnist.join("train-images-idx3-ubyte");
+    std::fs::remove_file(&images).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&images).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: FIFO case skipped");
+        return;
+    }
+    let out = bin()
+        .args(train_args(&tmp.path().join("run")))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .output()
+        .unwrap();
+    fails_with(out, &["train-images-idx3-ubyte", "not a regular file"]);
 }
 
 #[test]
