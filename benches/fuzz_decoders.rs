@@ -186,8 +186,9 @@ fn main() {
                 .mutate(&target.seed, &mut rng),
             };
             let t0 = Instant::now();
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (target.run)(&ctx, &input)));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (target.run)(&ctx, &input)
+            }));
             let ms = t0.elapsed().as_secs_f64() * 1e3;
             total_ms += ms;
             tally.max_ms = tally.max_ms.max(ms);
@@ -215,7 +216,11 @@ fn main() {
                 let _ = std::fs::create_dir_all(&a.failures);
                 let p = a.failures.join(format!("{}-{i}-{kind}.bin", target.name));
                 let _ = std::fs::write(&p, &input);
-                eprintln!("fuzz: {} input {i}: {kind} ({ms:.1} ms), saved to {}", target.name, p.display());
+                eprintln!(
+                    "fuzz: {} input {i}: {kind} ({ms:.1} ms), saved to {}",
+                    target.name,
+                    p.display()
+                );
             }
             tally.inputs += 1;
         }
