@@ -11,7 +11,7 @@
 //! A run fails (exit 1) on any panic, any input slower than `--max-ms`, or an allocation above
 //! the memory cap (which aborts with the target and input index on stderr: the run is
 //! deterministic, so `--only NAME --first I --inputs 1` reproduces it). Inputs that panic or are
-//! slow are written to `--failures DIR`.
+//! slow are written to `--failures DIR`; `--show-errors` prints every refusal (escaped).
 //!
 //! ```sh
 //! cargo bench --bench fuzz_decoders -- --inputs 10000            # CI's short pass
@@ -112,6 +112,7 @@ struct Args {
     max_ms: f64,
     failures: PathBuf,
     out: Option<PathBuf>,
+    show_errors: bool,
 }
 
 fn parse_args() -> Args {
@@ -123,6 +124,7 @@ fn parse_args() -> Args {
         max_ms: 1000.0,
         failures: PathBuf::from("target/fuzz-failures"),
         out: None,
+        show_errors: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -135,6 +137,7 @@ fn parse_args() -> Args {
             "--max-ms" => a.max_ms = value().parse().expect("--max-ms MS"),
             "--failures" => a.failures = PathBuf::from(value()),
             "--out" => a.out = Some(PathBuf::from(value())),
+            "--show-errors" => a.show_errors = true,
             "--bench" => {}
             other => panic!("unknown flag {other}"),
         }
@@ -199,6 +202,9 @@ fn main() {
                 }
                 Ok(Err(msg)) => {
                     tally.refused += 1;
+                    if a.show_errors {
+                        eprintln!("{} input {i}: {}", target.name, msg.escape_debug());
+                    }
                     // Errors are one line naming the input: a multi-line one is a defect too.
                     (msg.contains('\n')).then_some("multiline")
                 }
