@@ -69,6 +69,8 @@ out_features = 10
 pub struct Context {
     /// The seed model.
     pub model: Model,
+    /// Its mapping on Loihi.
+    mapping: Mapping,
     model_bytes: Vec<u8>,
     mapping_bytes: Vec<u8>,
     profile_bytes: Vec<u8>,
@@ -161,6 +163,7 @@ impl Context {
         let profile_path = scratch.path().join("profile.json");
         profile.save(&profile_path).expect("save profile");
         Context {
+            mapping,
             model_bytes: model.to_bytes(),
             mapping_bytes: std::fs::read(&mapping_path).expect("mapping bytes"),
             profile_bytes: std::fs::read(&profile_path).expect("profile bytes"),
@@ -367,8 +370,7 @@ fn poke_model(ctx: &Context, rng: &mut SplitMix) -> Vec<u8> {
 
 /// The seed mapping with one to three fields set to extreme values.
 fn poke_mapping(ctx: &Context, rng: &mut SplitMix) -> Vec<u8> {
-    let path = Path::new("seed-mapping.bin");
-    let mut m = Mapping::from_bytes(&ctx.mapping_bytes, path).expect("seed mapping decodes");
+    let mut m = ctx.mapping.clone();
     for _ in 0..1 + rng.below(3) {
         let cores = m.cores.len();
         let atoms = m.atoms.atoms.len();
@@ -400,9 +402,7 @@ fn poke_mapping(ctx: &Context, rng: &mut SplitMix) -> Vec<u8> {
             }
         }
     }
-    let dir = ctx.scratch.path().join("poked-mapping.bin");
-    m.save(&dir).expect("save poked mapping");
-    std::fs::read(&dir).expect("read poked mapping")
+    snn_map::mapping::MAPPING_FILE.to_bytes(&m)
 }
 
 fn text(bytes: &[u8]) -> Result<&str, String> {
