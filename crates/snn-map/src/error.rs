@@ -30,9 +30,11 @@ pub enum MapError {
         limits: CoreLimits,
     },
     /// The partition needs more cores than the chips have.
-    #[error("the network needs at least {needed} cores but {chip} offers {available} ({chips} chip(s) x {per_chip} cores); try --chips {suggest}")]
+    #[error("the network needs {at_least}{needed} cores but {chip} offers {available} ({chips} chip(s) x {per_chip} cores); try --chips {suggest}")]
     TooManyCores {
-        /// Cores the partition uses.
+        /// "at least " when `needed` is a lower bound (the check before partitioning), else "".
+        at_least: &'static str,
+        /// Cores the partition uses, or the lower bound.
         needed: usize,
         /// Cores available.
         available: usize,

@@ -138,10 +138,27 @@ fn summarize(
     (s, st)
 }
 
+/// Atoms above which a network too large for the chips is refused from the neuron-count bound
+/// alone, before partitioning (which grows with the atom count: a chip with `max_neurons = 1`
+/// cut LeNet into 10,000 atoms and took over a minute). Below it, the partition runs and the
+/// error names the exact core count and a chip count that suffices.
+const EARLY_REFUSAL_ATOMS: usize = 2048;
+
 fn check_cores(needed: usize, mesh: &Mesh, chip: &ChipModel, path: &str) -> Result<(), MapError> {
+    check_cores_bound(needed, "", mesh, chip, path)
+}
+
+fn check_cores_bound(
+    needed: usize,
+    at_least: &'static str,
+    mesh: &Mesh,
+    chip: &ChipModel,
+    path: &str,
+) -> Result<(), MapError> {
     let per_chip = chip.cores_per_chip();
     if needed > mesh.slots() {
         return Err(MapError::TooManyCores {
+            at_least,
             needed,
             available: mesh.slots(),
             chips: mesh.chips,
@@ -191,20 +208,23 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         cores_per_tile: req.chip.mesh.cores_per_tile.value,
         chips: req.chips,
     };
-    // Feasibility first: a lower bound on the cores needed, from the neuron count alone, fails a
-    // chip that cannot hold the network in microseconds instead of after a full partition.
-    let neurons: u64 = plan.layers.iter().map(|l| l.output.len() as u64).sum();
-    check_cores(
-        neurons.div_ceil(limits.max_neurons) as usize,
-        &mesh,
-        req.chip,
-        &req.chip_path,
-    )?;
     let act = req
         .activity
         .clone()
         .unwrap_or_else(|| Activity::uniform(&net, 1.0));
     let atoms = AtomSet::build(&net, &limits, &req.chip_path, req.atoms_per_core)?;
+    // Feasibility first: when partitioning would be long, a lower bound on the cores needed
+    // (the neuron count alone) refuses chips that cannot hold the network at once.
+    if atoms.atoms.len() > EARLY_REFUSAL_ATOMS {
+        let neurons: u64 = plan.layers.iter().map(|l| l.output.len() as u64).sum();
+        check_cores_bound(
+            neurons.div_ceil(limits.max_neurons) as usize,
+            "at least ",
+            &mesh,
+            req.chip,
+            &req.chip_path,
+        )?;
+    }
     let hg = Hypergraph::build(&net, &atoms, &act);
     let costs = AtomCost::all(&net, &atoms, &limits, &hg.load);
     let opts = PartitionOptions {
