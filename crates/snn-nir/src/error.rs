@@ -69,4 +69,7 @@ pub enum NirError {
         /// What the check reported.
         msg: String,
     },
+    /// A `.snn` model file that cannot be read (the loader found no HDF5 signature).
+    #[error(transparent)]
+    Snn(#[from] snn_core::ModelFileError),
 }

@@ -1,0 +1,1080 @@
+//! NIR [`Graph`] → snn [`Model`]: recognizes snn's layers in the graph (Conv2d→LIF,
+//! SumPool2d/AvgPool2d→IF, [Flatten→]Affine→LIF, Affine→LI readout, and residual blocks: two
+//! Conv2d→LIF whose second LIF also receives the block input through a 1×1 Conv2d or a direct
+//! edge), checks every shape, and converts the neuron parameters with [`crate::convention`].
+//!
+//! What is exact and what is not:
+//! * snn's one leak, threshold and pooling threshold per network must be uniform over the
+//!   neurons of the file (per-neuron arrays with different values are refused).
+//! * A layer whose threshold differs from the first LIF layer's, or whose input gain
+//!   `r·dt/tau` is not 1, has its incoming weights scaled so the spikes are the same
+//!   (exact in real arithmetic, rounded in f32): reported in [`Imported::notes`].
+//! * A last spiking LIF is read as snn's non-spiking readout (`argmax V(T)/T` instead of
+//!   spike counts): an approximation, reported in the notes.
+//! * Files written by snn carry metadata with the exact f32 parameters, so they import
+//!   bit-identically.
+
+use crate::convention::{self as conv, beta_of_tau, gain, DEFAULT_DT};
+use crate::error::NirError;
+use crate::graph::{meta_get, Array, Graph, MetaValue, Node, NodeKind};
+use crate::layout;
+use snn_core::model_file::{LayerWeights, ModelMeta};
+use snn_core::{LayerSpec, Model, NetworkPlan, NetworkSpec, NeuronParams, Shape3};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A model read from NIR, with what the reader had to assume or approximate.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    /// The model (spec, weights, provenance).
+    pub model: Model,
+    /// One line per assumption or approximation (print them where the model is used).
+    pub notes: Vec<String>,
+}
+
+/// Relative tolerance for "the same value" of parameters computed in floating point.
+const REL_TOL: f64 = 1e-6;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= REL_TOL * a.abs().max(b.abs()) || a == b
+}
+
+/// Converts a graph to a model. `dt`: the time step (seconds) to read tau with; `None` takes
+/// the file's `snn_dt` metadata, else snnTorch's 1e-4 s.
+pub fn from_graph(g: &Graph, path: &Path, dt: Option<f64>) -> Result<Imported, NirError> {
+    let mut im = Importer::new(g, path, dt)?;
+    im.run()?;
+    im.finish()
+}
+
+/// A neuron node's input: from `source` (a neuron node or the input) through an optional
+/// synapse node (with an optional Flatten before it).
+#[derive(Clone, Copy, Debug)]
+struct InPath {
+    source: usize,
+    synapse: Option<usize>,
+    flatten: Option<usize>,
+}
+
+/// Neuron parameters of one layer after the uniformity checks.
+#[derive(Clone, Copy, Debug)]
+struct Neuron {
+    /// Leak per step (1 for IF).
+    beta: f64,
+    /// Input gain per step.
+    gain: f64,
+    /// Threshold (infinite for LI).
+    threshold: f64,
+}
+
+struct Importer<'a> {
+    g: &'a Graph,
+    path: PathBuf,
+    dt: f64,
+    preds: Vec<Vec<usize>>,
+    succs: Vec<Vec<usize>>,
+    visited: Vec<bool>,
+    notes: Vec<String>,
+    layers: Vec<LayerSpec>,
+    /// Per plan layer: main weights, shortcut weights, the layer's neuron parameters,
+    /// its neuron node's name, and whether its shortcut is an identity.
+    blocks: Vec<Block>,
+    input: Shape3,
+}
+
+struct Block {
+    main: Vec<f32>,
+    shortcut: Vec<f32>,
+    neuron: Neuron,
+    kind: BlockKind,
+    node: String,
+    identity_shortcut: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum BlockKind {
+    Lif,
+    Pool { sum: bool },
+    Readout { spiking: bool },
+}
+
+impl<'a> Importer<'a> {
+    fn new(g: &'a Graph, path: &Path, dt: Option<f64>) -> Result<Self, NirError> {
+        let path = path.to_path_buf();
+        let dt = match dt {
+            Some(d) => d,
+            None => match meta_get(&g.metadata, conv::KEY_DT) {
+                Some(MetaValue::Float(d)) => *d,
+                _ => DEFAULT_DT,
+            },
+        };
+        if !(dt > 0.0 && dt.is_finite()) {
+            return Err(NirError::Graph {
+                path,
+                msg: format!("dt must be a positive number of seconds, got {dt}"),
+            });
+        }
+        let index: HashMap<&str, usize> = g
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        let mut preds = vec![Vec::new(); g.nodes.len()];
+        let mut succs = vec![Vec::new(); g.nodes.len()];
+        for (a, b) in &g.edges {
+            let find = |n: &str| {
+                index.get(n).copied().ok_or_else(|| NirError::Graph {
+                    path: path.clone(),
+                    msg: format!("edge {a} -> {b} names a node '{n}' that does not exist"),
+                })
+            };
+            let (ia, ib) = (find(a)?, find(b)?);
+            succs[ia].push(ib);
+            preds[ib].push(ia);
+        }
+        Ok(Importer {
+            g,
+            path,
+            dt,
+            preds,
+            succs,
+            visited: vec![false; g.nodes.len()],
+            notes: Vec::new(),
+            layers: Vec::new(),
+            blocks: Vec::new(),
+            input: Shape3::flat(1),
+        })
+    }
+
+    fn graph_err(&self, msg: String) -> NirError {
+        NirError::Graph {
+            path: self.path.clone(),
+            msg,
+        }
+    }
+
+    fn node_err(&self, i: usize, msg: String) -> NirError {
+        NirError::Node {
+            path: self.path.clone(),
+            node: self.g.nodes[i].name.clone(),
+            msg,
+        }
+    }
+
+    fn node(&self, i: usize) -> &'a Node {
+        &self.g.nodes[i]
+    }
+
+    fn name(&self, i: usize) -> &'a str {
+        &self.g.nodes[i].name
+    }
+
+    fn describe(&self, i: usize) -> String {
+        format!("'{}' ({})", self.name(i), self.node(i).kind.type_name())
+    }
+
+    fn is_neuron(&self, i: usize) -> bool {
+        matches!(
+            self.node(i).kind,
+            NodeKind::Lif { .. } | NodeKind::If { .. } | NodeKind::Li { .. }
+        )
+    }
+
+    fn is_source(&self, i: usize) -> bool {
+        self.is_neuron(i) || matches!(self.node(i).kind, NodeKind::Input { .. })
+    }
+
+    fn the_one(&self, want: &str) -> Result<usize, NirError> {
+        let found: Vec<usize> = (0..self.g.nodes.len())
+            .filter(|&i| self.node(i).kind.type_name() == want)
+            .collect();
+        match found.as_slice() {
+            [i] => Ok(*i),
+            [] => Err(self.graph_err(format!("the graph has no {want} node"))),
+            _ => Err(self.graph_err(format!(
+                "the graph has {} {want} nodes; snn runs one input and one output",
+                found.len()
+            ))),
+        }
+    }
+
+    /// Neuron nodes in topological order (Kahn's algorithm; a cycle is refused).
+    fn neuron_order(&self) -> Result<Vec<usize>, NirError> {
+        let n = self.g.nodes.len();
+        let mut indeg: Vec<usize> = self.preds.iter().map(Vec::len).collect();
+        let mut ready: Vec<usize> = (0..n).filter(|&i| indeg[i] == 0).collect();
+        ready.reverse();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop() {
+            order.push(i);
+            for &j in self.succs[i].iter().rev() {
+                indeg[j] -= 1;
+                if indeg[j] == 0 {
+                    ready.push(j);
+                }
+            }
+        }
+        if order.len() != n {
+            let stuck = (0..n).find(|&i| indeg[i] > 0).unwrap_or(0);
+            return Err(self.graph_err(format!(
+                "the graph has a cycle through node '{}' (recurrent connections are not supported)",
+                self.name(stuck)
+            )));
+        }
+        Ok(order.into_iter().filter(|&i| self.is_neuron(i)).collect())
+    }
+
+    /// The inputs of neuron node `n`.
+    fn in_paths(&self, n: usize) -> Result<Vec<InPath>, NirError> {
+        let mut out = Vec::new();
+        for &p in &self.preds[n] {
+            if self.is_source(p) {
+                out.push(InPath {
+                    source: p,
+                    synapse: None,
+                    flatten: None,
+                });
+                continue;
+            }
+            let synaptic = matches!(
+                self.node(p).kind,
+                NodeKind::Conv2d { .. } | NodeKind::Affine { .. } | NodeKind::Pool2d { .. }
+            );
+            if !synaptic {
+                return Err(self.graph_err(format!(
+                    "{} feeds neuron node '{}' directly; snn expects a Conv2d, Affine or pooling node there",
+                    self.describe(p),
+                    self.name(n)
+                )));
+            }
+            let single = |i: usize, what: &str| -> Result<usize, NirError> {
+                match (self.preds[i].as_slice(), self.succs[i].len()) {
+                    ([q], 1) => Ok(*q),
+                    (ps, ns) => Err(self.graph_err(format!(
+                        "{what} {} has {} inputs and {} outputs; snn needs one of each",
+                        self.describe(i),
+                        ps.len(),
+                        ns
+                    ))),
+                }
+            };
+            let mut q = single(p, "synapse node")?;
+            let mut flatten = None;
+            if matches!(self.node(q).kind, NodeKind::Flatten { .. }) {
+                flatten = Some(q);
+                q = single(q, "flatten node")?;
+            }
+            if !self.is_source(q) {
+                return Err(self.graph_err(format!(
+                    "{} feeds {}; snn expects a neuron node or the input there",
+                    self.describe(q),
+                    self.describe(p)
+                )));
+            }
+            out.push(InPath {
+                source: q,
+                synapse: Some(p),
+                flatten,
+            });
+        }
+        Ok(out)
+    }
+
+    fn run(&mut self) -> Result<(), NirError> {
+        let input = self.the_one("Input")?;
+        let output = self.the_one("Output")?;
+        self.visited[input] = true;
+        self.visited[output] = true;
+        self.input = self.input_shape(input)?;
+        let neurons = self.neuron_order()?;
+        let mut cur = input;
+        let mut shape = self.input;
+        let mut k = 0;
+        while k < neurons.len() {
+            let n = neurons[k];
+            let paths = self.in_paths(n)?;
+            let [path] = paths.as_slice() else {
+                return Err(self.graph_err(format!(
+                    "neuron node '{}' has {} inputs; only the second LIF of a residual block may have two",
+                    self.name(n),
+                    paths.len()
+                )));
+            };
+            if path.source != cur {
+                return Err(self.graph_err(format!(
+                    "neuron node '{}' reads {}, but snn runs layers as a chain and expected {}",
+                    self.name(n),
+                    self.describe(path.source),
+                    self.describe(cur)
+                )));
+            }
+            // A residual block: the next neuron reads this one and the block input.
+            if let Some(&b) = neurons.get(k + 1) {
+                let next = self.in_paths(b)?;
+                if next.len() == 2 {
+                    shape = self.residual(cur, shape, n, *path, b, &next)?;
+                    cur = b;
+                    k += 2;
+                    continue;
+                }
+            }
+            let last = k + 1 == neurons.len();
+            shape = self.layer(shape, n, *path, last)?;
+            cur = n;
+            k += 1;
+        }
+        if self.preds[output].as_slice() != [cur] {
+            return Err(self.graph_err(format!(
+                "the output node must be fed by the last neuron node {} alone",
+                self.describe(cur)
+            )));
+        }
+        if let NodeKind::Output { shape: out } = &self.node(output).kind {
+            let len: usize = out.iter().product();
+            if !out.is_empty() && len != shape.len() {
+                return Err(self.node_err(
+                    output,
+                    format!(
+                        "output shape {out:?} does not match the readout's {} neurons",
+                        shape.len()
+                    ),
+                ));
+            }
+        }
+        if let Some(i) = self.visited.iter().position(|v| !v) {
+            return Err(self.graph_err(format!(
+                "node {} is not on snn's path from the input to the output",
+                self.describe(i)
+            )));
+        }
+        Ok(())
+    }
+
+    fn input_shape(&self, i: usize) -> Result<Shape3, NirError> {
+        let NodeKind::Input { shape } = &self.node(i).kind else {
+            unreachable!("the_one(\"Input\") returns an Input node")
+        };
+        let s = match shape.as_slice() {
+            [n] => Shape3::flat(*n),
+            [h, w] => Shape3::new(1, *h, *w),
+            [c, h, w] => Shape3::new(*c, *h, *w),
+            [1, c, h, w] => Shape3::new(*c, *h, *w),
+            other => {
+                return Err(self.node_err(i, format!("input shape {other:?} is not C x H x W")))
+            }
+        };
+        if s.is_empty() {
+            return Err(self.node_err(i, format!("input shape {shape:?} has no elements")));
+        }
+        Ok(s)
+    }
+
+    /// One plain layer: its synapse node and neuron node.
+    fn layer(
+        &mut self,
+        shape: Shape3,
+        n: usize,
+        p: InPath,
+        last: bool,
+    ) -> Result<Shape3, NirError> {
+        let Some(s) = p.synapse else {
+            return Err(self.graph_err(format!(
+                "neuron node '{}' reads {} without synapses between them",
+                self.name(n),
+                self.describe(p.source)
+            )));
+        };
+        self.visited[n] = true;
+        self.visited[s] = true;
+        let neuron_kind = self.node(n).kind.type_name();
+        let (spec, main, out, kind) = match (&self.node(s).kind, &self.node(n).kind) {
+            (NodeKind::Conv2d { .. }, NodeKind::Lif { .. }) => {
+                let (spec, w, out) = self.conv(s, shape, None)?;
+                (spec, w, out, BlockKind::Lif)
+            }
+            (NodeKind::Pool2d { average, .. }, NodeKind::If { .. }) => {
+                let out = self.pool(s, shape)?;
+                (LayerSpec::Pool, Vec::new(), out, BlockKind::Pool { sum: !average })
+            }
+            (NodeKind::Affine { .. }, NodeKind::Lif { .. } | NodeKind::Li { .. }) => {
+                let (w, outs) = self.dense(s, p.flatten, shape)?;
+                let is_li = neuron_kind == "LI";
+                if is_li && !last {
+                    return Err(self.graph_err(format!(
+                        "LI node '{}' is not the last neuron node; snn's non-spiking readout must be last",
+                        self.name(n)
+                    )));
+                }
+                let (spec, kind) = if last {
+                    if !is_li {
+                        self.notes.push(format!(
+                            "approximation: the last LIF node '{}' is run as snn's non-spiking readout (prediction argmax V(T)/T instead of spike counts)",
+                            self.name(n)
+                        ));
+                    }
+                    (
+                        LayerSpec::Readout { out_features: outs },
+                        BlockKind::Readout { spiking: !is_li },
+                    )
+                } else {
+                    (LayerSpec::Linear { out_features: outs }, BlockKind::Lif)
+                };
+                (spec, w, Shape3::flat(outs), kind)
+            }
+            _ => {
+                return Err(self.graph_err(format!(
+                    "{} feeds {}; snn's layers are Conv2d->LIF, SumPool2d/AvgPool2d->IF, Affine->LIF and a last Affine->LI readout",
+                    self.describe(s),
+                    self.describe(n)
+                )))
+            }
+        };
+        if last && !matches!(kind, BlockKind::Readout { .. }) {
+            return Err(self.graph_err(format!(
+                "the last neuron node {} must be a readout (Affine->LI)",
+                self.describe(n)
+            )));
+        }
+        let neuron = self.neuron(n, out.len())?;
+        self.layers.push(spec);
+        self.blocks.push(Block {
+            main,
+            shortcut: Vec::new(),
+            neuron,
+            kind,
+            node: self.name(n).to_string(),
+            identity_shortcut: false,
+        });
+        Ok(out)
+    }
+
+    /// A residual block: `a` (Conv2d 3x3 stride 1 pad 1 → LIF) and `b` (Conv2d 3x3 pad 1 →
+    /// LIF) with the block input `cur` added into `b` through `next`'s other path.
+    fn residual(
+        &mut self,
+        cur: usize,
+        shape: Shape3,
+        a: usize,
+        pa: InPath,
+        b: usize,
+        next: &[InPath],
+    ) -> Result<Shape3, NirError> {
+        let (main, short) = match (next[0].source, next[1].source) {
+            (x, y) if x == a && y == cur => (next[0], next[1]),
+            (x, y) if y == a && x == cur => (next[1], next[0]),
+            _ => {
+                return Err(self.graph_err(format!(
+                    "neuron node '{}' has two inputs that are not a residual block (the previous LIF and the block input {})",
+                    self.name(b),
+                    self.describe(cur)
+                )))
+            }
+        };
+        for (n, p) in [(a, pa), (b, main)] {
+            let ok = matches!(self.node(n).kind, NodeKind::Lif { .. })
+                && p.synapse
+                    .is_some_and(|s| matches!(self.node(s).kind, NodeKind::Conv2d { .. }));
+            if !ok {
+                return Err(self.graph_err(format!(
+                    "residual block at '{}': both layers must be Conv2d->LIF",
+                    self.name(b)
+                )));
+            }
+        }
+        let (sa, sb) = (pa.synapse.unwrap_or(a), main.synapse.unwrap_or(b));
+        for i in [a, b, sa, sb] {
+            self.visited[i] = true;
+        }
+        let (spec_a, wa, out_a) = self.conv(sa, shape, Some((3, 1, 1)))?;
+        let (spec_b, wb, out_b) = self.conv(sb, out_a, Some((3, 0, 1)))?;
+        let (
+            LayerSpec::Conv { out_channels, .. },
+            LayerSpec::Conv {
+                stride,
+                out_channels: cb,
+                ..
+            },
+        ) = (spec_a, spec_b)
+        else {
+            unreachable!("conv returns LayerSpec::Conv")
+        };
+        if cb != out_channels || !(stride == 1 || stride == 2) {
+            return Err(self.graph_err(format!(
+                "residual block at '{}': both convolutions need the same channels and the second stride 1 or 2",
+                self.name(b)
+            )));
+        }
+        let identity_expected = shape.channels == out_channels;
+        let (shortcut, identity) = match short.synapse {
+            None if stride == 1 && identity_expected => (Vec::new(), true),
+            None => return Err(self.graph_err(format!(
+                "residual block at '{}': a direct shortcut edge needs stride 1 and equal channels",
+                self.name(b)
+            ))),
+            Some(s) => {
+                self.visited[s] = true;
+                if short.flatten.is_some() || !matches!(self.node(s).kind, NodeKind::Conv2d { .. })
+                {
+                    return Err(self.graph_err(format!(
+                        "residual block at '{}': the shortcut {} must be a 1x1 Conv2d",
+                        self.name(b),
+                        self.describe(s)
+                    )));
+                }
+                let (_, w, out) = self.conv(s, shape, Some((1, stride, 0)))?;
+                if out != out_b {
+                    return Err(self.node_err(
+                        s,
+                        format!("shortcut gives {out} but the block gives {out_b}"),
+                    ));
+                }
+                if identity_expected {
+                    // snn's shortcut between equal channel counts is the (subsampling) identity.
+                    let c = out_channels;
+                    let eye = (0..c * c).all(|i| w[i] == if i / c == i % c { 1.0 } else { 0.0 });
+                    if !eye {
+                        return Err(self.node_err(
+                            s,
+                            "a shortcut between equal channel counts must be the identity (snn has no 1x1 conv there)".into(),
+                        ));
+                    }
+                    (Vec::new(), true)
+                } else {
+                    (w, false)
+                }
+            }
+        };
+        let na = self.neuron(a, out_a.len())?;
+        let nb = self.neuron(b, out_b.len())?;
+        self.layers.push(LayerSpec::Residual {
+            out_channels,
+            stride,
+        });
+        self.blocks.push(Block {
+            main: wa,
+            shortcut: Vec::new(),
+            neuron: na,
+            kind: BlockKind::Lif,
+            node: self.name(a).to_string(),
+            identity_shortcut: false,
+        });
+        self.blocks.push(Block {
+            main: wb,
+            shortcut,
+            neuron: nb,
+            kind: BlockKind::Lif,
+            node: self.name(b).to_string(),
+            identity_shortcut: identity,
+        });
+        Ok(out_b)
+    }
+
+    /// A Conv2d node on input `shape`: its spec, snn-layout weights and output shape.
+    /// `expect`: (kernel, stride (0 = 1 or 2), padding) a residual block requires.
+    fn conv(
+        &self,
+        s: usize,
+        shape: Shape3,
+        expect: Option<(usize, usize, usize)>,
+    ) -> Result<(LayerSpec, Vec<f32>, Shape3), NirError> {
+        let NodeKind::Conv2d {
+            weight,
+            bias,
+            stride,
+            padding,
+            dilation,
+            groups,
+            input_shape,
+        } = &self.node(s).kind
+        else {
+            unreachable!("conv is called on Conv2d nodes")
+        };
+        let err = |msg: String| self.node_err(s, msg);
+        let [co, ci, kh, kw] = weight.shape[..] else {
+            return Err(err(format!(
+                "weight has shape {:?}, expected [out, in, kh, kw]",
+                weight.shape
+            )));
+        };
+        if ci != shape.channels {
+            return Err(err(format!(
+                "weight has shape {:?}: {ci} input channels, but its input has {} ({shape})",
+                weight.shape, shape.channels
+            )));
+        }
+        if kh != kw || stride[0] != stride[1] || padding[0] != padding[1] {
+            return Err(err(format!(
+                "kernel {kh}x{kw}, stride {stride:?}, padding {padding:?}: snn runs square kernels, strides and paddings"
+            )));
+        }
+        if *dilation != [1, 1] || *groups != 1 {
+            return Err(err(format!(
+                "dilation {dilation:?} and groups {groups}: snn runs dilation 1, groups 1"
+            )));
+        }
+        let pad = if padding[0] == usize::MAX {
+            if kh % 2 == 1 && stride[0] == 1 {
+                (kh - 1) / 2
+            } else {
+                return Err(err("padding 'same' needs an odd kernel and stride 1".into()));
+            }
+        } else {
+            padding[0]
+        };
+        if let Some(b) = bias {
+            if b.iter().any(|&x| x != 0.0) {
+                return Err(err("non-zero bias: snn's synapses have no bias".into()));
+            }
+        }
+        if let Some([h, w]) = input_shape {
+            if (*h, *w) != (shape.height, shape.width) {
+                return Err(err(format!(
+                    "input_shape [{h}, {w}] does not match its input {shape}"
+                )));
+            }
+        }
+        if let Some((k, st, p)) = expect {
+            if kh != k || pad != p || (st != 0 && stride[0] != st) {
+                return Err(err(format!(
+                    "a residual block needs kernel {k}, padding {p}{}; found kernel {kh}, stride {}, padding {pad}",
+                    if st == 0 { String::new() } else { format!(", stride {st}") },
+                    stride[0]
+                )));
+            }
+        }
+        let spec = LayerSpec::Conv {
+            out_channels: co,
+            kernel: kh,
+            stride: stride[0],
+            padding: pad,
+        };
+        let span = |d: usize| d + 2 * pad;
+        if stride[0] == 0 || co == 0 || kh == 0 || span(shape.height) < kh || span(shape.width) < kh
+        {
+            return Err(err(format!(
+                "kernel {kh}, stride {}, padding {pad} do not fit input {shape}",
+                stride[0]
+            )));
+        }
+        let out = Shape3::new(
+            co,
+            (span(shape.height) - kh) / stride[0] + 1,
+            (span(shape.width) - kh) / stride[0] + 1,
+        );
+        Ok((spec, layout::conv_from_nir(&weight.data, kh, ci, co), out))
+    }
+
+    fn pool(&self, s: usize, shape: Shape3) -> Result<Shape3, NirError> {
+        let NodeKind::Pool2d {
+            kernel,
+            stride,
+            padding,
+            ..
+        } = &self.node(s).kind
+        else {
+            unreachable!("pool is called on pooling nodes")
+        };
+        if *kernel != [2, 2] || *stride != [2, 2] || *padding != [0, 0] {
+            return Err(self.node_err(
+                s,
+                format!(
+                    "kernel {kernel:?}, stride {stride:?}, padding {padding:?}: snn pools 2x2 windows with stride 2, no padding"
+                ),
+            ));
+        }
+        if shape.height < 2 || shape.width < 2 {
+            return Err(self.node_err(s, format!("cannot 2x2-pool an input of shape {shape}")));
+        }
+        Ok(Shape3::new(
+            shape.channels,
+            shape.height / 2,
+            shape.width / 2,
+        ))
+    }
+
+    /// An Affine node (after an optional Flatten): snn-layout weights and output features.
+    fn dense(
+        &mut self,
+        s: usize,
+        flatten: Option<usize>,
+        shape: Shape3,
+    ) -> Result<(Vec<f32>, usize), NirError> {
+        if let Some(f) = flatten {
+            self.visited[f] = true;
+            let NodeKind::Flatten {
+                start_dim,
+                end_dim,
+                input_type,
+            } = &self.node(f).kind
+            else {
+                unreachable!("in_paths records Flatten nodes only")
+            };
+            // NIR counts dimensions without the batch (start 0); PyTorch-style exporters
+            // count the batch (start 1). Both flatten the whole sample.
+            if !matches!(start_dim, 0 | 1) || !matches!(end_dim, -1 | 2 | 3) {
+                return Err(self.node_err(
+                    f,
+                    format!("flattens dims {start_dim}..{end_dim}; snn flattens a whole C x H x W sample"),
+                ));
+            }
+            if let Some(t) = input_type {
+                let n: usize = t.iter().product();
+                if n != shape.len() {
+                    return Err(self.node_err(
+                        f,
+                        format!("input_type {t:?} does not match its input {shape}"),
+                    ));
+                }
+            }
+        }
+        let NodeKind::Affine { weight, bias } = &self.node(s).kind else {
+            unreachable!("dense is called on Affine nodes")
+        };
+        let [outs, ins] = weight.shape[..] else {
+            return Err(self.node_err(
+                s,
+                format!("weight has shape {:?}, expected [out, in]", weight.shape),
+            ));
+        };
+        if ins != shape.len() {
+            return Err(self.node_err(
+                s,
+                format!(
+                    "weight has shape {:?}: {ins} inputs, but its input has {} ({shape})",
+                    weight.shape,
+                    shape.len()
+                ),
+            ));
+        }
+        if outs == 0 {
+            return Err(self.node_err(s, "weight has no outputs".into()));
+        }
+        if let Some(b) = bias {
+            if b.iter().any(|&x| x != 0.0) {
+                return Err(self.node_err(s, "non-zero bias: snn's synapses have no bias".into()));
+            }
+        }
+        Ok((layout::dense_from_nir(&weight.data, shape, outs), outs))
+    }
+
+    /// The one value of a parameter array that must be uniform over `neurons` neurons.
+    fn uniform(
+        &self,
+        n: usize,
+        field: &str,
+        a: &Array<f64>,
+        neurons: usize,
+    ) -> Result<f64, NirError> {
+        if a.data.len() != 1 && a.data.len() != neurons {
+            return Err(self.node_err(
+                n,
+                format!(
+                    "'{field}' has shape {:?} but the layer has {neurons} neurons",
+                    a.shape
+                ),
+            ));
+        }
+        let x = a.data[0];
+        if let Some(y) = a.data.iter().find(|&&y| !close(x, y)) {
+            return Err(self.node_err(
+                n,
+                format!("'{field}' is not uniform ({x} and {y}); snn needs one value per layer"),
+            ));
+        }
+        if x.is_nan() {
+            return Err(self.node_err(n, format!("'{field}' is NaN")));
+        }
+        Ok(x)
+    }
+
+    fn zero(&self, n: usize, field: &str, a: &Array<f64>, neurons: usize) -> Result<(), NirError> {
+        let x = self.uniform(n, field, a, neurons)?;
+        if x != 0.0 {
+            return Err(self.node_err(n, format!("'{field}' is {x}; snn's neurons need 0")));
+        }
+        Ok(())
+    }
+
+    fn beta(&self, n: usize, tau: f64) -> Result<f64, NirError> {
+        let beta = if tau.is_infinite() {
+            1.0
+        } else {
+            beta_of_tau(tau, self.dt)
+        };
+        if !(beta > 0.0 && beta <= 1.0) {
+            return Err(self.node_err(
+                n,
+                format!(
+                    "tau {tau} s at dt {} s gives a leak factor {beta}, outside (0, 1]; pass the --dt the file was written with",
+                    self.dt
+                ),
+            ));
+        }
+        Ok(beta)
+    }
+
+    fn lif_gain(&self, n: usize, r: f64, tau: f64) -> Result<f64, NirError> {
+        let g = if tau.is_infinite() && r.is_infinite() {
+            1.0
+        } else {
+            gain(r, tau, self.dt)
+        };
+        if !(g > 0.0 && g.is_finite()) {
+            return Err(self.node_err(n, format!("input gain r*dt/tau = {g} must be positive")));
+        }
+        Ok(g)
+    }
+
+    fn neuron(&self, n: usize, neurons: usize) -> Result<Neuron, NirError> {
+        match &self.node(n).kind {
+            NodeKind::Lif {
+                tau,
+                r,
+                v_leak,
+                v_threshold,
+                v_reset,
+            } => {
+                self.zero(n, "v_leak", v_leak, neurons)?;
+                self.zero(n, "v_reset", v_reset, neurons)?;
+                let tau = self.uniform(n, "tau", tau, neurons)?;
+                let r = self.uniform(n, "r", r, neurons)?;
+                let threshold = self.uniform(n, "v_threshold", v_threshold, neurons)?;
+                if !(threshold > 0.0 && threshold.is_finite()) {
+                    return Err(
+                        self.node_err(n, format!("v_threshold {threshold} must be positive"))
+                    );
+                }
+                Ok(Neuron {
+                    beta: self.beta(n, tau)?,
+                    gain: self.lif_gain(n, r, tau)?,
+                    threshold,
+                })
+            }
+            NodeKind::If {
+                r,
+                v_threshold,
+                v_reset,
+            } => {
+                self.zero(n, "v_reset", v_reset, neurons)?;
+                let r = self.uniform(n, "r", r, neurons)?;
+                let threshold = self.uniform(n, "v_threshold", v_threshold, neurons)?;
+                if !(r > 0.0 && r.is_finite() && threshold > 0.0 && threshold.is_finite()) {
+                    return Err(self.node_err(
+                        n,
+                        format!("r {r} and v_threshold {threshold} must be positive"),
+                    ));
+                }
+                Ok(Neuron {
+                    beta: 1.0,
+                    gain: r,
+                    threshold,
+                })
+            }
+            NodeKind::Li { tau, r, v_leak } => {
+                self.zero(n, "v_leak", v_leak, neurons)?;
+                let tau = self.uniform(n, "tau", tau, neurons)?;
+                let r = self.uniform(n, "r", r, neurons)?;
+                Ok(Neuron {
+                    beta: self.beta(n, tau)?,
+                    gain: self.lif_gain(n, r, tau)?,
+                    threshold: f64::INFINITY,
+                })
+            }
+            _ => unreachable!("neuron is called on neuron nodes"),
+        }
+    }
+
+    /// A graph metadata number, if present.
+    fn meta_f64(&self, key: &str) -> Option<f64> {
+        match meta_get(&self.g.metadata, key)? {
+            MetaValue::Float(x) => Some(*x),
+            MetaValue::Int(i) => Some(*i as f64),
+            MetaValue::Str(s) => s.parse().ok(),
+        }
+    }
+
+    fn meta_str(&self, key: &str) -> Option<String> {
+        match meta_get(&self.g.metadata, key)? {
+            MetaValue::Str(s) => Some(s.clone()),
+            MetaValue::Int(i) => Some(i.to_string()),
+            MetaValue::Float(x) => Some(x.to_string()),
+        }
+    }
+
+    /// The f32 value of a network parameter: the metadata's exact value when it agrees with
+    /// the graph, else the graph's.
+    fn exact(&self, key: &str, from_graph: f64) -> f32 {
+        match self.meta_f64(key) {
+            Some(m) if (m - from_graph).abs() <= 1e-5 * from_graph.abs().max(1e-30) => m as f32,
+            _ => from_graph as f32,
+        }
+    }
+
+    fn finish(mut self) -> Result<Imported, NirError> {
+        let path = self.path.clone();
+        // One leak for every leaky layer.
+        let leaky: Vec<&Block> = self
+            .blocks
+            .iter()
+            .filter(|b| !matches!(b.kind, BlockKind::Pool { .. }))
+            .collect();
+        let beta = leaky.first().map_or(1.0, |b| b.neuron.beta);
+        if let Some(b) = leaky.iter().find(|b| !close(b.neuron.beta, beta)) {
+            return Err(self.graph_err(format!(
+                "node '{}' has leak factor {} but '{}' has {beta}; snn uses one leak (tau) per network",
+                b.node, b.neuron.beta, leaky[0].node
+            )));
+        }
+        let leak = self.exact(conv::KEY_LEAK, beta);
+        // The reference LIF threshold: the first LIF layer's.
+        let lif_threshold = self
+            .blocks
+            .iter()
+            .find(|b| b.kind == BlockKind::Lif || b.kind == (BlockKind::Readout { spiking: true }))
+            .map_or(1.0, |b| b.neuron.threshold);
+        let threshold = self.exact(conv::KEY_THRESHOLD, lif_threshold);
+        // The pooling threshold on the 2x2 average, one for all pooling layers.
+        let pool: Vec<(f64, &str)> = self
+            .blocks
+            .iter()
+            .filter_map(|b| match b.kind {
+                BlockKind::Pool { sum } => Some((
+                    b.neuron.threshold / b.neuron.gain / if sum { 4.0 } else { 1.0 },
+                    b.node.as_str(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let pool_thr = pool.first().map_or(0.75, |p| p.0);
+        if let Some((t, node)) = pool.iter().find(|p| !close(p.0, pool_thr)) {
+            return Err(self.graph_err(format!(
+                "pooling node '{node}' has threshold {t} (per 2x2 average) but '{}' has {pool_thr}; snn uses one pooling threshold",
+                pool[0].1
+            )));
+        }
+        let pool_threshold = self.exact(conv::KEY_POOL_THRESHOLD, pool_thr);
+        // Fold per-layer gains and thresholds into the incoming weights.
+        let mut notes = Vec::new();
+        for b in &mut self.blocks {
+            let m = match b.kind {
+                BlockKind::Pool { .. } => 1.0,
+                BlockKind::Lif | BlockKind::Readout { spiking: true } => {
+                    b.neuron.gain * f64::from(threshold) / b.neuron.threshold
+                }
+                // snn's readout integrates V = λ(V + I): the file's gain over λ.
+                BlockKind::Readout { spiking: false } => b.neuron.gain / f64::from(leak),
+            };
+            if close(m, 1.0) {
+                continue;
+            }
+            if b.identity_shortcut {
+                return Err(NirError::Graph {
+                    path: path.clone(),
+                    msg: format!(
+                        "node '{}' has input gain/threshold scale {m} and an identity shortcut, which snn cannot rescale",
+                        b.node
+                    ),
+                });
+            }
+            for w in b.main.iter_mut().chain(b.shortcut.iter_mut()) {
+                *w = (f64::from(*w) * m) as f32;
+            }
+            notes.push(format!(
+                "weights into '{}' scaled by {m:.6} (its input gain r*dt/tau and threshold normalised to snn's)",
+                b.node
+            ));
+        }
+        let input_scale = match self.meta_f64(conv::KEY_INPUT_SCALE) {
+            Some(s) => s as f32,
+            None => {
+                notes.push("no snn_input_scale metadata: inputs are rate-coded with p = |x| per step (snnTorch spikegen.rate)".into());
+                1.0
+            }
+        };
+        let name = self.meta_str(conv::KEY_NAME).unwrap_or_else(|| {
+            path.file_stem()
+                .map_or("nir".into(), |s| s.to_string_lossy().into_owned())
+        });
+        let spec = NetworkSpec {
+            name,
+            input: self.input,
+            input_scale,
+            neuron: NeuronParams {
+                leak,
+                threshold,
+                pool_threshold,
+            },
+            layers: std::mem::take(&mut self.layers),
+        };
+        spec.validate().map_err(|e| NirError::Model {
+            path: path.clone(),
+            msg: format!("the imported network is not valid: {e}"),
+        })?;
+        let plan = NetworkPlan::new(&spec).map_err(|e| NirError::Model {
+            path: path.clone(),
+            msg: e.to_string(),
+        })?;
+        let weights = plan
+            .layers
+            .iter()
+            .zip(std::mem::take(&mut self.blocks))
+            .map(|(l, b)| LayerWeights {
+                layer: l.name.clone(),
+                main: b.main,
+                shortcut: b.shortcut,
+            })
+            .collect();
+        let meta = self.model_meta(&mut notes);
+        let model = Model {
+            spec,
+            weights,
+            meta,
+            training: None,
+        };
+        model.check().map_err(|msg| NirError::Model {
+            path: path.clone(),
+            msg,
+        })?;
+        notes.splice(0..0, self.notes.drain(..));
+        Ok(Imported { model, notes })
+    }
+
+    fn model_meta(&self, notes: &mut Vec<String>) -> ModelMeta {
+        let dataset = self.meta_str(conv::KEY_DATASET).unwrap_or_else(|| {
+            let guess = match (self.input.channels, self.input.height, self.input.width) {
+                (1, 28, 28) => "mnist",
+                (3, 32, 32) => "cifar10",
+                _ => "",
+            };
+            notes.push(format!(
+                "no snn_dataset metadata: assuming '{guess}' from the input shape (--dataset overrides)"
+            ));
+            guess.to_string()
+        });
+        let timesteps = match self.meta_f64(conv::KEY_TIMESTEPS) {
+            Some(t) if t >= 1.0 && t <= f64::from(u32::MAX) => t as u32,
+            _ => {
+                notes.push(
+                    "no snn_timesteps metadata: 100 time steps (--timesteps overrides)".into(),
+                );
+                100
+            }
+        };
+        ModelMeta {
+            created_by: self
+                .meta_str(conv::KEY_CREATED_BY)
+                .unwrap_or_else(|| format!("NIR import of {}", self.path.display())),
+            dataset,
+            timesteps,
+            seed: self
+                .meta_str(conv::KEY_SEED)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1),
+            epochs: self
+                .meta_f64(conv::KEY_EPOCHS)
+                .map_or(0, |e| e.max(0.0) as u32),
+            test_accuracy: self.meta_f64(conv::KEY_TEST_ACCURACY),
+        }
+    }
+}
