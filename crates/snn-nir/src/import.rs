@@ -508,10 +508,12 @@ impl<'a> Importer<'a> {
         let identity_expected = shape.channels == out_channels;
         let (shortcut, identity) = match short.synapse {
             None if stride == 1 && identity_expected => (Vec::new(), true),
-            None => return Err(self.graph_err(format!(
+            None => {
+                return Err(self.graph_err(format!(
                 "residual block at '{}': a direct shortcut edge needs stride 1 and equal channels",
                 self.name(b)
-            ))),
+            )))
+            }
             Some(s) => {
                 self.visited[s] = true;
                 if short.flatten.is_some() || !matches!(self.node(s).kind, NodeKind::Conv2d { .. })

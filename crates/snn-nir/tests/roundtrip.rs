@@ -23,7 +23,12 @@ fn assert_same(a: &Model, b: &Model) {
         assert_eq!(x.layer, y.layer);
         let bits = |v: &[f32]| v.iter().map(|w| w.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&x.main), bits(&y.main), "layer {}", x.layer);
-        assert_eq!(bits(&x.shortcut), bits(&y.shortcut), "layer {} shortcut", x.layer);
+        assert_eq!(
+            bits(&x.shortcut),
+            bits(&y.shortcut),
+            "layer {} shortcut",
+            x.layer
+        );
     }
     assert_eq!(a.weights_fingerprint(), b.weights_fingerprint());
 }
@@ -87,5 +92,9 @@ fn the_graph_alone_without_snn_metadata_gives_the_same_network() {
         assert_eq!(x.shortcut, y.shortcut, "layer {}", x.layer);
     }
     // Without the encoder's scale the importer says what it assumed.
-    assert!(im.notes.iter().any(|n| n.contains("snn_input_scale")), "{:?}", im.notes);
+    assert!(
+        im.notes.iter().any(|n| n.contains("snn_input_scale")),
+        "{:?}",
+        im.notes
+    );
 }
