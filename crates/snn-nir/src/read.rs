@@ -43,8 +43,31 @@ pub fn read_file(path: &Path) -> Result<Graph, NirError> {
     from_bytes(bytes, path)
 }
 
+/// Bounds on what one file may make the reader decode.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest dataset (elements).
+    pub max_elements: u64,
+    /// Largest sum of all datasets' elements.
+    pub max_total_elements: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_elements: MAX_ELEMENTS,
+            max_total_elements: MAX_TOTAL_ELEMENTS,
+        }
+    }
+}
+
 /// Parses NIR file bytes; `path` names the file in errors.
 pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Graph, NirError> {
+    from_bytes_limited(bytes, path, Limits::default())
+}
+
+/// [`from_bytes`] with explicit [`Limits`].
+pub fn from_bytes_limited(bytes: Vec<u8>, path: &Path, limits: Limits) -> Result<Graph, NirError> {
     let file = File::from_bytes(bytes).map_err(|e| NirError::Hdf5 {
         path: path.to_path_buf(),
         msg: one_line(&e.to_string()),
@@ -52,6 +75,7 @@ pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Graph, NirError> {
     let r = Reader {
         path: path.to_path_buf(),
         total: Cell::new(0),
+        limits,
     };
     let root = file.root();
     let version = if has_dataset(&root, "version") {
@@ -102,6 +126,7 @@ pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Graph, NirError> {
 struct Reader {
     path: PathBuf,
     total: Cell<u64>,
+    limits: Limits,
 }
 
 impl Reader {
@@ -126,18 +151,24 @@ impl Reader {
         let count = shape
             .iter()
             .try_fold(1u64, |acc, &d| acc.checked_mul(d))
-            .filter(|&c| c <= MAX_ELEMENTS)
+            .filter(|&c| c <= self.limits.max_elements)
             .ok_or_else(|| {
                 self.node_err(
                     node,
-                    format!("'{field}' has shape {shape:?}, more than {MAX_ELEMENTS} elements"),
+                    format!(
+                        "'{field}' has shape {shape:?}, more than {} elements",
+                        self.limits.max_elements
+                    ),
                 )
             })?;
         let total = self.total.get() + count;
-        if total > MAX_TOTAL_ELEMENTS {
+        if total > self.limits.max_total_elements {
             return Err(self.node_err(
                 node,
-                format!("the file's datasets hold more than {MAX_TOTAL_ELEMENTS} elements"),
+                format!(
+                    "the file's datasets hold more than {} elements",
+                    self.limits.max_total_elements
+                ),
             ));
         }
         self.total.set(total);
@@ -346,6 +377,8 @@ impl Ctx<'_> {
 }
 
 fn read_node(r: &Reader, g: &Group, name: &str) -> Result<Node, NirError> {
+    // A damaged object header shows here, not as a "missing" dataset later.
+    g.datasets().map_err(|e| r.hdf(e))?;
     let pre = Ctx {
         r,
         group: g,
