@@ -933,7 +933,7 @@ impl<'a> Importer<'a> {
         let lif_threshold = self
             .blocks
             .iter()
-            .find(|b| b.kind == BlockKind::Lif || b.kind == (BlockKind::Readout { spiking: true }))
+            .find(|b| b.kind == BlockKind::Lif)
             .map_or(1.0, |b| b.neuron.threshold);
         let threshold = self.exact(conv::KEY_THRESHOLD, lif_threshold);
         // The pooling threshold on the 2x2 average, one for all pooling layers.
@@ -961,11 +961,10 @@ impl<'a> Importer<'a> {
         for b in &mut self.blocks {
             let m = match b.kind {
                 BlockKind::Pool { .. } => 1.0,
-                BlockKind::Lif | BlockKind::Readout { spiking: true } => {
-                    b.neuron.gain * f64::from(threshold) / b.neuron.threshold
-                }
-                // snn's readout integrates V = λ(V + I): the file's gain over λ.
-                BlockKind::Readout { spiking: false } => b.neuron.gain / f64::from(leak),
+                BlockKind::Lif => b.neuron.gain * f64::from(threshold) / b.neuron.threshold,
+                // snn's readout integrates V = λ(V + I): the file's gain over λ (its
+                // threshold, if any, plays no part in a non-spiking readout).
+                BlockKind::Readout { .. } => b.neuron.gain / f64::from(leak),
             };
             if close(m, 1.0) {
                 continue;
@@ -982,10 +981,17 @@ impl<'a> Importer<'a> {
             for w in b.main.iter_mut().chain(b.shortcut.iter_mut()) {
                 *w = (f64::from(*w) * m) as f32;
             }
-            notes.push(format!(
-                "weights into '{}' scaled by {m:.6} (its input gain r*dt/tau and threshold normalised to snn's)",
-                b.node
-            ));
+            let why = match b.kind {
+                BlockKind::Readout { .. } => format!(
+                    "its input gain r*dt/tau = {:.6} where snn's readout integrates V = leak*(V + I), leak = {leak}",
+                    b.neuron.gain
+                ),
+                _ => format!(
+                    "its input gain r*dt/tau = {:.6} and threshold {} against snn's one threshold {threshold}",
+                    b.neuron.gain, b.neuron.threshold
+                ),
+            };
+            notes.push(format!("weights into '{}' scaled by {m:.6}: {why}", b.node));
         }
         let input_scale = match self.meta_f64(conv::KEY_INPUT_SCALE) {
             Some(s) => s as f32,
