@@ -32,6 +32,10 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+/// Most neurons (input pixels, and all layers together) a NIR file may describe: far above
+/// snn's presets (VGG9 has about 0.3 M), far below what would exhaust memory.
+pub const MAX_NEURONS: usize = 1 << 24;
+
 /// Relative tolerance for "the same value" of parameters computed in floating point.
 const REL_TOL: f64 = 1e-6;
 
@@ -364,10 +368,17 @@ impl<'a> Importer<'a> {
                 return Err(self.node_err(i, format!("input shape {other:?} is not C x H x W")))
             }
         };
-        if s.is_empty() {
-            return Err(self.node_err(i, format!("input shape {shape:?} has no elements")));
+        let len = [s.channels, s.height, s.width]
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d));
+        match len {
+            Some(0) => Err(self.node_err(i, format!("input shape {shape:?} has no elements"))),
+            Some(n) if n <= MAX_NEURONS => Ok(s),
+            _ => Err(self.node_err(
+                i,
+                format!("input shape {shape:?} has more than {MAX_NEURONS} elements"),
+            )),
         }
-        Ok(s)
     }
 
     /// One plain layer: its synapse node and neuron node.
@@ -1023,6 +1034,15 @@ impl<'a> Importer<'a> {
             path: path.clone(),
             msg: e.to_string(),
         })?;
+        let neurons: usize = plan.layers.iter().map(|l| l.output.len()).sum();
+        if neurons > MAX_NEURONS {
+            return Err(NirError::Model {
+                path,
+                msg: format!(
+                    "the network has {neurons} neurons, more than snn runs ({MAX_NEURONS})"
+                ),
+            });
+        }
         let weights = plan
             .layers
             .iter()

@@ -327,3 +327,13 @@ fn a_forged_dataspace_is_refused_without_allocating() {
     std::fs::write(&p, &bytes).unwrap();
     fails(&p, &["not a readable NIR"]);
 }
+
+#[test]
+fn a_huge_input_shape_is_refused_before_any_network_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = tmp_file(&dir, "wide.nir");
+    tiny(&p, |n| {
+        set(n, "input", Num("shape", vec![3], vec![1.0, 1e5, 1e5]));
+    });
+    fails(&p, &["node 'input'", "more than 16777216 elements"]);
+}
