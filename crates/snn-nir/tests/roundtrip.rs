@@ -98,3 +98,21 @@ fn the_graph_alone_without_snn_metadata_gives_the_same_network() {
         im.notes
     );
 }
+
+#[test]
+fn every_preset_round_trips() {
+    // Weights from a short cycle (compressible, so the test stays fast) that still differs
+    // between neighbouring positions, so a wrong permutation shows.
+    for name in preset::NAMES {
+        let spec = preset::by_name(name).unwrap();
+        let mut m = common::model(spec);
+        for w in &mut m.weights {
+            for (i, x) in w.main.iter_mut().chain(w.shortcut.iter_mut()).enumerate() {
+                *x = (i % 13) as f32 * 0.125 - 0.75;
+            }
+        }
+        let back = round_trip(&m, snn_nir::DEFAULT_DT);
+        assert_eq!(back.spec, m.spec, "{name}");
+        assert!(back.weights == m.weights, "{name}: weights differ");
+    }
+}
