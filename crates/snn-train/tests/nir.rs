@@ -125,3 +125,51 @@ fn bad_nir_file_is_a_one_line_error() {
     assert!(!out.status.success());
     assert!(!tmp.path().join("x.nir").exists());
 }
+
+/// snnTorch's predictions on binarized test images, recorded by
+/// benches/peers/snntorch_nir_fixture.py in reports/nir/snntorch_fixture.json.
+fn snntorch_binarized_predictions() -> Vec<u8> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reports/nir/snntorch_fixture.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["binarized_predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap() as u8)
+        .collect()
+}
+
+#[test]
+fn snntorch_fixture_predicts_like_snntorch_on_deterministic_input() {
+    // Binarized pixels make the rate code deterministic (p = 0 or 1) in both tools, so the
+    // same network must make the same prediction on every image.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../snn-nir/tests/data/snntorch_mnist.nir");
+    let model = snn_nir::load_any(&path, None).unwrap().model;
+    let net = snn_core::step::CompiledNet::new(&model.spec).unwrap();
+    let mut data = snn_data::dataset::load(
+        snn_data::dataset::DatasetKind::Mnist,
+        &common::mnist_dir(),
+        snn_data::dataset::Split::Test,
+    )
+    .unwrap();
+    for x in &mut data.images {
+        *x = if *x > 0.5 { 1.0 } else { 0.0 };
+    }
+    let want = snntorch_binarized_predictions();
+    let encoder = snn_data::encode::RateEncoder::new(1, model.spec.input_scale);
+    let ev = snn_train::eval::evaluate(&net, &model.weights, &data, &encoder, 20, want.len());
+    let agree = ev
+        .predictions
+        .iter()
+        .zip(&want)
+        .filter(|(a, b)| a == b)
+        .count();
+    assert_eq!(
+        agree,
+        want.len(),
+        "{agree} of {} predictions agree",
+        want.len()
+    );
+}
