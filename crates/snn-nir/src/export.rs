@@ -83,7 +83,7 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
                 &l.synapses,
                 &w.main,
                 role_meta("synapse"),
-            )),
+            )?),
             Synapses::Dense { inputs, outputs } => {
                 if l.input.height * l.input.width > 1 {
                     let flat = format!("{}_flatten", l.name);
@@ -104,7 +104,7 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
                     kind: NodeKind::Affine {
                         weight: Array {
                             shape: vec![outputs, inputs],
-                            data: layout::dense_to_nir(&w.main, l.input, outputs),
+                            data: layout::dense_to_nir(&w.main, l.input, outputs)?,
                         },
                         bias: Some(vec![0.0; outputs]),
                     },
@@ -188,7 +188,12 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
                         input,
                         output: l.output,
                     };
-                    nodes.push(conv_node(&name, &syn, &eye, role_meta("shortcut_identity")));
+                    nodes.push(conv_node(
+                        &name,
+                        &syn,
+                        &eye,
+                        role_meta("shortcut_identity"),
+                    )?);
                     edge(&from, &name);
                     edge(&name, &neuron);
                 }
@@ -199,7 +204,7 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
                         &sc.synapses,
                         &w.shortcut,
                         role_meta("shortcut"),
-                    ));
+                    )?);
                     edge(&from, &name);
                     edge(&name, &neuron);
                 }
@@ -226,7 +231,7 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
 }
 
 /// A Conv2d node from snn conv synapses and weights `[ky][kx][c_in][c_out]`.
-fn conv_node(name: &str, syn: &Synapses, w: &[f32], metadata: Metadata) -> Node {
+fn conv_node(name: &str, syn: &Synapses, w: &[f32], metadata: Metadata) -> Result<Node, String> {
     let Synapses::Conv {
         kernel,
         stride,
@@ -238,12 +243,12 @@ fn conv_node(name: &str, syn: &Synapses, w: &[f32], metadata: Metadata) -> Node 
         unreachable!("conv_node is called with conv synapses")
     };
     let (ci, co) = (input.channels, output.channels);
-    Node {
+    Ok(Node {
         name: name.to_string(),
         kind: NodeKind::Conv2d {
             weight: Array {
                 shape: vec![co, ci, kernel, kernel],
-                data: layout::conv_to_nir(w, kernel, ci, co),
+                data: layout::conv_to_nir(w, kernel, ci, co)?,
             },
             bias: Some(vec![0.0; co]),
             stride: [stride; 2],
@@ -253,7 +258,7 @@ fn conv_node(name: &str, syn: &Synapses, w: &[f32], metadata: Metadata) -> Node 
             input_shape: Some([input.height, input.width]),
         },
         metadata,
-    }
+    })
 }
 
 fn graph_metadata(model: &Model, dt: f64) -> Metadata {

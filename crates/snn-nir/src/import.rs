@@ -675,7 +675,8 @@ impl<'a> Importer<'a> {
             (span(shape.height) - kh) / stride[0] + 1,
             (span(shape.width) - kh) / stride[0] + 1,
         );
-        Ok((spec, layout::conv_from_nir(&weight.data, kh, ci, co), out))
+        let w = layout::conv_from_nir(&weight.data, kh, ci, co).map_err(err)?;
+        Ok((spec, w, out))
     }
 
     fn pool(&self, s: usize, shape: Shape3) -> Result<Shape3, NirError> {
@@ -768,7 +769,9 @@ impl<'a> Importer<'a> {
                 return Err(self.node_err(s, "non-zero bias: snn's synapses have no bias".into()));
             }
         }
-        Ok((layout::dense_from_nir(&weight.data, shape, outs), outs))
+        let w =
+            layout::dense_from_nir(&weight.data, shape, outs).map_err(|m| self.node_err(s, m))?;
+        Ok((w, outs))
     }
 
     /// The one value of a parameter array that must be uniform over `neurons` neurons.
