@@ -2,7 +2,7 @@
 //! (Pedersen et al., Nature Communications 2024), so networks trained in snnTorch, Norse,
 //! sinabs or SpikingJelly can be mapped and simulated, and ours can be run elsewhere.
 //!
-//! * [`graph`] is the NIR graph in memory; [`read`] and [`write`] move it from and to HDF5
+//! * [`graph`] is the NIR graph in memory; [`read`](mod@read) and [`write`](mod@write) move it from and to HDF5
 //!   (the pure-Rust `hdf5-pure` crate: no C libhdf5, which `nir-rs` would need);
 //! * [`export`] turns a [`snn_core::Model`] into a graph, [`import`] a graph into a model;
 //! * [`load`] is the one loader the tools use: `.snn` or NIR by the magic bytes;
