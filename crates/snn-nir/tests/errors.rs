@@ -337,3 +337,38 @@ fn a_huge_input_shape_is_refused_before_any_network_is_built() {
     });
     fails(&p, &["node 'input'", "more than 16777216 elements"]);
 }
+
+#[test]
+fn random_bit_flips_give_errors_not_panics() {
+    let m = common::model(preset::lenet());
+    let g = snn_nir::export::to_graph(&m, 1e-4).unwrap();
+    let bytes = snn_nir::write::to_bytes(&g).unwrap();
+    let path = Path::new("flipped.nir");
+    let mut s: u64 = 0x1234_5678;
+    for it in 0..400 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + it % 4 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Half the flips land in the first 64 KiB, where the file's structure lives.
+            let span = if it % 2 == 0 {
+                b.len().min(1 << 16)
+            } else {
+                b.len()
+            };
+            let pos = s as usize % span;
+            b[pos] ^= 1 << ((s >> 32) % 8);
+        }
+        let run = std::panic::catch_unwind(|| {
+            snn_nir::read::from_bytes(b, path)
+                .and_then(|g| snn_nir::import::from_graph(&g, path, None))
+                .map_err(|e| e.to_string())
+        });
+        match run {
+            Err(_) => panic!("flip set {it} panicked"),
+            Ok(Err(msg)) => assert_eq!(msg.lines().count(), 1, "{msg}"),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
