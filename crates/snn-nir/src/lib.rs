@@ -24,24 +24,31 @@
 //! (C×H×W arrays, gzip) as snnTorch writes them.
 //!
 //! Exact where NIR can say it:
-//! * **LIF order.** snn integrates `u = v + I`, fires on `u > θ`, resets to 0, then leaks
-//!   `v = λu`. The forward-Euler NIR LIF with `β = 1 − dt/tau`, `r = tau/dt` is
+//! * **LIF order** (paper-method.md §3.1). snn integrates `u = v + I`, fires on `u > θ`,
+//!   resets to 0, then leaks `v = λu`. The forward-Euler NIR LIF with `β = 1 − dt/tau`, `r = tau/dt` is
 //!   `v ← βv + I`, fire on `v > θ`, reset: the same spikes and the same `u`, only the state
 //!   is observed before instead of after the leak.
-//! * **Pooling neurons.** A SumPool2d adds 1 per spike where snn's average adds 1/4, so the
+//! * **Pooling neurons** (§3.2). A SumPool2d adds 1 per spike where snn's average adds 1/4, so the
 //!   IF threshold is 4θₚ (3.0 for 0.75); the scale is a power of two, so this is exact.
 //! * **Weight layout.** snn's HWC layouts are permuted to NIR's CHW ones ([`layout`]).
 //!
 //! Metadata, because NIR cannot say it (graph `metadata`, keys in [`convention`]):
 //! `snn_input_scale` and `snn_input_encoding` (the Bernoulli rate code: NIR has no encoder),
-//! `snn_readout` (the non-spiking readout's output is `V(T)/T`, prediction `argmax`),
+//! `snn_readout` (the non-spiking readout of §3.3, `V = λ(V + I)`, written as an LI node
+//! with `r = λ·tau/dt`; its output is `V(T)/T`, prediction `argmax`),
 //! `snn_neuron_order`, the exact f32 `snn_leak` / `snn_threshold` / `snn_pool_threshold`
 //! (tau only approximates λ after the f64 round trip), `snn_dt`, and provenance
 //! (`snn_name`, `snn_dataset`, `snn_timesteps`, `snn_seed`, `snn_epochs`,
 //! `snn_test_accuracy`, `snn_created_by`). Nodes carry `snn_layer` and `snn_role`.
 //!
 //! Import is lenient in what files from other tools contain and strict in what snn can run;
-//! see [`import`] for the rules and the approximations it reports.
+//! see [`import`] for the rules and the approximations it reports. NIR's IF node is
+//! `dv/dt = r·I`; like snnTorch, snn reads its `r` as the input gain per step (`r = 1`).
+//!
+//! Why `hdf5-pure`: NIR files are HDF5, and the only Rust NIR crate (`nir-rs`) needs the C
+//! libhdf5 and a newer rustc than this workspace's; `hdf5-pure` is pure Rust (flate2 for
+//! gzip), reads what h5py writes (variable-length strings, chunked gzip datasets) and writes
+//! files Python `nir.read` accepts (both checked by this crate's tests).
 
 pub mod convention;
 pub mod error;
