@@ -29,6 +29,8 @@ pub struct FileKind {
     pub version: u32,
     /// What the file is, for messages ("model", "mapping").
     pub name: &'static str,
+    /// Largest file accepted, checked before reading ([`crate::bounded`]).
+    pub max_bytes: u64,
 }
 
 impl FileKind {
@@ -66,6 +68,23 @@ impl FileKind {
         let u32_at =
             |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
         let version = u32_at(8);
+        if version == 0 {
+            return Err(FileError::Header {
+                path: p(),
+                kind,
+                msg: "format version 0 does not exist (versions start at 1)".into(),
+            });
+        }
+        if u32_at(12) != 0 {
+            return Err(FileError::Header {
+                path: p(),
+                kind,
+                msg: format!(
+                    "flags word {:#010x} is not 0 (no flags are defined)",
+                    u32_at(12)
+                ),
+            });
+        }
         if version > self.version {
             return Err(FileError::NewerVersion {
                 path: p(),
@@ -112,10 +131,14 @@ impl FileKind {
 
     /// Reads and decodes a file.
     pub fn load<T: DeserializeOwned>(&self, path: &Path) -> Result<T, FileError> {
-        let bytes = std::fs::read(path).map_err(|source| FileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let what = format!("{} file", self.name);
+        let bytes =
+            crate::bounded::read_bounded(path, self.max_bytes, &what).map_err(|source| {
+                FileError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         self.from_bytes(&bytes, path)
     }
 }

@@ -44,6 +44,13 @@ pub enum FileError {
         found: u32,
         supported: u32,
     },
+    /// A header field holds a value no snn build writes (version 0, flags set).
+    #[error("{path}: bad {kind} file header: {msg}")]
+    Header {
+        path: PathBuf,
+        kind: &'static str,
+        msg: String,
+    },
     /// The file ends inside its header.
     #[error("{path}: truncated {kind} file: {found} bytes, shorter than the 28-byte header")]
     ShortHeader {

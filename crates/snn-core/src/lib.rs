@@ -9,10 +9,12 @@
 //! * [`aligned`] is the 64-byte-aligned float buffer the step's state and kernels use;
 //! * [`tensor`] views model weights as `ndarray` arrays at the boundaries (kernels use slices);
 //! * [`model_file`] is the versioned, checksummed model file written by the trainer and read by
-//!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written.
+//!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written,
+//!   and [`bounded`] reads only regular files of bounded size.
 
 pub mod aligned;
 pub mod atomic;
+pub mod bounded;
 pub mod container;
 pub mod error;
 pub mod gather;

@@ -25,11 +25,16 @@ use std::path::Path;
 pub const MAGIC: &[u8; 8] = b"SNNMODEL";
 /// Format version written by this build; files with a higher version are refused.
 pub const FORMAT_VERSION: u32 = 1;
+/// Most time steps per sample any tool runs (training, evaluation, simulation) and a model file
+/// may record.
+pub const MAX_TIMESTEPS: u32 = 100_000;
+
 /// The framing of model files (see [`crate::container`]).
 pub const MODEL_FILE: FileKind = FileKind {
     magic: MAGIC,
     version: FORMAT_VERSION,
     name: "model",
+    max_bytes: crate::bounded::MAX_MODEL_BYTES,
 };
 
 /// Weights of one plan layer.
@@ -94,6 +99,13 @@ impl Model {
     /// Checks that the weights match the spec's plan (names and sizes, finite values).
     pub fn check(&self) -> Result<NetworkPlan, String> {
         self.spec.validate().map_err(|e| e.to_string())?;
+        // 0 = never trained (an untrained model made by the mapper or a test).
+        if self.meta.timesteps > MAX_TIMESTEPS {
+            return Err(format!(
+                "records T = {} time steps; at most {MAX_TIMESTEPS}",
+                self.meta.timesteps
+            ));
+        }
         let plan = NetworkPlan::new(&self.spec).map_err(|e| e.to_string())?;
         if plan.layers.len() != self.weights.len() {
             return Err(format!(
@@ -105,7 +117,7 @@ impl Model {
         for (l, w) in plan.layers.iter().zip(&self.weights) {
             if l.name != w.layer {
                 return Err(format!(
-                    "weights for '{}' found where '{}' was expected",
+                    "weights for {:?} found where '{}' was expected",
                     w.layer, l.name
                 ));
             }

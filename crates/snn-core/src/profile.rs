@@ -254,12 +254,19 @@ impl ActivityProfile {
     /// Reads a profile written by [`save`](Self::save) and checks that every layer lists one
     /// count per neuron.
     pub fn load(path: &Path) -> Result<ActivityProfile, ProfileError> {
-        let bytes = std::fs::read(path).map_err(|source| ProfileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            crate::bounded::read_bounded(path, crate::bounded::MAX_JSON_BYTES, "activity profile")
+                .map_err(|source| ProfileError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+        Self::from_slice(&bytes, path)
+    }
+
+    /// Parses profile JSON (what [`load`](Self::load) reads); `path` names it in errors.
+    pub fn from_slice(bytes: &[u8], path: &Path) -> Result<ActivityProfile, ProfileError> {
         let profile: ActivityProfile =
-            serde_json::from_slice(&bytes).map_err(|e| ProfileError::Json {
+            serde_json::from_slice(bytes).map_err(|e| ProfileError::Json {
                 path: path.to_path_buf(),
                 msg: e.to_string(),
             })?;

@@ -44,6 +44,17 @@ impl Default for NeuronParams {
     }
 }
 
+/// Most channels (or features) of the input or of any layer.
+pub const MAX_CHANNELS: usize = 1 << 16;
+/// Largest input height or width.
+pub const MAX_EXTENT: usize = 4096;
+/// Largest kernel size and stride.
+pub const MAX_KERNEL: usize = 31;
+/// Most neurons in a network (all layers together).
+pub const MAX_NEURONS: usize = 1 << 28;
+/// Most trainable weights in a network (4 GiB of f32).
+pub const MAX_WEIGHTS: usize = 1 << 30;
+
 /// One layer of the network, in order from input to readout.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -146,10 +157,12 @@ impl NetworkSpec {
 
     /// Reads and validates a TOML network file.
     pub fn from_toml_file(path: &Path) -> Result<Self, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            crate::bounded::read_text_bounded(path, crate::bounded::MAX_TEXT_BYTES, "network file")
+                .map_err(|source| SpecError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         Self::from_toml_str(&text, path)
     }
 
@@ -161,6 +174,16 @@ impl NetworkSpec {
                 msg,
             })
         };
+        if self.name.is_empty() || self.name.len() > 256 || self.name.chars().any(char::is_control)
+        {
+            return Err(SpecError::Invalid {
+                context: "network".into(),
+                msg: format!(
+                    "name {:?} must be 1 to 256 characters without control characters",
+                    self.name
+                ),
+            });
+        }
         let n = &self.neuron;
         if !(n.leak > 0.0 && n.leak <= 1.0) {
             return bad(format!("neuron.leak must be in (0, 1], got {}", n.leak));
@@ -186,7 +209,54 @@ impl NetworkSpec {
         if self.input.is_empty() {
             return bad(format!("input shape {} has no pixels", self.input));
         }
-        crate::plan::NetworkPlan::new(self).map(|_| ())
+        let i = &self.input;
+        if i.channels > MAX_CHANNELS || i.height > MAX_EXTENT || i.width > MAX_EXTENT {
+            return bad(format!(
+                "input shape {} is too large (at most {MAX_CHANNELS} channels and {MAX_EXTENT}×{MAX_EXTENT} pixels)",
+                self.input
+            ));
+        }
+        for (k, layer) in self.layers.iter().enumerate() {
+            let at = |msg: String| bad(format!("layer {}: {msg}", k + 1));
+            let (width, kernel, stride, padding) = match *layer {
+                LayerSpec::Conv {
+                    out_channels,
+                    kernel,
+                    stride,
+                    padding,
+                } => (out_channels, kernel, stride, padding),
+                LayerSpec::Residual {
+                    out_channels,
+                    stride,
+                } => (out_channels, 3, stride, 1),
+                LayerSpec::Linear { out_features } | LayerSpec::Readout { out_features } => {
+                    (out_features, 1, 1, 0)
+                }
+                LayerSpec::Pool => continue,
+            };
+            if !(1..=MAX_CHANNELS).contains(&width) {
+                return at(format!(
+                    "{width} output channels or features; must be 1..={MAX_CHANNELS}"
+                ));
+            }
+            if !(1..=MAX_KERNEL).contains(&kernel)
+                || !(1..=MAX_KERNEL).contains(&stride)
+                || padding >= kernel.max(1)
+            {
+                return at(format!(
+                    "kernel {kernel}, stride {stride}, padding {padding}: kernel and stride must be 1..={MAX_KERNEL} and padding below the kernel"
+                ));
+            }
+        }
+        let plan = crate::plan::NetworkPlan::new(self)?;
+        let neurons: usize = plan.layers.iter().map(|l| l.output.len()).sum();
+        let weights = plan.params();
+        if neurons > MAX_NEURONS || weights > MAX_WEIGHTS {
+            return bad(format!(
+                "{neurons} neurons and {weights} weights; at most {MAX_NEURONS} and {MAX_WEIGHTS} are supported"
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -59,6 +59,40 @@ fn damaged_files_are_rejected_with_the_cause() {
     assert!(matches!(e, ModelFileError::NewerVersion { .. }), "{e}");
     let e = Model::from_bytes(b"PK\x03\x04 definitely a zip file, not a model", p).unwrap_err();
     assert!(matches!(e, ModelFileError::BadMagic { .. }), "{e}");
+    // Header fields no build writes: version 0, a flags word.
+    let mut zero = bytes.clone();
+    zero[8..12].copy_from_slice(&0u32.to_le_bytes());
+    let e = Model::from_bytes(&zero, p).unwrap_err();
+    assert!(
+        e.to_string().contains("format version 0 does not exist"),
+        "{e}"
+    );
+    let mut flagged = bytes.clone();
+    flagged[12] = 1;
+    let e = Model::from_bytes(&flagged, p).unwrap_err();
+    assert!(e.to_string().contains("flags word 0x00000001"), "{e}");
+}
+
+#[test]
+fn model_fields_out_of_range_are_rejected() {
+    let mut m = lenet_model();
+    m.meta.timesteps = 1_000_000_000;
+    let e = Model::from_bytes(&m.to_bytes(), Path::new("x.snn")).unwrap_err();
+    assert!(e.to_string().contains("records T = 1000000000"), "{e}");
+    let mut m = lenet_model();
+    m.spec.neuron.threshold = f32::NAN;
+    let e = Model::from_bytes(&m.to_bytes(), Path::new("x.snn")).unwrap_err();
+    assert!(e.to_string().contains("threshold"), "{e}");
+}
+
+#[test]
+fn only_regular_files_are_read() {
+    let e = Model::load(Path::new("/dev/zero")).unwrap_err();
+    assert!(e.to_string().starts_with("/dev/zero: "), "{e}");
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let e = Model::load(dir.path()).unwrap_err();
+    assert!(e.to_string().contains("is a directory"), "{e}");
 }
 
 #[test]

@@ -68,9 +68,19 @@ fn wrong_type_and_missing_key_are_errors() {
 fn impossible_shapes_and_values_are_errors() {
     let e = err(&LENET_TOML.replace(
         "kernel = 5\npadding = 2\n[[layer]]\ntype = \"pool\"\n[[layer]]\ntype = \"conv\"",
-        "kernel = 40\npadding = 2\n[[layer]]\ntype = \"pool\"\n[[layer]]\ntype = \"conv\"",
+        "kernel = 31\npadding = 0\n[[layer]]\ntype = \"pool\"\n[[layer]]\ntype = \"conv\"",
     ));
     assert!(e.contains("conv1") && e.contains("does not fit"), "{e}");
+    // Sizes beyond the stated bounds are refused before any shape is computed.
+    let e = err(&LENET_TOML.replace("kernel = 5\npadding = 2", "kernel = 40\npadding = 2"));
+    assert!(
+        e.contains("layer 1: kernel 40") && e.contains("1..=31"),
+        "{e}"
+    );
+    let e = err(&LENET_TOML.replace("out_features = 200", "out_features = 100000000"));
+    assert!(e.contains("100000000 output channels or features"), "{e}");
+    let e = err(&LENET_TOML.replace("height = 28", "height = 1000000"));
+    assert!(e.contains("too large"), "{e}");
     let e = err(&LENET_TOML.replace("leak = 0.99", "leak = 1.5"));
     assert!(e.contains("leak"), "{e}");
     let e = err(&LENET_TOML.replace("type = \"readout\"", "type = \"linear\""));

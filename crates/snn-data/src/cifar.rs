@@ -12,6 +12,7 @@
 //! Results on the copy must be labelled "CIFAR-10 (JPEG copy)": JPEG quality 75 moves pixels by
 //! about 8/255 from the original release.
 
+use snn_core::bounded::{read_bounded, MAX_DATA_BYTES};
 use std::fs;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -154,7 +155,7 @@ pub fn read_batch(path: &Path) -> Result<Records, DataError> {
 
 /// The bytes of a batch file; a missing file is [`DataError::Missing`].
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    fs::read(path).map_err(|e| match e.kind() {
+    read_bounded(path, MAX_DATA_BYTES, "CIFAR-10 batch file").map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::Missing {
             path: path.to_path_buf(),
             what: "CIFAR-10 batch file".into(),
@@ -218,7 +219,8 @@ pub fn fetch(data_dir: &Path) -> Result<FetchReport, DataError> {
         });
     }
     let archive = find_archive(data_dir)?;
-    let bytes = fs::read(&archive).map_err(|e| io_err(&archive, "read", e))?;
+    let bytes = read_bounded(&archive, MAX_DATA_BYTES, "CIFAR-10 archive")
+        .map_err(|e| io_err(&archive, "read", e))?;
     let got = sha256_hex(&bytes);
     if got != JPEG_ARCHIVE_SHA256 {
         return Err(DataError::ChecksumMismatch {

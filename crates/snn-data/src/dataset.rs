@@ -161,6 +161,34 @@ impl Dataset {
         }
     }
 
+    /// Checks that these images can feed a network whose input is `input` (channels, height and
+    /// width each equal: a 28×28 network does not run on 56×14 images) and that there is at
+    /// least one. The message names the data set and split and is one line.
+    pub fn check_feeds(
+        &self,
+        input: &snn_core::shape::Shape3,
+        network: &str,
+    ) -> Result<(), String> {
+        if self.is_empty() {
+            return Err(format!("the {} {} set is empty", self.kind, self.split));
+        }
+        let ours = (self.channels, self.rows, self.cols);
+        if ours != (input.channels, input.height, input.width) {
+            return Err(format!(
+                "{} {} images are {}×{}×{} (channels×height×width) but network '{network}' expects {}×{}×{}",
+                self.kind,
+                self.split,
+                self.channels,
+                self.rows,
+                self.cols,
+                input.channels,
+                input.height,
+                input.width
+            ));
+        }
+        Ok(())
+    }
+
     /// Number of classes (10 for every data set here).
     pub fn num_classes(&self) -> usize {
         NUM_CLASSES
@@ -215,6 +243,35 @@ pub fn resolve_data_dir(flag: Option<&Path>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_must_match_the_network_input_in_every_dimension() {
+        let data = Dataset {
+            kind: DatasetKind::Mnist,
+            split: Split::Test,
+            channels: 1,
+            rows: 56,
+            cols: 14,
+            images: vec![0.0; 56 * 14],
+            labels: vec![3],
+        };
+        let lenet = snn_core::shape::Shape3::new(1, 28, 28);
+        let e = data.check_feeds(&lenet, "lenet").unwrap_err();
+        assert_eq!(
+            e,
+            "mnist test images are 1×56×14 (channels×height×width) but network 'lenet' expects 1×28×28"
+        );
+        assert!(data
+            .check_feeds(&snn_core::shape::Shape3::new(1, 56, 14), "x")
+            .is_ok());
+        let empty = Dataset {
+            images: vec![],
+            labels: vec![],
+            ..data
+        };
+        let e = empty.check_feeds(&lenet, "lenet").unwrap_err();
+        assert_eq!(e, "the mnist test set is empty");
+    }
 
     #[test]
     fn dataset_names_parse_with_aliases_and_round_trip_through_display() {

@@ -6,6 +6,7 @@
 //! shapes the data sets use and insist that the file is exactly as long as its header says, so a
 //! truncated download or a file of the wrong kind fails here with its path in the message.
 
+use snn_core::bounded::{regular_file_len, MAX_DATA_BYTES};
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
@@ -116,6 +117,18 @@ pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
 }
 
 fn open(path: &Path, what: &str) -> Result<(File, u64), DataError> {
+    // Refuse FIFOs, devices and oversized files before opening (opening a FIFO blocks).
+    let missing = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            DataError::Missing {
+                path: path.to_path_buf(),
+                what: what.to_string(),
+            }
+        } else {
+            io_err(path, "open", e)
+        }
+    };
+    regular_file_len(path, MAX_DATA_BYTES, "data-set file").map_err(missing)?;
     let file = File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             DataError::Missing {

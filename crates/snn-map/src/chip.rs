@@ -192,7 +192,7 @@ pub enum Problem {
         /// The value as written.
         value: String,
         /// The allowed range, in words.
-        allowed: &'static str,
+        allowed: String,
     },
     /// A string that must say something is empty.
     EmptyText,
@@ -303,13 +303,31 @@ impl ChipError {
     }
 }
 
-/// Largest integer a TOML file can hold (TOML integers are signed 64-bit).
-const TOML_INT_MAX: u64 = i64::MAX as u64;
+/// Most tiles along one side of a chip's mesh.
+pub const MAX_MESH_SIDE: u64 = 4096;
+/// Most cores on one chip (TrueNorth, the largest modeled, has 4,096).
+pub const MAX_CORES_PER_CHIP: u64 = 1 << 20;
+/// Most neurons, fan-in or fan-out entries per core (about 1e9: room for the "any network fits"
+/// limits of `generic-45nm.toml`, far below where sums of them could overflow).
+pub const MAX_PER_CORE: u64 = 1 << 30;
+/// Most synaptic memory per core, in bits (about 1.1e15, i.e. 128 TiB; same reasoning).
+pub const MAX_MEMORY_BITS: u64 = 1 << 50;
+/// Largest energy per operation, pJ (1 µJ; real chips spend 1–100 pJ).
+pub const MAX_ENERGY_PJ: f64 = 1e6;
+/// Largest static power per core, mW (10 W; real cores draw well under 1 mW to a few mW).
+pub const MAX_STATIC_MW_PER_CORE: f64 = 1e4;
+/// Largest latency per operation or barrier, ns (1 s; real ones are ns to µs).
+pub const MAX_LATENCY_NS: f64 = 1e9;
 
 impl ChipModel {
     /// Reads and validates a chip file.
     pub fn load(path: &Path) -> Result<ChipModel, ChipError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ChipError::Read {
+        let text = snn_core::bounded::read_text_bounded(
+            path,
+            snn_core::bounded::MAX_TEXT_BYTES,
+            "chip file",
+        )
+        .map_err(|source| ChipError::Read {
             path: path.to_path_buf(),
             source,
         })?;
@@ -352,29 +370,36 @@ impl ChipModel {
             return fail("name", Problem::EmptyText);
         }
         let m = &self.mesh;
-        check_count("mesh.width", &m.width, 1, u32::MAX.into())?;
-        check_count("mesh.height", &m.height, 1, u32::MAX.into())?;
-        check_count("mesh.cores_per_tile", &m.cores_per_tile, 1, u32::MAX.into())?;
+        check_count("mesh.width", &m.width, 1, MAX_MESH_SIDE)?;
+        check_count("mesh.height", &m.height, 1, MAX_MESH_SIDE)?;
+        check_count(
+            "mesh.cores_per_tile",
+            &m.cores_per_tile,
+            1,
+            MAX_CORES_PER_CHIP,
+        )?;
         let cores = u64::from(m.width.value) * u64::from(m.height.value);
         let cores = cores.saturating_mul(m.cores_per_tile.value.into());
-        if cores > u64::from(u32::MAX) {
+        if cores > MAX_CORES_PER_CHIP {
             return fail(
                 "mesh",
                 Problem::OutOfRange {
                     value: cores.to_string(),
-                    allowed: "width × height × cores_per_tile at most 4294967295",
+                    allowed: format!(
+                        "width × height × cores_per_tile at most {MAX_CORES_PER_CHIP}"
+                    ),
                 },
             );
         }
         let c = &self.core;
-        check_count("core.max_neurons", &c.max_neurons, 1, u32::MAX.into())?;
-        check_count("core.max_fan_in", &c.max_fan_in, 1, u32::MAX.into())?;
-        check_count("core.max_fan_out", &c.max_fan_out, 1, u32::MAX.into())?;
+        check_count("core.max_neurons", &c.max_neurons, 1, MAX_PER_CORE)?;
+        check_count("core.max_fan_in", &c.max_fan_in, 1, MAX_PER_CORE)?;
+        check_count("core.max_fan_out", &c.max_fan_out, 1, MAX_PER_CORE)?;
         check_count(
             "core.synaptic_memory_bits",
             &c.synaptic_memory_bits,
             1,
-            TOML_INT_MAX,
+            MAX_MEMORY_BITS,
         )?;
         check_count("core.weight_bits", &c.weight_bits, 1, 32)?;
         check_count("core.state_bits", &c.state_bits, 1, 64)?;
@@ -387,12 +412,16 @@ impl ChipModel {
             ("energy.spike_local_pj", &e.spike_local_pj),
             ("energy.hop_x_pj", &e.hop_x_pj),
             ("energy.hop_y_pj", &e.hop_y_pj),
-            ("energy.static_mw_per_core", &e.static_mw_per_core),
         ] {
-            check_cost(key, constant)?;
+            check_cost(key, constant, MAX_ENERGY_PJ)?;
         }
+        check_cost(
+            "energy.static_mw_per_core",
+            &e.static_mw_per_core,
+            MAX_STATIC_MW_PER_CORE,
+        )?;
         if let Some(mac) = &e.mac_pj {
-            check_cost("energy.mac_pj", mac)?;
+            check_cost("energy.mac_pj", mac, MAX_ENERGY_PJ)?;
         }
         let l = &self.latency;
         for (key, constant) in [
@@ -404,7 +433,7 @@ impl ChipModel {
             ("latency.hop_y_ns", &l.hop_y_ns),
             ("latency.barrier_ns", &l.barrier_ns),
         ] {
-            check_cost(key, constant)?;
+            check_cost(key, constant, MAX_LATENCY_NS)?;
         }
         Ok(())
     }
@@ -429,32 +458,28 @@ fn check_count<T: Copy + Into<u64>>(
 ) -> Result<(), Violation> {
     let value: u64 = constant.value.into();
     if value < min || value > max {
-        let allowed = match (min, max) {
-            (1, 32) => "between 1 and 32",
-            (1, 64) => "between 1 and 64",
-            (1, TOML_INT_MAX) => "between 1 and 9223372036854775807",
-            _ => "at least 1",
-        };
         return Err(Violation {
             key: format!("{key}.value"),
             problem: Problem::OutOfRange {
                 value: value.to_string(),
-                allowed,
+                allowed: format!("between {min} and {max}"),
             },
         });
     }
     check_source(key, constant)
 }
 
-/// An energy, power or latency: finite and not negative.
-fn check_cost(key: &str, constant: &Constant<f64>) -> Result<(), Violation> {
+/// An energy, power or latency: finite, not negative and at most `max` (a physical bound far
+/// above any real chip, so that a typo such as 1e18 ns cannot silently saturate chip time or
+/// overflow an energy sum).
+fn check_cost(key: &str, constant: &Constant<f64>, max: f64) -> Result<(), Violation> {
     let value = constant.value;
-    if !value.is_finite() || value < 0.0 {
+    if !value.is_finite() || !(0.0..=max).contains(&value) {
         return Err(Violation {
             key: format!("{key}.value"),
             problem: Problem::OutOfRange {
                 value: write::float(value),
-                allowed: "finite and not negative",
+                allowed: format!("finite, between 0 and {}", write::float(max)),
             },
         });
     }

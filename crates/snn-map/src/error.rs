@@ -30,7 +30,7 @@ pub enum MapError {
         limits: CoreLimits,
     },
     /// The partition needs more cores than the chips have.
-    #[error("the network needs {needed} cores but {chip} offers {available} ({chips} chip(s) x {per_chip} cores); try --chips {suggest}")]
+    #[error("the network needs at least {needed} cores but {chip} offers {available} ({chips} chip(s) x {per_chip} cores); try --chips {suggest}")]
     TooManyCores {
         /// Cores the partition uses.
         needed: usize,

@@ -68,8 +68,12 @@ pub fn evaluate_into_report(
     report: &Path,
     seed: u64,
 ) -> Result<(), MapError> {
-    let text = std::fs::read_to_string(part)
-        .map_err(|e| MapError::Usage(format!("{}: {e}", part.display())))?;
+    let text = snn_core::bounded::read_text_bounded(
+        part,
+        snn_core::bounded::MAX_JSON_BYTES,
+        "partition file",
+    )
+    .map_err(|e| MapError::Usage(format!("{}: {e}", part.display())))?;
     let core_of: Vec<u32> = serde_json::from_str(&text).map_err(|e| {
         MapError::Usage(format!(
             "{}: not a JSON list of core ids: {e}",
@@ -83,6 +87,15 @@ pub fn evaluate_into_report(
             part.display(),
             core_of.len(),
             m.atoms.atoms.len()
+        )));
+    }
+    // A partition never needs more cores than there are atoms: a larger id is a bad file (and
+    // would size the per-core tables below).
+    if let Some(&c) = core_of.iter().find(|&&c| c as usize >= core_of.len()) {
+        return Err(MapError::Usage(format!(
+            "{}: core id {c} is not below the number of atoms ({})",
+            part.display(),
+            core_of.len()
         )));
     }
     let plan = NetworkPlan::new(&model.spec).map_err(|e| MapError::Usage(e.to_string()))?;

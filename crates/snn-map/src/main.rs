@@ -7,6 +7,7 @@ use snn_map::chip::ChipModel;
 use snn_map::external;
 use snn_map::map::{map_model_with, MapRequest};
 use snn_map::partition::Objective;
+use snn_map::place::{MAX_CHIPS, MAX_TOTAL_CORES};
 use snn_map::traffic::Activity;
 use snn_map::{report, MapError};
 use std::path::PathBuf;
@@ -73,8 +74,11 @@ struct Args {
 }
 
 fn run(a: Args) -> Result<(), MapError> {
-    if a.chips == 0 {
-        return Err(MapError::Usage("--chips must be at least 1".into()));
+    if !(1..=MAX_CHIPS).contains(&a.chips) {
+        return Err(MapError::Usage(format!(
+            "--chips {}: must be between 1 and {MAX_CHIPS}",
+            a.chips
+        )));
     }
     let (model, model_name) = match (&a.model, &a.network) {
         (Some(p), _) => {
@@ -96,6 +100,16 @@ fn run(a: Args) -> Result<(), MapError> {
         (None, None) => unreachable!("clap requires --model or --network"),
     };
     let chip = ChipModel::load(&a.chip)?;
+    let total = chip.cores_per_chip() as u64 * u64::from(a.chips);
+    if total > MAX_TOTAL_CORES {
+        return Err(MapError::Usage(format!(
+            "--chips {}: {} chips of {} cores ({}) is {total} cores, more than the {MAX_TOTAL_CORES} a mapping may address",
+            a.chips,
+            a.chips,
+            chip.cores_per_chip(),
+            a.chip.display()
+        )));
+    }
     let plan =
         snn_core::NetworkPlan::new(&model.spec).map_err(|e| MapError::Usage(e.to_string()))?;
     let activity = match &a.profile {

@@ -191,6 +191,15 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         cores_per_tile: req.chip.mesh.cores_per_tile.value,
         chips: req.chips,
     };
+    // Feasibility first: a lower bound on the cores needed, from the neuron count alone, fails a
+    // chip that cannot hold the network in microseconds instead of after a full partition.
+    let neurons: u64 = plan.layers.iter().map(|l| l.output.len() as u64).sum();
+    check_cores(
+        neurons.div_ceil(limits.max_neurons) as usize,
+        &mesh,
+        req.chip,
+        &req.chip_path,
+    )?;
     let act = req
         .activity
         .clone()

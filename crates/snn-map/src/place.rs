@@ -23,6 +23,12 @@ pub struct Mesh {
     pub chips: u32,
 }
 
+/// Most chips one mapping may join.
+pub const MAX_CHIPS: u32 = 1024;
+/// Most cores (mesh slots over all joined chips) one mapping may address; the placer allocates
+/// a table of this many slots.
+pub const MAX_TOTAL_CORES: u64 = 1 << 22;
+
 /// Where a core sits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {

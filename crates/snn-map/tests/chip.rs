@@ -1,6 +1,7 @@
 //! Chip descriptions: the shipped files load, a written model reads back equal, and every kind of
 //! malformed file is rejected with one line naming the file, the line and the dotted key.
 
+use snn_map::chip::{MAX_MEMORY_BITS, MAX_PER_CORE, MAX_STATIC_MW_PER_CORE};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -472,9 +473,18 @@ fn arb_basis() -> impl Strategy<Value = Basis> {
     prop::sample::select(Basis::ALL.to_vec())
 }
 
+/// Any finite non-negative cost within the smallest physical bound (static power, 1e4 mW),
+/// subnormals and zero included.
 fn arb_cost() -> impl Strategy<Value = f64> {
     use proptest::num::f64;
-    f64::POSITIVE | f64::NORMAL | f64::SUBNORMAL | f64::ZERO
+    (f64::POSITIVE | f64::NORMAL | f64::SUBNORMAL | f64::ZERO).prop_map(|v| {
+        let v = v.abs();
+        if v > MAX_STATIC_MW_PER_CORE {
+            v % MAX_STATIC_MW_PER_CORE
+        } else {
+            v
+        }
+    })
 }
 
 /// Any valid model: awkward text (quotes, backslashes, control characters, non-ASCII) and any
@@ -485,7 +495,12 @@ fn arb_model() -> impl Strategy<Value = ChipModel> {
         (text.clone(), any::<String>()),
         prop::collection::vec((text, arb_basis()), 26),
         (1u32..=64, 1u32..=64, 1u32..=16),
-        (1u32.., 1u32.., 1u32.., 1u64..=i64::MAX as u64),
+        (
+            1u32..=MAX_PER_CORE as u32,
+            1u32..=MAX_PER_CORE as u32,
+            1u32..=MAX_PER_CORE as u32,
+            1u64..=MAX_MEMORY_BITS,
+        ),
         (1u32..=32, 1u32..=64, any::<bool>()),
         prop::collection::vec(arb_cost(), 14),
         prop::option::of(arb_cost()),

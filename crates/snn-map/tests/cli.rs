@@ -273,3 +273,90 @@ fn lenet_on_chips_too_small_says_what_is_needed() {
     let o = with_chips(&n);
     assert!(o.status.success(), "--chips {n}: {}", stderr(&o));
 }
+
+/// Sizes that once allocated tens of gigabytes, overflowed or ran for minutes: each is refused
+/// up front with the bound in the message.
+#[test]
+fn oversized_and_hopeless_requests_fail_fast_with_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = lenet(dir.path());
+    let out = dir.path().join("out");
+    let map = |chip: &Path, chips: &str| {
+        run(&[
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--chip".as_ref(),
+            chip.as_os_str(),
+            "--chips".as_ref(),
+            chips.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    let loihi = chip_file("loihi");
+    let e = one_line_failure(&map(&loihi, "4294967295"));
+    assert!(
+        e.contains("--chips 4294967295") && e.contains("1024"),
+        "{e}"
+    );
+    // Loihi's chip file with the value of the line starting with `key` replaced.
+    let text = std::fs::read_to_string(&loihi).unwrap();
+    let with_values = |name: &str, changes: &[(&str, &str)]| {
+        let mut out = text.clone();
+        for (key, value) in changes {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(key))
+                .unwrap_or_else(|| panic!("loihi.toml has {key}"));
+            let start = line.find("value = ").unwrap() + "value = ".len();
+            let end = start + line[start..].find(',').unwrap();
+            let new_line = format!("{}{value}{}", &line[..start], &line[end..]);
+            out = out.replacen(line, &new_line, 1);
+        }
+        let p = dir.path().join(name);
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let with_value = |name: &str, key: &str, value: &str| with_values(name, &[(key, value)]);
+    // 1024×256 tiles of 4 cores: the most one chip may have; five of them exceed the mapping's
+    // address space.
+    let big = with_values("big.toml", &[("width", "1024"), ("height", "256")]);
+    let e = one_line_failure(&map(&big, "5"));
+    assert!(e.contains("more than the 4194304"), "{e}");
+    let e = one_line_failure(&map(&with_value("huge.toml", "width", "65535"), "1"));
+    assert!(e.contains("mesh.width") && e.contains("4096"), "{e}");
+
+    // max_neurons = 1: hopeless, and said so before partitioning 10,000 one-neuron atoms.
+    let t0 = std::time::Instant::now();
+    let e = one_line_failure(&map(&with_value("tiny.toml", "max_neurons", "1"), "1"));
+    assert!(e.contains("needs at least") && e.contains("cores"), "{e}");
+    eprintln!("tiny chip refused in {:.3} s", t0.elapsed().as_secs_f64());
+
+    // Absurd physical constants name the key and the range.
+    let e = one_line_failure(&map(&with_value("slow.toml", "barrier_ns", "1e18"), "1"));
+    assert!(
+        e.contains("latency.barrier_ns") && e.contains("between 0 and"),
+        "{e}"
+    );
+    let e = one_line_failure(&map(&with_value("hot.toml", "synop_pj", "1e308"), "1"));
+    assert!(
+        e.contains("energy.synop_pj") && e.contains("between 0 and"),
+        "{e}"
+    );
+
+    // Inputs that are not regular files are refused without reading or blocking.
+    let o = run(&[
+        "--model".as_ref(),
+        "/dev/zero".as_ref(),
+        "--chip".as_ref(),
+        loihi.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    let e = one_line_failure(&o);
+    assert!(
+        e.contains("/dev/zero") && e.contains("not a regular file"),
+        "{e}"
+    );
+    assert!(!out.join("mapping.bin").exists());
+}

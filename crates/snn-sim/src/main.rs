@@ -1,6 +1,7 @@
 //! `snn-sim`: replays a test set as spike events through a network mapped onto a modeled chip.
 
 use clap::{Parser, ValueEnum};
+use snn_core::model_file::MAX_TIMESTEPS;
 use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
 use snn_map::chip::ChipModel;
 use snn_sim::engine::{Mode, Workers};
@@ -106,14 +107,17 @@ fn run(a: Args) -> Result<(), SimError> {
         }
         data.truncate(n);
     }
-    if a.sweep_timesteps.contains(&0) {
-        return Err(SimError::Usage(
-            "--sweep-timesteps: every value must be at least 1".into(),
-        ));
+    let t_range = 1..=MAX_TIMESTEPS;
+    if let Some(t) = a.sweep_timesteps.iter().find(|t| !t_range.contains(t)) {
+        return Err(SimError::Usage(format!(
+            "--sweep-timesteps: {t} is outside 1..={MAX_TIMESTEPS}"
+        )));
     }
     let timesteps = a.timesteps.unwrap_or(model.meta.timesteps.max(1));
-    if timesteps == 0 {
-        return Err(SimError::Usage("--timesteps: must be at least 1".into()));
+    if !t_range.contains(&timesteps) {
+        return Err(SimError::Usage(format!(
+            "--timesteps: {timesteps} is outside 1..={MAX_TIMESTEPS}"
+        )));
     }
     let seed = a.seed.unwrap_or(model.meta.seed);
     let threads = a

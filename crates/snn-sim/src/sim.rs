@@ -176,13 +176,8 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
         mode,
     } = *req;
     let plan = &mapping.plan;
-    if data.pixels_per_image() != plan.input.len() {
-        return Err(SimError::Usage(format!(
-            "the model expects {} inputs per image but the data set has {}",
-            plan.input.len(),
-            data.pixels_per_image()
-        )));
-    }
+    data.check_feeds(&plan.input, &model.spec.name)
+        .map_err(SimError::Usage)?;
     let chip = &mapping.chip;
     let net = snn_map::network::NetGraph::new(plan);
     let bits =

@@ -4,6 +4,7 @@
 
 use crate::grad::GradMode;
 use serde::{Deserialize, Serialize};
+use snn_core::model_file::MAX_TIMESTEPS;
 use snn_data::dataset::DatasetKind;
 
 /// Validation images held out of every preset's training set (5,000 of MNIST's 60,000 and of
@@ -154,10 +155,10 @@ impl TrainConfig {
         if self.epochs == 0 {
             return fail("epochs", "must be at least 1".into());
         }
-        if self.timesteps == 0 || self.timesteps > 100_000 {
+        if !(1..=MAX_TIMESTEPS).contains(&self.timesteps) {
             return fail(
                 "timesteps",
-                format!("must be in 1..=100000, got {}", self.timesteps),
+                format!("must be in 1..={MAX_TIMESTEPS}, got {}", self.timesteps),
             );
         }
         if self.batch_size == 0 {

@@ -95,7 +95,11 @@ pub struct Summary {
 
 /// Reads the epoch records of an existing `log.jsonl`.
 pub fn read_log(path: &Path) -> std::io::Result<Vec<EpochRecord>> {
-    let text = std::fs::read_to_string(path)?;
+    let text = snn_core::bounded::read_text_bounded(
+        path,
+        snn_core::bounded::MAX_JSON_BYTES,
+        "training log",
+    )?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {

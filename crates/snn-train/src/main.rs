@@ -2,6 +2,7 @@
 //! or fetch the data sets. Parses flags, calls the library, prints; nothing else lives here.
 
 use clap::{Args, Parser, Subcommand};
+use snn_core::model_file::MAX_TIMESTEPS;
 use snn_core::step::CompiledNet;
 use snn_core::Model;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
@@ -304,8 +305,10 @@ fn run_eval(a: EvalArgs) -> Result<(), TrainError> {
     let mut config = TrainConfig::preset(&model.spec.name);
     config.dataset = a.dataset.unwrap_or_else(|| model.meta.dataset.clone());
     let timesteps = a.timesteps.unwrap_or(model.meta.timesteps);
-    if timesteps == 0 {
-        return Err(TrainError::Config("--timesteps: must be at least 1".into()));
+    if !(1..=MAX_TIMESTEPS).contains(&timesteps) {
+        return Err(TrainError::Config(format!(
+            "--timesteps: {timesteps} is outside 1..={MAX_TIMESTEPS}"
+        )));
     }
     let seed = a.seed.unwrap_or(model.meta.seed);
     let threads = a.threads.unwrap_or_else(default_threads);
@@ -318,15 +321,8 @@ fn run_eval(a: EvalArgs) -> Result<(), TrainError> {
         Split::Test,
         a.test_limit,
     )?;
-    if data.pixels_per_image() != net.plan.input.len() {
-        return Err(TrainError::Config(format!(
-            "{}: model expects input {} but {} images have {} pixels",
-            a.model.display(),
-            net.plan.input,
-            config.dataset,
-            data.pixels_per_image()
-        )));
-    }
+    data.check_feeds(&net.plan.input, &model.spec.name)
+        .map_err(|msg| TrainError::Config(format!("{}: {msg}", a.model.display())))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -249,14 +249,9 @@ pub fn train(
     let (train_data, val_data) = load_train_and_validation(&config, &opts.data_dir)?;
     let test_data = load_split(&config, &opts.data_dir, Split::Test, config.test_limit)?;
     let net = CompiledNet::new(&spec)?;
-    if train_data.pixels_per_image() != net.plan.input.len() {
-        return Err(TrainError::Config(format!(
-            "{} images have {} pixels but network '{}' expects input {}",
-            config.dataset,
-            train_data.pixels_per_image(),
-            spec.name,
-            net.plan.input
-        )));
+    for data in [&train_data, &test_data] {
+        data.check_feeds(&net.plan.input, &spec.name)
+            .map_err(TrainError::Config)?;
     }
     let sizes = SetSizes {
         train: train_data.len(),

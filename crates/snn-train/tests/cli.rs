@@ -69,6 +69,22 @@ fn truncated_idx_file_is_named_in_the_error() {
         .output()
         .unwrap();
     fails_with(out, &["train-images-idx3-ubyte", "truncated"]);
+
+    // A FIFO in its place once blocked forever: it is refused without being opened.
+    let images = mnist.join("train-images-idx3-ubyte");
+    std::fs::remove_file(&images).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&images).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo unavailable: FIFO case skipped");
+        return;
+    }
+    let out = bin()
+        .args(train_args(&tmp.path().join("run")))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .output()
+        .unwrap();
+    fails_with(out, &["train-images-idx3-ubyte", "not a regular file"]);
 }
 
 #[test]
@@ -345,4 +361,45 @@ fn eval_profile_out_counts_match_the_eval_report_and_ignore_threads() {
         .output()
         .unwrap();
     fails_with(out, &["profile", "p.json", "cannot write"]);
+}
+
+#[test]
+fn eval_refuses_special_files_and_unbounded_time_steps() {
+    let out = bin()
+        .args(["eval", "--model", "/dev/zero"])
+        .output()
+        .unwrap();
+    fails_with(out, &["/dev/zero", "not a regular file"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.snn");
+    untrained_lenet(&model);
+    let out = bin()
+        .args(["eval", "--timesteps", "1000000000", "--model"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    fails_with(out, &["--timesteps: 1000000000 is outside 1..=100000"]);
+}
+
+/// An untrained LeNet model file (zero weights), written without the trainer.
+fn untrained_lenet(path: &Path) {
+    let spec = snn_core::preset::lenet();
+    let plan = snn_core::NetworkPlan::new(&spec).unwrap();
+    let weights = plan
+        .layers
+        .iter()
+        .map(|l| snn_core::model_file::LayerWeights {
+            layer: l.name.clone(),
+            main: vec![0.0; l.synapses.weight_count()],
+            shortcut: vec![],
+        })
+        .collect();
+    snn_core::Model {
+        spec,
+        weights,
+        meta: Default::default(),
+        training: None,
+    }
+    .save(path)
+    .unwrap();
 }

@@ -293,7 +293,7 @@ fn unsigned<T: TryFrom<i128>>(value: &DeValue<'_>, allowed: &'static str) -> Res
     };
     let out_of_range = || Problem::OutOfRange {
         value: int.to_string(),
-        allowed,
+        allowed: allowed.into(),
     };
     let wide = i128::from_str_radix(int.as_str(), int.radix()).map_err(|_| out_of_range())?;
     T::try_from(wide).map_err(|_| out_of_range())
@@ -327,7 +327,7 @@ impl Scalar for f64 {
                 .map(|i| i as f64)
                 .map_err(|_| Problem::OutOfRange {
                     value: int.to_string(),
-                    allowed: "a 64-bit integer or a float",
+                    allowed: "a 64-bit integer or a float".into(),
                 }),
             DeValue::Float(float) => {
                 let text = float.as_str();

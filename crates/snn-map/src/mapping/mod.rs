@@ -12,11 +12,14 @@ use snn_core::plan::NetworkPlan;
 use snn_core::Model;
 use std::path::Path;
 
+mod validate;
+
 /// Framing of mapping files.
 pub const MAPPING_FILE: FileKind = FileKind {
     magic: b"SNNMAPNG",
     version: 1,
     name: "mapping",
+    max_bytes: snn_core::bounded::MAX_MAPPING_BYTES,
 };
 
 /// One routing-table entry: spikes of this core go to `dest`, `hops_x` + `hops_y` mesh hops away
@@ -85,36 +88,28 @@ impl Mapping {
         Ok(MAPPING_FILE.save(self, path)?)
     }
 
-    /// Reads a mapping and checks its internal consistency.
+    /// Reads a mapping and checks that it describes something runnable (embedded chip, mesh,
+    /// atom grid, cores, slots and routes; see `mapping/validate.rs`); the plan is compared with the model's
+    /// by [`Mapping::check_model`].
     pub fn load(path: &Path) -> Result<Mapping, MapError> {
         let m: Mapping = MAPPING_FILE.load(path)?;
-        let bad = |msg: String| {
+        Self::checked(m, path)
+    }
+
+    /// Decodes and checks mapping file bytes like [`Mapping::load`]; `path` names them in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Mapping, MapError> {
+        let m: Mapping = MAPPING_FILE.from_bytes(bytes, path)?;
+        Self::checked(m, path)
+    }
+
+    fn checked(m: Mapping, path: &Path) -> Result<Mapping, MapError> {
+        validate::validate(&m).map_err(|msg| {
             MapError::File(snn_core::FileError::Inconsistent {
                 path: path.to_path_buf(),
                 kind: "mapping",
                 msg,
             })
-        };
-        if m.core_of_atom.len() != m.atoms.atoms.len() {
-            return Err(bad(format!(
-                "{} atoms but {} core assignments",
-                m.atoms.atoms.len(),
-                m.core_of_atom.len()
-            )));
-        }
-        if let Some(&c) = m
-            .core_of_atom
-            .iter()
-            .find(|&&c| c as usize >= m.cores.len())
-        {
-            return Err(bad(format!(
-                "atom assigned to core {c} of {}",
-                m.cores.len()
-            )));
-        }
-        if m.atoms.tilings.len() != m.plan.layers.len() {
-            return Err(bad("atom grid does not cover every layer".into()));
-        }
+        })?;
         Ok(m)
     }
 
