@@ -16,8 +16,16 @@ pub fn load_nir(path: &Path, dt: Option<f64>) -> Result<Imported, NirError> {
     from_graph(&graph, path, dt)
 }
 
-/// True when the file starts with the HDF5 signature.
+/// True when the file starts with the HDF5 signature. Only regular files are opened (a FIFO
+/// would block).
 pub fn is_nir(path: &Path) -> Result<bool, NirError> {
+    let max = snn_core::bounded::MAX_MODEL_BYTES.max(crate::read::MAX_FILE_BYTES);
+    snn_core::bounded::regular_file_len(path, max, "model file").map_err(|source| {
+        NirError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
     let mut head = [0u8; 8];
     let mut f = std::fs::File::open(path).map_err(|source| NirError::Io {
         path: path.to_path_buf(),

@@ -28,18 +28,14 @@ const MAX_STRING_BYTES: usize = 1 << 22;
 
 /// Reads and parses the NIR file at `path`.
 pub fn read_file(path: &Path) -> Result<Graph, NirError> {
-    let io = |source| NirError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let len = std::fs::metadata(path).map_err(io)?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(NirError::Hdf5 {
-            path: path.to_path_buf(),
-            msg: format!("{len} bytes is more than the {MAX_FILE_BYTES}-byte limit"),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // Regular files only, size checked before reading (snn_core::bounded).
+    let bytes =
+        snn_core::bounded::read_bounded(path, MAX_FILE_BYTES, "NIR file").map_err(|source| {
+            NirError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     from_bytes(bytes, path)
 }
 

@@ -372,3 +372,19 @@ fn random_bit_flips_give_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn a_directory_or_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let msg = load_any(dir.path(), None).unwrap_err().to_string();
+    assert!(msg.contains("a directory"), "{msg}");
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("pipe.nir");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let msg = load_any(&fifo, None).unwrap_err().to_string();
+            assert!(msg.contains("not a regular file"), "{msg}");
+        }
+    }
+}
