@@ -9,8 +9,13 @@
 //! * A layer whose threshold differs from the first LIF layer's, or whose input gain
 //!   `r·dt/tau` is not 1, has its incoming weights scaled so the spikes are the same
 //!   (exact in real arithmetic, rounded in f32): reported in [`Imported::notes`].
+//! * The readout LI's input gain `r·dt/tau` becomes snn's `V = λ(V + I)` by scaling its
+//!   weights by gain/λ (1/λ for snnTorch's `r = tau/dt`): outputs scale, predictions do not.
 //! * A last spiking LIF is read as snn's non-spiking readout (`argmax V(T)/T` instead of
 //!   spike counts): an approximation, reported in the notes.
+//! * Lenient where exporters differ: Flatten counting the batch or not, `bias` absent or
+//!   zero, optional `v_reset`/`v_leak`/`input_shape`/`dilation`/`groups`, scalars or
+//!   per-neuron arrays, `padding = "same"`/`"valid"`, AvgPool2d or SumPool2d.
 //! * Files written by snn carry metadata with the exact f32 parameters, so they import
 //!   bit-identically.
 
