@@ -11,7 +11,7 @@
 //! A run fails (exit 1) on any panic, any input slower than `--max-ms`, or an allocation above
 //! the memory cap (which aborts with the target and input index on stderr: the run is
 //! deterministic, so `--only NAME --first I --inputs 1` reproduces it). Inputs that panic or are
-//! slow are written to `--failures DIR`.
+//! slow are written to `--failures DIR`; `--show-errors` prints every refusal (escaped).
 //!
 //! ```sh
 //! cargo bench --bench fuzz_decoders -- --inputs 10000            # CI's short pass
@@ -112,6 +112,7 @@ struct Args {
     max_ms: f64,
     failures: PathBuf,
     out: Option<PathBuf>,
+    show_errors: bool,
 }
 
 fn parse_args() -> Args {
@@ -123,6 +124,7 @@ fn parse_args() -> Args {
         max_ms: 1000.0,
         failures: PathBuf::from("target/fuzz-failures"),
         out: None,
+        show_errors: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -135,6 +137,7 @@ fn parse_args() -> Args {
             "--max-ms" => a.max_ms = value().parse().expect("--max-ms MS"),
             "--failures" => a.failures = PathBuf::from(value()),
             "--out" => a.out = Some(PathBuf::from(value())),
+            "--show-errors" => a.show_errors = true,
             "--bench" => {}
             other => panic!("unknown flag {other}"),
         }
@@ -186,8 +189,9 @@ fn main() {
                 .mutate(&target.seed, &mut rng),
             };
             let t0 = Instant::now();
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (target.run)(&ctx, &input)));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                (target.run)(&ctx, &input)
+            }));
             let ms = t0.elapsed().as_secs_f64() * 1e3;
             total_ms += ms;
             tally.max_ms = tally.max_ms.max(ms);
@@ -198,6 +202,9 @@ fn main() {
                 }
                 Ok(Err(msg)) => {
                     tally.refused += 1;
+                    if a.show_errors {
+                        eprintln!("{} input {i}: {}", target.name, msg.escape_debug());
+                    }
                     // Errors are one line naming the input: a multi-line one is a defect too.
                     (msg.contains('\n')).then_some("multiline")
                 }
@@ -215,7 +222,11 @@ fn main() {
                 let _ = std::fs::create_dir_all(&a.failures);
                 let p = a.failures.join(format!("{}-{i}-{kind}.bin", target.name));
                 let _ = std::fs::write(&p, &input);
-                eprintln!("fuzz: {} input {i}: {kind} ({ms:.1} ms), saved to {}", target.name, p.display());
+                eprintln!(
+                    "fuzz: {} input {i}: {kind} ({ms:.1} ms), saved to {}",
+                    target.name,
+                    p.display()
+                );
             }
             tally.inputs += 1;
         }

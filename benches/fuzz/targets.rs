@@ -2,6 +2,7 @@
 //! Seeds are made here from a small network (so every mutant runs in about a millisecond) and
 //! the repository's own Loihi chip file and LeNet network.
 
+use crate::mutate::SplitMix;
 use snn_core::model_file::LayerWeights;
 use snn_core::profile::ActivityProfile;
 use snn_core::step::CompiledNet;
@@ -14,7 +15,6 @@ use snn_map::mapping::Mapping;
 use snn_sim::engine::{Mode, Workers};
 use snn_sim::sim::{simulate, SimRequest};
 use snn_train::eval::{evaluate, evaluate_with_profile};
-use crate::mutate::SplitMix;
 use std::path::{Path, PathBuf};
 
 /// The small network every binary seed is made from.
@@ -124,7 +124,9 @@ impl Context {
             channels: 1,
             rows: 12,
             cols: 12,
-            images: (0..4 * 144).map(|i| ((i * 37) % 101) as f32 / 100.0).collect(),
+            images: (0..4 * 144)
+                .map(|i| ((i * 37) % 101) as f32 / 100.0)
+                .collect(),
             labels: vec![1, 7, 3, 0],
         };
         let chip_path = repo("hardware-models/loihi.toml");
@@ -284,12 +286,34 @@ pub fn all(ctx: &Context) -> Vec<Target> {
 
 /// An extreme integer for a size or index field.
 fn wild_u32(rng: &mut SplitMix) -> u32 {
-    [0, 1, 2, 7, 255, 4096, 65535, 1 << 20, i32::MAX as u32, u32::MAX][rng.below(10)]
+    [
+        0,
+        1,
+        2,
+        7,
+        255,
+        4096,
+        65535,
+        1 << 20,
+        i32::MAX as u32,
+        u32::MAX,
+    ][rng.below(10)]
 }
 
 /// An extreme float for a parameter or cost.
 fn wild_f(rng: &mut SplitMix) -> f64 {
-    [0.0, -1.0, 1e-320, 1e18, 1e308, -1e300, f64::NAN, f64::INFINITY, 0.75, 2.0][rng.below(10)]
+    [
+        0.0,
+        -1.0,
+        1e-320,
+        1e18,
+        1e308,
+        -1e300,
+        f64::NAN,
+        f64::INFINITY,
+        0.75,
+        2.0,
+    ][rng.below(10)]
 }
 
 /// The seed model with one to three fields set to extreme values.
@@ -486,7 +510,8 @@ fn run_idx_labels(ctx: &Context, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn run_cifar_batch(_: &Context, bytes: &[u8]) -> Result<(), String> {
-    snn_data::cifar::parse_batch(Path::new("data_batch_1.bin"), bytes).map_err(|e| e.to_string())?;
+    snn_data::cifar::parse_batch(Path::new("data_batch_1.bin"), bytes)
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -402,25 +402,8 @@ fn unique_suffix() -> String {
 /// Writes `bytes` to `<dir>/<name>` atomically: to a hidden temporary name in `dir`, flushed to
 /// disk, then renamed over the final name. The temporary file is removed on any failure.
 pub(crate) fn install(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), DataError> {
-    let tmp = PartialFile(dir.join(format!(".{name}.partial-{}", unique_suffix())));
-    let mut file = fs::File::create(&tmp.0).map_err(|e| io_err(&tmp.0, "create", e))?;
-    file.write_all(bytes)
-        .map_err(|e| io_err(&tmp.0, "write", e))?;
-    file.sync_all().map_err(|e| io_err(&tmp.0, "sync", e))?;
-    drop(file);
     let dest = dir.join(name);
-    fs::rename(&tmp.0, &dest).map_err(|e| io_err(&dest, "rename into place", e))?;
-    std::mem::forget(tmp);
-    Ok(())
-}
-
-/// A temporary file that is deleted when dropped (forgotten once renamed into place).
-struct PartialFile(PathBuf);
-
-impl Drop for PartialFile {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
+    snn_core::atomic::write_atomic(&dest, bytes).map_err(|e| io_err(&dest, "write", e))
 }
 
 /// A scratch directory under the system temp dir, removed with everything in it when dropped.

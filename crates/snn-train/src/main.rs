@@ -38,6 +38,15 @@ enum Command {
     FetchData(FetchArgs),
     /// Write a model in another format: NIR, read by snnTorch, Norse, sinabs, Lava-DL, …
     Export(ExportArgs),
+    /// Redraw a run's training.png and time_to_accuracy.png from its log.jsonl.
+    Plot(PlotArgs),
+}
+
+#[derive(Args, Debug)]
+struct PlotArgs {
+    /// The run directory (holds log.jsonl and summary.json).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -404,6 +413,39 @@ fn run_export(a: ExportArgs) -> Result<(), TrainError> {
     Ok(())
 }
 
+fn run_plot(a: PlotArgs) -> Result<(), TrainError> {
+    let log = a.dir.join("log.jsonl");
+    let records = snn_train::log::read_log(&log).map_err(TrainError::io(&log))?;
+    if records.is_empty() {
+        return Err(TrainError::Config(format!(
+            "{}: no epochs logged",
+            log.display()
+        )));
+    }
+    let summary = a.dir.join("summary.json");
+    // Read loosely: summaries of older runs lack newer fields but name the same four.
+    let title = std::fs::read(&summary)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|s| {
+            Some(format!(
+                "{} on {} ({} grad, T={})",
+                s["arch"].as_str()?,
+                s["dataset"].as_str()?,
+                s["grad"].as_str()?,
+                s["timesteps"].as_u64()?
+            ))
+        })
+        .unwrap_or_else(|| a.dir.display().to_string());
+    snn_train::log::draw_charts(&a.dir, &title, &records)?;
+    println!(
+        "wrote {} and {}",
+        a.dir.join("training.png").display(),
+        a.dir.join("time_to_accuracy.png").display()
+    );
+    Ok(())
+}
+
 fn run_fetch(a: FetchArgs) -> Result<(), TrainError> {
     let dir = resolve_data_dir(a.data_dir.as_deref());
     for name in &a.dataset {
@@ -428,6 +470,7 @@ fn main() -> ExitCode {
         Some(Command::Eval(a)) => run_eval(a),
         Some(Command::FetchData(a)) => run_fetch(a),
         Some(Command::Export(a)) => run_export(a),
+        Some(Command::Plot(a)) => run_plot(a),
         None => run_train(cli.train),
     };
     match result {

@@ -5,7 +5,7 @@ use crate::batch::{BatchContext, BatchEngine};
 use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::eval::{evaluate, layer_reports};
-use crate::log::{draw_curves, read_log, write_json, write_log, EpochRecord, Summary};
+use crate::log::{draw_charts, read_log, write_json, write_log, EpochRecord, Summary};
 use crate::params;
 use crate::seed::{derive, stream_rng};
 use rand::seq::SliceRandom;
@@ -435,7 +435,7 @@ pub fn train(
         checkpoint(&weights, epoch, 0, best, &partial)?;
         have_checkpoint = true;
         write_log(&log_path, &records).map_err(TrainError::io(&log_path))?;
-        draw_curves(&opts.out.join("training.png"), &title, &records)?;
+        draw_charts(&opts.out, &title, &records)?;
         let summary = summarize(&config, opts, &records, best.1, &sizes, &net);
         let summary_path = opts.out.join("summary.json");
         write_json(&summary_path, &summary).map_err(TrainError::io(&summary_path))?;

@@ -246,6 +246,40 @@ fn resume_refuses_flags_that_conflict_with_the_checkpoint() {
 }
 
 #[test]
+fn plot_redraws_both_charts_from_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let train = bin()
+        .args(train_args(&run))
+        .args(["--val-split", "50", "--data-dir"])
+        .arg(common::mnist_dir())
+        .output()
+        .unwrap();
+    assert!(
+        train.status.success(),
+        "{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    for chart in ["training.png", "time_to_accuracy.png"] {
+        std::fs::remove_file(run.join(chart)).unwrap();
+    }
+    let out = bin().arg("plot").arg(&run).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for chart in ["training.png", "time_to_accuracy.png"] {
+        let png = std::fs::read(run.join(chart)).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{chart}");
+    }
+    fails_with(
+        bin().arg("plot").arg(tmp.path()).output().unwrap(),
+        &["log.jsonl"],
+    );
+}
+
+#[test]
 fn divergence_in_the_first_epoch_promises_no_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");

@@ -49,6 +49,7 @@ fn short_code_mode_run_learns_mnist_far_above_chance() {
         "log.jsonl",
         "summary.json",
         "training.png",
+        "time_to_accuracy.png",
     ] {
         assert!(tmp.path().join(f).is_file(), "{f} missing");
     }

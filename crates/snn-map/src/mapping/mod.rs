@@ -126,11 +126,12 @@ impl Mapping {
             msg,
         };
         if plan != self.plan {
+            // Names from the file are escaped: a newline in one must not break the error line.
             let ours: Vec<String> = self
                 .plan
                 .layers
                 .iter()
-                .map(|l| format!("{}:{}", l.name, l.output))
+                .map(|l| format!("{}:{}", l.name.escape_debug(), l.output))
                 .collect();
             let theirs: Vec<String> = plan
                 .layers
@@ -139,7 +140,7 @@ impl Mapping {
                 .collect();
             return Err(mismatch(format!(
                 "it maps network '{}' [{}] but {} is '{}' [{}]; run snn-map on this model",
-                self.network,
+                self.network.escape_debug(),
                 ours.join(" "),
                 model_path.display(),
                 model.spec.name,

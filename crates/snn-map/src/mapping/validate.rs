@@ -73,7 +73,7 @@ fn check_atoms(m: &Mapping) -> Result<(), String> {
         let bad = |what: String| Err(format!("atom grid of layer {} ({}): {what}", l, layer.name));
         if t.name != layer.name || t.shape.map(u64::from) != shape {
             return bad(format!(
-                "is for '{}' of shape {:?}, the plan's layer has shape {shape:?}",
+                "is for {:?} of shape {:?}, the plan's layer has shape {shape:?}",
                 t.name, t.shape
             ));
         }
