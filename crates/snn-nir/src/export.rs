@@ -29,13 +29,20 @@ pub fn export_file(model: &Model, path: &Path, dt: f64) -> Result<(), NirError> 
     })
 }
 
-/// NIR's shape of a layer's neurons: `[C, H, W]`, or `[N]` for a flat layer.
-fn nir_shape(s: Shape3) -> Vec<usize> {
-    if s.height == 1 && s.width == 1 {
-        vec![s.channels]
-    } else {
+/// NIR's shape of neurons: `[C, H, W]` where they are an image (the input of a network that
+/// starts with a convolution or pooling, conv and pooling layers, even at 1×1), `[N]` where
+/// they are a vector (the output of fully connected layers), as NIR's type inference wants.
+fn nir_shape(s: Shape3, image: bool) -> Vec<usize> {
+    if image {
         vec![s.channels, s.height, s.width]
+    } else {
+        vec![s.len()]
     }
+}
+
+/// True for plan layers whose neurons form an image.
+fn is_image(kind: LayerKind) -> bool {
+    matches!(kind, LayerKind::Conv | LayerKind::Pool)
 }
 
 fn text(s: &str) -> MetaValue {
@@ -53,10 +60,14 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
     let n = model.spec.neuron;
     let leak = f64::from(n.leak);
     let tau = tau_of_beta(leak, dt);
+    // A network that starts with a dense layer reads a vector (unless its input is an image).
+    let input_is_image = !(plan.input.height == 1
+        && plan.input.width == 1
+        && plan.layers.first().is_some_and(|l| !is_image(l.kind)));
     let mut nodes = vec![Node {
         name: "input".into(),
         kind: NodeKind::Input {
-            shape: nir_shape(plan.input),
+            shape: nir_shape(plan.input, input_is_image),
         },
         metadata: Metadata::new(),
     }];
@@ -85,14 +96,18 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
                 role_meta("synapse"),
             )?),
             Synapses::Dense { inputs, outputs } => {
-                if l.input.height * l.input.width > 1 {
+                let source_is_image = match i {
+                    0 => input_is_image,
+                    _ => is_image(plan.layers[i - 1].kind),
+                };
+                if source_is_image {
                     let flat = format!("{}_flatten", l.name);
                     nodes.push(Node {
                         name: flat.clone(),
                         kind: NodeKind::Flatten {
                             start_dim: 0,
                             end_dim: -1,
-                            input_type: Some(nir_shape(l.input)),
+                            input_type: Some(nir_shape(l.input, true)),
                         },
                         metadata: role_meta("flatten"),
                     });
@@ -126,7 +141,7 @@ pub fn to_graph(model: &Model, dt: f64) -> Result<Graph, String> {
             }
         }
         edge(&source, &syn_name);
-        let shape = nir_shape(l.output);
+        let shape = nir_shape(l.output, is_image(l.kind));
         let (suffix, kind, role) = match l.kind {
             LayerKind::Conv | LayerKind::Linear => (
                 "lif",

@@ -150,3 +150,46 @@ fn python_nir_reads_exported_lenet() {
     );
     assert_eq!(v["leak"].as_f64().unwrap() as f32, 0.99f32);
 }
+
+#[test]
+fn python_nir_reads_exported_residual_net_with_every_shortcut_kind() {
+    let python = match python_with_nir() {
+        Ok(p) => p,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("res.nir");
+    snn_nir::export_file(&common::model(common::small_resnet()), &path, 1e-4).unwrap();
+    // nir.read type-checks every edge, including the two inputs of each block's second LIF.
+    let script = r#"
+import json, sys, nir
+g = nir.read(sys.argv[1])
+print(json.dumps({"nodes": len(g.nodes), "into": sorted(a for a, b in g.edges if b == "res3b_lif"),
+                  "eye": g.nodes["res2b_shortcut"].weight[:, :, 0, 0].tolist()}))
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // input, output, 8 conv+LIF pairs, 2 conv shortcuts, 1 identity-weight shortcut, pool+IF,
+    // flatten, fc+LIF, readout+LI.
+    assert_eq!(v["nodes"], 2 + 16 + 3 + 2 + 1 + 2 + 2);
+    // res3b's LIF sums its conv and the stride-1 identity (a direct edge from res2b's LIF).
+    assert_eq!(v["into"], serde_json::json!(["res2b_lif", "res3b"]));
+    let eye: Vec<Vec<f64>> = serde_json::from_value(v["eye"].clone()).unwrap();
+    for (i, row) in eye.iter().enumerate() {
+        for (j, &x) in row.iter().enumerate() {
+            assert_eq!(x, if i == j { 1.0 } else { 0.0 });
+        }
+    }
+}
