@@ -193,3 +193,40 @@ print(json.dumps({"nodes": len(g.nodes), "into": sorted(a for a, b in g.edges if
         }
     }
 }
+
+#[test]
+fn python_nir_type_checks_every_preset() {
+    let python = match python_with_nir() {
+        Ok(p) => p,
+        Err(why) => {
+            println!("skipped: {why}");
+            return;
+        }
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in preset::NAMES {
+        let mut m = common::model(preset::by_name(name).unwrap());
+        // Constant weights compress well, so the test stays fast; layouts are checked above.
+        for w in &mut m.weights {
+            w.main
+                .iter_mut()
+                .chain(w.shortcut.iter_mut())
+                .for_each(|x| *x = 0.5);
+        }
+        let path = tmp.path().join(format!("{name}.nir"));
+        snn_nir::export_file(&m, &path, 1e-4).unwrap();
+        files.push(path);
+    }
+    let script = "import sys, nir\nfor f in sys.argv[1:]: nir.read(f)\nprint('ok')";
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
