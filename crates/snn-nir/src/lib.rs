@@ -15,7 +15,7 @@
 //! | input (C×H×W) | `Input` `shape = [C, H, W]` |
 //! | conv layer | `Conv2d` (`weight [out, in, k, k]`, zero `bias`, `stride`, `padding`, `dilation 1`, `groups 1`, `input_shape [H, W]`) → `LIF` |
 //! | 2×2 average pool + IF at θₚ | `SumPool2d` (2×2, stride 2) → `IF` (`r = 1`, `v_threshold = 4θₚ`, `v_reset = 0`) |
-//! | linear layer | (`Flatten` `start_dim 0` when the input is spatial) → `Affine` (`weight [out, in]`, zero `bias`) → `LIF` |
+//! | linear layer | (`Flatten` `start_dim 0` after a conv or pooling layer, whose neurons are `[C, H, W]` even at 1×1) → `Affine` (`weight [out, in]`, zero `bias`) → `LIF` |
 //! | readout | `Affine` → `LI` (`r = λ·tau/dt`) → `Output` |
 //! | residual block | two `Conv2d → LIF`; the block input reaches the second `LIF` through a 1×1 `Conv2d` (a 1×1 identity-weight `Conv2d` for the stride-2 identity, a direct edge for the stride-1 identity) |
 //!
