@@ -129,7 +129,7 @@ struct TrainArgs {
 
 #[derive(Args, Debug)]
 struct EvalArgs {
-    /// Model file (.snn).
+    /// Model file (.snn, or a NIR file .nir).
     #[arg(long)]
     model: PathBuf,
     /// Dataset (default: the one the model was trained on).
