@@ -129,16 +129,7 @@ fn open(path: &Path, what: &str) -> Result<(File, u64), DataError> {
         }
     };
     regular_file_len(path, MAX_DATA_BYTES, "data-set file").map_err(missing)?;
-    let file = File::open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            DataError::Missing {
-                path: path.to_path_buf(),
-                what: what.to_string(),
-            }
-        } else {
-            io_err(path, "open", e)
-        }
-    })?;
+    let file = File::open(path).map_err(missing)?;
     let len = file.metadata().map_err(|e| io_err(path, "stat", e))?.len();
     Ok((file, len))
 }

@@ -4,11 +4,12 @@
 //! `snn_core::step` and records its spikes ([`trace`]); [`grad`] turns the spikes into weight
 //! gradients (code-faithful recurrence or aggregate counts); [`batch`] does this for a
 //! mini-batch in parallel and applies [`optim`]'s SGD step; [`train`] loops over epochs, calls
-//! [`eval`] and writes logs, charts and model files.
+//! [`eval`] and writes logs, charts and model files; [`compare`] sets finished runs side by side.
 
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod eval;

@@ -40,6 +40,22 @@ enum Command {
     Export(ExportArgs),
     /// Redraw a run's training.png and time_to_accuracy.png from its log.jsonl.
     Plot(PlotArgs),
+    /// Compare runs side by side: compare.json, compare.md and accuracy charts against epochs
+    /// and wall hours.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Run directories (each with log.jsonl and summary.json).
+    #[arg(value_name = "DIR", required = true)]
+    runs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Title of the charts and the table.
+    #[arg(long, default_value = "Runs compared")]
+    title: String,
 }
 
 #[derive(Args, Debug)]
@@ -471,6 +487,8 @@ fn main() -> ExitCode {
         Some(Command::FetchData(a)) => run_fetch(a),
         Some(Command::Export(a)) => run_export(a),
         Some(Command::Plot(a)) => run_plot(a),
+        Some(Command::Compare(a)) => snn_train::compare::compare(&a.runs, &a.out, &a.title)
+            .map(|rows| println!("compared {} runs in {}", rows.len(), a.out.display())),
         None => run_train(cli.train),
     };
     match result {

@@ -62,13 +62,15 @@ fn truncated_idx_file_is_named_in_the_error() {
     }
     let images = std::fs::read(real.join("train-images-idx3-ubyte")).unwrap();
     std::fs::write(mnist.join("train-images-idx3-ubyte"), &images[..5000]).unwrap();
-    let out = bin()
-        .args(train_args(&tmp.path().join("run")))
-        .arg("--data-dir")
-        .arg(tmp.path().join("data"))
-        .output()
-        .unwrap();
-    fails_with(out, &["train-images-idx3-ubyte", "truncated"]);
+    let train = || {
+        bin()
+            .args(train_args(&tmp.path().join("run")))
+            .arg("--data-dir")
+            .arg(tmp.path().join("data"))
+            .output()
+            .unwrap()
+    };
+    fails_with(train(), &["train-images-idx3-ubyte", "truncated"]);
 
     // A FIFO in its place once blocked forever: it is refused without being opened.
     let images = mnist.join("train-images-idx3-ubyte");
@@ -78,13 +80,7 @@ fn truncated_idx_file_is_named_in_the_error() {
         eprintln!("mkfifo unavailable: FIFO case skipped");
         return;
     }
-    let out = bin()
-        .args(train_args(&tmp.path().join("run")))
-        .arg("--data-dir")
-        .arg(tmp.path().join("data"))
-        .output()
-        .unwrap();
-    fails_with(out, &["train-images-idx3-ubyte", "not a regular file"]);
+    fails_with(train(), &["train-images-idx3-ubyte", "not a regular file"]);
 }
 
 #[test]
