@@ -72,6 +72,7 @@ pub struct Context {
     /// Its mapping on Loihi.
     mapping: Mapping,
     model_bytes: Vec<u8>,
+    nir_bytes: Vec<u8>,
     mapping_bytes: Vec<u8>,
     profile_bytes: Vec<u8>,
     chip_text: String,
@@ -162,9 +163,11 @@ impl Context {
         );
         let profile_path = scratch.path().join("profile.json");
         profile.save(&profile_path).expect("save profile");
+        let nir = snn_nir::export::to_graph(&model, snn_nir::DEFAULT_DT).expect("seed NIR graph");
         Context {
             mapping,
             model_bytes: model.to_bytes(),
+            nir_bytes: snn_nir::write::to_bytes(&nir).expect("seed NIR file"),
             mapping_bytes: std::fs::read(&mapping_path).expect("mapping bytes"),
             profile_bytes: std::fs::read(&profile_path).expect("profile bytes"),
             network_text: NETWORK_SEED.to_string(),
@@ -219,6 +222,14 @@ pub fn all(ctx: &Context) -> Vec<Target> {
             framed: true,
             run: run_model,
             poke: Some(poke_model),
+        },
+        Target {
+            name: "nir",
+            seed: ctx.nir_bytes.clone(),
+            text: false,
+            framed: false,
+            run: run_nir,
+            poke: None,
         },
         Target {
             name: "mapping",
@@ -412,6 +423,22 @@ fn text(bytes: &[u8]) -> Result<&str, String> {
 /// The model loader, then what `snn-train eval` does first: compile and run a sample.
 fn run_model(ctx: &Context, bytes: &[u8]) -> Result<(), String> {
     let m = Model::from_bytes(bytes, Path::new("fuzz.snn")).map_err(|e| e.to_string())?;
+    let net = CompiledNet::new(&m.spec).map_err(|e| e.to_string())?;
+    ctx.data
+        .check_feeds(&net.plan.input, &m.spec.name)
+        .map_err(|e| e.to_string())?;
+    let encoder = RateEncoder::new(m.meta.seed, m.spec.input_scale);
+    evaluate(&net, &m.weights, &ctx.data, &encoder, 2, 1);
+    Ok(())
+}
+
+/// The NIR reader and importer (snn_nir), then the model's first use as in `run_model`.
+fn run_nir(ctx: &Context, bytes: &[u8]) -> Result<(), String> {
+    let path = Path::new("fuzz.nir");
+    let m = snn_nir::read::from_bytes(bytes.to_vec(), path)
+        .and_then(|g| snn_nir::import::from_graph(&g, path, None))
+        .map_err(|e| e.to_string())?
+        .model;
     let net = CompiledNet::new(&m.spec).map_err(|e| e.to_string())?;
     ctx.data
         .check_feeds(&net.plan.input, &m.spec.name)

@@ -7,7 +7,8 @@
 #
 # Environment overrides: PYTHON (interpreter that creates the venv, default python3),
 # TORCH_VERSION (default 2.15.0), SNNTORCH_VERSION (default 1.0.0), PYMETIS_VERSION (default
-# 2025.2.2; pymetis is the METIS partitioner used by metis_compare.py).
+# 2025.2.2; pymetis is the METIS partitioner used by metis_compare.py), NIR_VERSION (default
+# 1.0.8; the `nir` package with h5py, for snntorch_nir_fixture.py and snn-nir's Python test).
 #
 # Why the CUDA dependency set is installed (about 2.7 GB download, 4.4 GB on disk): PyPI only
 # has CUDA builds of torch for Linux x86_64, and their shared libraries link the CUDA libraries
@@ -24,6 +25,7 @@ PYTHON="${PYTHON:-python3}"
 TORCH_VERSION="${TORCH_VERSION:-2.15.0}"
 SNNTORCH_VERSION="${SNNTORCH_VERSION:-1.0.0}"
 PYMETIS_VERSION="${PYMETIS_VERSION:-2025.2.2}"
+NIR_VERSION="${NIR_VERSION:-1.0.8}"
 FORCE=0
 for arg in "$@"; do
     case "$arg" in
@@ -68,6 +70,8 @@ if [[ $FORCE -eq 0 && -x "$VENV/bin/python" ]]; then
     if out=$(smoke_test 2>&1); then
         "$VENV/bin/python" -c "import pymetis" 2>/dev/null \
             || "$VENV/bin/python" -m pip --disable-pip-version-check install --quiet --no-cache-dir "pymetis==${PYMETIS_VERSION}"
+        "$VENV/bin/python" -c "import nir" 2>/dev/null \
+            || "$VENV/bin/python" -m pip --disable-pip-version-check install --quiet --no-cache-dir "nir==${NIR_VERSION}"
         log "already installed, nothing to do: $out"
         log "venv: $VENV ($(du -sh "$VENV" | cut -f1))"
         exit 0
@@ -120,5 +124,8 @@ smoke_test | sed 's/^/[peers\/setup]   /'
 # pymetis (METIS graph partitioner, a binary wheel) for metis_compare.py.
 "${PIP[@]}" install --quiet --no-cache-dir "pymetis==${PYMETIS_VERSION}"
 "$VENV/bin/python" -c "import pymetis; p = pymetis.part_graph(2, adjacency=[[1], [0, 2], [1]]); print('[peers/setup]   ok: pymetis', len(p.vertex_part), 'vertices partitioned')"
+# nir (Neuromorphic Intermediate Representation; pulls h5py) for the NIR interop fixture.
+"${PIP[@]}" install --quiet --no-cache-dir "nir==${NIR_VERSION}"
+"$VENV/bin/python" -c "import nir; print('[peers/setup]   ok: nir', nir.version)"
 log "venv size: $(du -sh "$VENV" | cut -f1)"
 log "done in $(( $(date +%s) - START )) s"

@@ -7,6 +7,7 @@
 //!   (SPEC §3): LIF, pooling IF and readout neurons, and the event-driven synaptic kernels;
 //! * [`ops`] counts synaptic operations caused by spikes;
 //! * [`aligned`] is the 64-byte-aligned float buffer the step's state and kernels use;
+//! * [`tensor`] views model weights as `ndarray` arrays at the boundaries (kernels use slices);
 //! * [`model_file`] is the versioned, checksummed model file written by the trainer and read by
 //!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written,
 //!   and [`bounded`] reads only regular files of bounded size.
@@ -31,6 +32,7 @@ pub mod simd;
 pub mod spec;
 pub mod step;
 pub mod synapse;
+pub mod tensor;
 #[cfg(test)]
 mod test_rng;
 

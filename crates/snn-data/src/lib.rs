@@ -10,6 +10,7 @@
 //!   against the sha256 table in `shared/datasets/README.md`.
 //! - [`holdout`] splits off the fixed, class-stratified validation set runs select models on.
 //! - [`augment`] is the authors' CIFAR-10 training transform (random padded crop, flip).
+//! - [`tensor`] views images as `ndarray` arrays at the boundaries (kernels use slices).
 //! - [`encode`] is the seeded Bernoulli rate encoder of SPEC §3, counter-based so that spikes
 //!   never depend on call order or thread.
 
@@ -23,6 +24,7 @@ pub mod error;
 pub mod fetch;
 pub mod holdout;
 pub mod idx;
+pub mod tensor;
 mod ustar;
 
 pub use error::DataError;

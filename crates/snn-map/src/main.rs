@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use snn_core::profile::ActivityProfile;
-use snn_core::{preset, Model, NetworkSpec};
+use snn_core::{preset, NetworkSpec};
 use snn_map::chip::ChipModel;
 use snn_map::external;
 use snn_map::map::{map_model_with, MapRequest};
@@ -26,9 +26,13 @@ enum ObjectiveArg {
 #[derive(Parser, Debug)]
 #[command(name = "snn-map", version)]
 struct Args {
-    /// Model file written by snn-train (model.snn).
+    /// Model file written by snn-train (model.snn), or a NIR file (.nir).
     #[arg(long, required_unless_present = "network", conflicts_with = "network")]
     model: Option<PathBuf>,
+    /// Time step in seconds to read a NIR model's time constants with (default: the file's
+    /// snn_dt, else snnTorch's 1e-4).
+    #[arg(long)]
+    dt: Option<f64>,
     /// Map an untrained network instead: a preset name (lenet, vgg7, vgg9, resnet7, resnet9, resnet11) or a
     /// network TOML (weights are zero; traffic uses --profile or uniform activity).
     #[arg(long)]
@@ -77,7 +81,13 @@ fn run(a: Args) -> Result<(), MapError> {
         )));
     }
     let (model, model_name) = match (&a.model, &a.network) {
-        (Some(p), _) => (Model::load(p)?, p.display().to_string()),
+        (Some(p), _) => {
+            let loaded = snn_nir::load_any(p, a.dt).map_err(|e| MapError::Usage(e.to_string()))?;
+            for note in &loaded.notes {
+                eprintln!("snn-map: note: {note}");
+            }
+            (loaded.model, p.display().to_string())
+        }
         (None, Some(n)) => {
             let spec = if n.ends_with(".toml") {
                 NetworkSpec::from_toml_file(std::path::Path::new(n))

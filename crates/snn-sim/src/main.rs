@@ -2,7 +2,6 @@
 
 use clap::{Parser, ValueEnum};
 use snn_core::model_file::MAX_TIMESTEPS;
-use snn_core::Model;
 use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
 use snn_map::chip::ChipModel;
 use snn_sim::engine::{Mode, Workers};
@@ -25,9 +24,13 @@ enum ModeArg {
 #[derive(Parser, Debug)]
 #[command(name = "snn-sim", version)]
 struct Args {
-    /// Model file written by snn-train.
+    /// Model file written by snn-train, or a NIR file (.nir).
     #[arg(long)]
     model: PathBuf,
+    /// Time step in seconds to read a NIR model's time constants with (default: the file's
+    /// snn_dt, else snnTorch's 1e-4).
+    #[arg(long)]
+    dt: Option<f64>,
     /// Mapping written by snn-map for this model (DIR/mapping.bin).
     #[arg(long)]
     mapping: PathBuf,
@@ -74,7 +77,11 @@ struct Args {
 }
 
 fn run(a: Args) -> Result<(), SimError> {
-    let model = Model::load(&a.model)?;
+    let loaded = snn_nir::load_any(&a.model, a.dt).map_err(|e| SimError::Usage(e.to_string()))?;
+    for note in &loaded.notes {
+        eprintln!("snn-sim: note: {note}");
+    }
+    let model = loaded.model;
     let mapping = load_mapping(&model, &a.model, &a.mapping)?;
     let ann_chip = match &a.ann_chip {
         Some(p) => ChipModel::load(p).map_err(snn_map::MapError::from)?,

