@@ -288,6 +288,22 @@ pub fn all(ctx: &Context) -> Vec<Target> {
             poke: None,
         },
         Target {
+            name: "cifar-jpeg",
+            seed: cifar_member(),
+            text: false,
+            framed: false,
+            run: run_cifar_jpeg,
+            poke: None,
+        },
+        Target {
+            name: "cifar-tar",
+            seed: ustar(&[("train/bird/0338.jpg", &cifar_member())]),
+            text: false,
+            framed: false,
+            run: run_cifar_tar,
+            poke: None,
+        },
+        Target {
             name: "cifar-batch",
             seed: cifar_batch(),
             text: false,
@@ -536,10 +552,54 @@ fn run_idx_labels(ctx: &Context, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// The JPEG decoder of the CIFAR-10 import, on one member.
+fn run_cifar_jpeg(_: &Context, bytes: &[u8]) -> Result<(), String> {
+    snn_data::cifar::decode_image(bytes)?;
+    Ok(())
+}
+
+/// The tar walk and member decoding of the CIFAR-10 import (after the archive's checksum and
+/// xz, so a mutant always ends in an error: the counts of a real archive are missing).
+fn run_cifar_tar(_: &Context, bytes: &[u8]) -> Result<(), String> {
+    snn_data::cifar::import_jpeg_tar(Path::new("cifar10-jpeg-images.tar"), bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 fn run_cifar_batch(_: &Context, bytes: &[u8]) -> Result<(), String> {
     snn_data::cifar::parse_batch(Path::new("data_batch_1.bin"), bytes)
         .map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// One member of the CIFAR-10 JPEG archive (`train/bird/0338.jpg`, 971 bytes).
+fn cifar_member() -> Vec<u8> {
+    std::fs::read(repo("benches/fuzz/seeds/cifar-member.jpg")).expect("JPEG seed")
+}
+
+/// A ustar archive of `members` (name, bytes), as the CIFAR-10 archive is made.
+fn ustar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, bytes) in members {
+        let mut h = [0u8; 512];
+        h[..name.len()].copy_from_slice(name.as_bytes());
+        h[100..107].copy_from_slice(b"0000644");
+        h[108..115].copy_from_slice(b"0000000");
+        h[116..123].copy_from_slice(b"0000000");
+        h[124..135].copy_from_slice(format!("{:011o}", bytes.len()).as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(bytes);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
 }
 
 /// The seed images as an IDX image file (magic 0x803, count, rows, cols, bytes).

@@ -309,25 +309,33 @@ fn find_archive(data_dir: &Path) -> Result<PathBuf, DataError> {
 /// Decodes every `train|test/<class>/*.jpg` member of the archive (already checksummed) into
 /// records, interleaved class by class; checks that every class has its 5000 / 1000 images.
 pub fn import_jpeg_archive(archive: &Path, xz: &[u8]) -> Result<[Records; 2], DataError> {
+    let mut tar = Vec::new();
+    lzma_rs::xz_decompress(&mut Cursor::new(xz), &mut tar).map_err(|e| DataError::BadArchive {
+        path: archive.to_path_buf(),
+        reason: format!("xz decompression failed: {e}"),
+    })?;
+    import_jpeg_tar(archive, &tar)
+}
+
+/// [`import_jpeg_archive`] after decompression: walks the tar and decodes its image members;
+/// `archive` names the file in errors.
+pub fn import_jpeg_tar(archive: &Path, tar: &[u8]) -> Result<[Records; 2], DataError> {
     let bad = |reason: String| DataError::BadArchive {
         path: archive.to_path_buf(),
         reason,
     };
-    let mut tar = Vec::new();
-    lzma_rs::xz_decompress(&mut Cursor::new(xz), &mut tar)
-        .map_err(|e| bad(format!("xz decompression failed: {e}")))?;
     let mut found: [PerClass; 2] = std::array::from_fn(|_| vec![Vec::new(); NUM_CLASSES]);
     let mut error = None;
-    visit_members(archive, &tar[..], |name, bytes| {
+    visit_members(archive, tar, |name, bytes| {
         let Some((split, class, file)) = member_slot(name) else {
             return;
         };
         if error.is_some() {
             return;
         }
-        match decode_jpeg(&bytes) {
+        match decode_image(&bytes) {
             Ok(px) => found[split][class].push((file.to_string(), px)),
-            Err(why) => error = Some(bad(format!("member `{name}`: {why}"))),
+            Err(why) => error = Some(bad(format!("member `{}`: {why}", name.escape_debug()))),
         }
     })?;
     if let Some(e) = error {
@@ -371,8 +379,8 @@ fn member_slot(name: &str) -> Option<(usize, usize, &str)> {
     Some((split, class, file))
 }
 
-/// A 32×32 JPEG (RGB or grey) as channel-major bytes.
-fn decode_jpeg(bytes: &[u8]) -> Result<Vec<u8>, String> {
+/// One archive member: a 32×32 JPEG (RGB or grey) as channel-major bytes.
+pub fn decode_image(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut dec = jpeg_decoder::Decoder::new(bytes);
     let px = dec
         .decode()

@@ -10,6 +10,10 @@ use crate::DataError;
 
 const BLOCK: usize = 512;
 
+/// Largest member read into memory (the CIFAR-10 archive's are JPEGs of about 1 KB; its
+/// largest member is far below this). A header claiming more is refused before allocating.
+const MAX_MEMBER_BYTES: u64 = 64 << 20;
+
 /// Reads the archive from `reader` and returns the contents of each member in `wanted` (by path
 /// inside the archive, a leading `./` ignored), `None` for members not present.
 pub(crate) fn extract_members(
@@ -68,18 +72,26 @@ fn visit_selected(
             break;
         }
         let name = member_name(&header);
+        // Shown escaped: a member name must not break the one-line error.
+        let shown = name.escape_debug().to_string();
         let size = parse_octal(&header[124..136])
-            .ok_or_else(|| bad(format!("member `{name}` has an unreadable size field")))?;
+            .ok_or_else(|| bad(format!("member `{shown}` has an unreadable size field")))?;
         let typeflag = header[156];
         let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         match typeflag {
             b'0' | 0 if want(&name) => {
                 let len = usize::try_from(size)
-                    .map_err(|_| bad(format!("member `{name}` of {size} bytes is too large")))?;
+                    .ok()
+                    .filter(|&n| n as u64 <= MAX_MEMBER_BYTES)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "member `{shown}` of {size} bytes is larger than the {MAX_MEMBER_BYTES} bytes a member may have"
+                        ))
+                    })?;
                 let mut data = vec![0u8; len];
                 reader
                     .read_exact(&mut data)
-                    .map_err(|e| bad(format!("member `{name}` ends early ({e})")))?;
+                    .map_err(|e| bad(format!("member `{shown}` ends early ({e})")))?;
                 skip(&mut reader, padded - size).map_err(read_err)?;
                 f(&name, data);
             }
