@@ -247,7 +247,7 @@ fn main() {
     }
     if let Some(out) = &a.out {
         let report = serde_json::json!({
-            "command": std::env::args().collect::<Vec<_>>().join(" "),
+            "command": snn_core::command::command_line(),
             "seed": a.seed,
             "first": a.first,
             "max_ms": a.max_ms,

@@ -10,11 +10,13 @@
 //! * [`tensor`] views model weights as `ndarray` arrays at the boundaries (kernels use slices);
 //! * [`model_file`] is the versioned, checksummed model file written by the trainer and read by
 //!   the mapper and the simulator; [`atomic`] writes any file so that it is never half-written,
-//!   and [`bounded`] reads only regular files of bounded size.
+//!   [`bounded`] reads only regular files of bounded size, and [`command`] records a command
+//!   line as a user would type it.
 
 pub mod aligned;
 pub mod atomic;
 pub mod bounded;
+pub mod command;
 pub mod container;
 pub mod error;
 pub mod gather;

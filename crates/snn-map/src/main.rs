@@ -139,7 +139,7 @@ fn run(a: Args) -> Result<(), MapError> {
         path: a.out.clone(),
         msg: format!("cannot create output directory: {e}"),
     })?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = snn_core::command::command_line();
     outcome.mapping.save(&a.out.join("mapping.bin"))?;
     report::write_all(&outcome, &a.out, &model_name, &command)?;
     if let Some(g) = &a.export_graph {

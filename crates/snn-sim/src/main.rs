@@ -207,7 +207,7 @@ fn run(a: Args) -> Result<(), SimError> {
         .map(|l| l.output.len() as u64)
         .sum();
     let footprint = (weights.len() as u64 * bits).div_ceil(8) + (neurons * state_bits).div_ceil(8);
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = snn_core::command::command_line();
     let info = RunInfo {
         model: &a.model.display().to_string(),
         mapping_path: &a.mapping.display().to_string(),
