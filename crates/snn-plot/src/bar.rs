@@ -13,7 +13,7 @@ use crate::legend::{LegendEntry, Mark};
 use crate::output::Figure;
 use crate::palette;
 use crate::panel::{self, Panel, PanelChart};
-use crate::CHART_SIZE;
+use crate::size::CHART_SIZE;
 
 /// Share of a category's slot that its bars fill, with one series and with several.
 const SINGLE_BAR_WIDTH: f64 = 0.7;

@@ -17,7 +17,7 @@ use crate::font;
 use crate::output::Figure;
 use crate::palette;
 use crate::panel;
-use crate::CHART_SIZE;
+use crate::size::CHART_SIZE;
 
 /// The grid never gets wider or taller than this many pixels; cells shrink instead.
 const MAX_GRID_W: f64 = 1100.0;

@@ -23,6 +23,7 @@ mod line;
 mod output;
 mod palette;
 mod panel;
+mod size;
 mod stacked;
 mod training;
 
@@ -32,12 +33,7 @@ pub use error::PlotError;
 pub use line::Series;
 pub use training::EpochPoint;
 
-/// Size in pixels (width, height) of [`line_chart`], [`bar_chart`], [`grouped_bar_chart`] and
-/// [`stacked_bar_chart`] (and of [`heat_map`] when it has no cells).
-pub const CHART_SIZE: (u32, u32) = (1000, 600);
-
-/// Size in pixels (width, height) of [`training_curves`] (two panels side by side).
-pub const TRAINING_CURVES_SIZE: (u32, u32) = (1400, 600);
+pub use size::{CHART_SIZE, TRAINING_CURVES_SIZE};
 
 /// Draws a line chart with one linear y axis, one line per series, to `path` (`.png` or `.svg`).
 ///

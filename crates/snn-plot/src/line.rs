@@ -11,7 +11,7 @@ use crate::legend::{LegendEntry, Mark};
 use crate::output::Figure;
 use crate::palette;
 use crate::panel::{self, Panel, PanelChart};
-use crate::CHART_SIZE;
+use crate::size::CHART_SIZE;
 
 /// One named line on a chart.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,7 +14,7 @@ use crate::legend::{LegendEntry, Mark};
 use crate::output::Figure;
 use crate::palette;
 use crate::panel::{self, Panel, PanelChart};
-use crate::CHART_SIZE;
+use crate::size::CHART_SIZE;
 
 /// Share of a category's slot that its bar fills.
 const BAR_WIDTH: f64 = 0.7;

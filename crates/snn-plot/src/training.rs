@@ -12,7 +12,7 @@ use crate::line::{draw_line, MAX_POINTS_WITH_DOTS};
 use crate::output::Figure;
 use crate::palette;
 use crate::panel::{self, Panel};
-use crate::TRAINING_CURVES_SIZE;
+use crate::size::TRAINING_CURVES_SIZE;
 
 /// What the trainer measured after one epoch.
 #[derive(Debug, Clone, Copy, PartialEq)]
