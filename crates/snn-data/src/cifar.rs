@@ -382,13 +382,24 @@ fn member_slot(name: &str) -> Option<(usize, usize, &str)> {
 /// One archive member: a 32×32 JPEG (RGB or grey) as channel-major bytes.
 pub fn decode_image(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let mut dec = jpeg_decoder::Decoder::new(bytes);
-    let px = dec
-        .decode()
+    // The size is checked from the frame header before decoding: the decoder allocates what
+    // the header claims (up to 65535×65535 pixels, found by the fuzzer).
+    dec.read_info()
         .map_err(|e| format!("JPEG decoding failed: {e}"))?;
     let info = dec.info().ok_or("JPEG without a frame header")?;
     if (info.width as usize, info.height as usize) != (SIDE, SIDE) {
         return Err(format!(
             "image is {}x{}, CIFAR-10 images are {SIDE}x{SIDE}",
+            info.width, info.height
+        ));
+    }
+    let px = dec
+        .decode()
+        .map_err(|e| format!("JPEG decoding failed: {e}"))?;
+    let info = dec.info().ok_or("JPEG without a frame header")?;
+    if (info.width as usize, info.height as usize) != (SIDE, SIDE) || px.len() < SIDE * SIDE {
+        return Err(format!(
+            "image is {}x{} after decoding, CIFAR-10 images are {SIDE}x{SIDE}",
             info.width, info.height
         ));
     }

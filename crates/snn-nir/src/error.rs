@@ -14,7 +14,7 @@ pub enum NirError {
         source: std::io::Error,
     },
     /// The file is not HDF5, or the HDF5 structure is damaged (truncated, garbage).
-    #[error("{path}: not a readable NIR (HDF5) file: {msg}")]
+    #[error("{path}: not a readable NIR (HDF5) file: {}", one_line(msg))]
     Hdf5 {
         /// The file.
         path: PathBuf,
@@ -22,7 +22,11 @@ pub enum NirError {
         msg: String,
     },
     /// A node type snn cannot run (CubaLIF, Delay, Scale, Threshold, Conv1d, …).
-    #[error("unsupported node type {kind} in {path} (node '{node}')")]
+    #[error(
+        "unsupported node type {} in {path} (node '{}')",
+        one_line(kind),
+        one_line(node)
+    )]
     Unsupported {
         /// The file.
         path: PathBuf,
@@ -32,7 +36,12 @@ pub enum NirError {
         node: String,
     },
     /// A dataset the node type requires is absent.
-    #[error("{path}: node '{node}' ({kind}) has no '{field}' dataset")]
+    #[error(
+        "{path}: node '{}' ({}) has no '{}' dataset",
+        one_line(node),
+        one_line(kind),
+        one_line(field)
+    )]
     Missing {
         /// The file.
         path: PathBuf,
@@ -44,7 +53,7 @@ pub enum NirError {
         field: String,
     },
     /// A node's data is malformed: wrong shape, wrong type, non-uniform parameters, bad values.
-    #[error("{path}: node '{node}': {msg}")]
+    #[error("{path}: node '{}': {}", one_line(node), one_line(msg))]
     Node {
         /// The file.
         path: PathBuf,
@@ -54,7 +63,7 @@ pub enum NirError {
         msg: String,
     },
     /// The graph is well formed but snn's semantics cannot run it.
-    #[error("{path}: cannot run this graph: {msg}")]
+    #[error("{path}: cannot run this graph: {}", one_line(msg))]
     Graph {
         /// The file.
         path: PathBuf,
@@ -62,7 +71,7 @@ pub enum NirError {
         msg: String,
     },
     /// The model to export is inconsistent, or the imported model fails snn's checks.
-    #[error("{path}: {msg}")]
+    #[error("{path}: {}", one_line(msg))]
     Model {
         /// The file.
         path: PathBuf,
@@ -72,4 +81,18 @@ pub enum NirError {
     /// A `.snn` model file that cannot be read (the loader found no HDF5 signature).
     #[error(transparent)]
     Snn(#[from] snn_core::ModelFileError),
+}
+
+/// `text` with control characters escaped (`\n` → `\\n`): names and messages read from a
+/// file must not break the one-line error (found by the fuzzer: a node type with a newline).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
