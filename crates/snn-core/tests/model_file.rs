@@ -103,3 +103,21 @@ fn weights_that_do_not_match_the_spec_are_rejected() {
     assert!(matches!(e, ModelFileError::Inconsistent { .. }), "{e}");
     assert!(e.to_string().contains("conv2"), "{e}");
 }
+
+/// Found by the fuzzer: a payload whose first string claims 3.8 GB. The decoder's allocation
+/// limit scales with the payload, so this is refused as over the limit, not allocated.
+#[test]
+fn a_forged_length_prefix_is_refused_not_allocated() {
+    // bincode standard varint: 252 = a u32 length follows.
+    let mut payload = vec![252u8];
+    payload.extend_from_slice(&3_812_519_786u32.to_le_bytes());
+    payload.extend_from_slice(b"lenet");
+    let mut file = b"SNNMODEL".to_vec();
+    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&0u32.to_le_bytes());
+    file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    file.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    file.extend_from_slice(&payload);
+    let e = Model::from_bytes(&file, Path::new("forged.snn")).unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("limit"), "{e}");
+}

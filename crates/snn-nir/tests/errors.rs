@@ -148,6 +148,10 @@ fn unsupported_node_type_is_named_with_the_file() {
     let p = tmp_file(&dir, "cuba.nir");
     tiny(&p, |n| set(n, "li", Str("type", "CubaLIF")));
     fails(&p, &["unsupported node type CubaLIF in", "'li'"]);
+    // Found by the fuzzer: a control character in a name read from the file is escaped, so
+    // the error stays one line (`fails` checks that).
+    tiny(&p, |n| set(n, "li", Str("type", "Cuba\nLIF")));
+    fails(&p, &["unsupported node type Cuba\\nLIF in"]);
 }
 
 #[test]
