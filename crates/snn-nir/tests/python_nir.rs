@@ -63,17 +63,7 @@ fn python_nir_reads_exported_lenet() {
     let path = tmp.path().join("lenet.nir");
     let model = common::model(preset::lenet());
     snn_nir::export_file(&model, &path, 1e-4).unwrap();
-    let out = Command::new(&python)
-        .args(["-c", SCRIPT])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_python(&python, SCRIPT, &path);
     let types = &v["types"];
     for (name, ty) in [
         ("input", "Input"),
@@ -170,17 +160,7 @@ g = nir.read(sys.argv[1])
 print(json.dumps({"nodes": len(g.nodes), "into": sorted(a for a, b in g.edges if b == "res3b_lif"),
                   "eye": g.nodes["res2b_shortcut"].weight[:, :, 0, 0].tolist()}))
 "#;
-    let out = Command::new(&python)
-        .args(["-c", script])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_python(&python, script, &path);
     // input, output, 8 conv+LIF pairs, 2 conv shortcuts, 1 identity-weight shortcut, pool+IF,
     // flatten, fc+LIF, readout+LI.
     assert_eq!(v["nodes"], 2 + 16 + 3 + 2 + 1 + 2 + 2);
@@ -229,4 +209,19 @@ fn python_nir_type_checks_every_preset() {
         "python failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `script` with the NIR file as its argument and parses the JSON it prints.
+fn run_python(python: &Path, script: &str, nir: &Path) -> serde_json::Value {
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(nir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }

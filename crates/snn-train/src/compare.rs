@@ -3,7 +3,7 @@
 //! accuracy (validation where held out, else test) against epochs and against wall hours. The
 //! ablation reports are made of these.
 
-use crate::log::{read_log, write_json, EpochRecord};
+use crate::log::{first_best, read_log, write_json, EpochRecord};
 use crate::TrainError;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -109,17 +109,8 @@ fn row_of(dir: &Path, records: &[EpochRecord]) -> RunRow {
         .unwrap_or_default();
     let text = |k: &str| summary[k].as_str().unwrap_or("?").to_string();
     let number = |k: &str| summary[k].as_u64().unwrap_or(0);
-    let first_best = |key: fn(&EpochRecord) -> f64| {
-        records
-            .iter()
-            .fold(None::<&EpochRecord>, |b, r| match b {
-                Some(b) if key(b) >= key(r) => Some(b),
-                _ => Some(r),
-            })
-            .expect("records are not empty")
-    };
-    let selected = first_best(EpochRecord::selection_accuracy);
-    let best_test = first_best(|r| r.test_accuracy);
+    let selected = first_best(records, EpochRecord::selection_accuracy).expect("records");
+    let best_test = first_best(records, |r| r.test_accuracy).expect("records");
     let seconds: f64 = records.iter().map(|r| r.seconds).sum();
     let train_samples = number("train_samples");
     let train_seconds: f64 = records

@@ -43,6 +43,19 @@ impl EpochRecord {
     }
 }
 
+/// The record with the highest `key` (the first of ties), `None` for no records.
+pub fn first_best(records: &[EpochRecord], key: fn(&EpochRecord) -> f64) -> Option<&EpochRecord> {
+    records.iter().fold(None, |b, r| match b {
+        Some(b) if key(b) >= key(r) => Some(b),
+        _ => Some(r),
+    })
+}
+
+/// The chart title of a run: "vgg9 on cifar10 (code grad, T=25)".
+pub fn run_title(arch: &str, dataset: &str, grad: &str, timesteps: u64) -> String {
+    format!("{arch} on {dataset} ({grad} grad, T={timesteps})")
+}
+
 /// `summary.json` of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {

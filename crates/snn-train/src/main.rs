@@ -444,12 +444,11 @@ fn run_plot(a: PlotArgs) -> Result<(), TrainError> {
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|s| {
-            Some(format!(
-                "{} on {} ({} grad, T={})",
+            Some(snn_train::log::run_title(
                 s["arch"].as_str()?,
                 s["dataset"].as_str()?,
                 s["grad"].as_str()?,
-                s["timesteps"].as_u64()?
+                s["timesteps"].as_u64()?,
             ))
         })
         .unwrap_or_else(|| a.dir.display().to_string());

@@ -5,7 +5,9 @@ use crate::batch::{BatchContext, BatchEngine};
 use crate::config::TrainConfig;
 use crate::error::TrainError;
 use crate::eval::{evaluate, layer_reports};
-use crate::log::{draw_charts, read_log, write_json, write_log, EpochRecord, Summary};
+use crate::log::{
+    draw_charts, first_best, read_log, run_title, write_json, write_log, EpochRecord, Summary,
+};
 use crate::params;
 use crate::seed::{derive, stream_rng};
 use rand::seq::SliceRandom;
@@ -269,9 +271,11 @@ pub fn train(
     // (an older run's last.snn in the same directory is not this run's).
     let mut have_checkpoint = resumed;
     let plain_progress = opts.progress && !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let title = format!(
-        "{} on {} ({} grad, T={})",
-        spec.name, config.dataset, config.grad, config.timesteps
+    let title = run_title(
+        &spec.name,
+        &config.dataset,
+        &config.grad.to_string(),
+        config.timesteps.into(),
     );
 
     let checkpoint = |weights: &[LayerWeights],
@@ -465,10 +469,7 @@ fn summarize(
         .map(|r| sizes.train as f64 / r.train_samples_per_second.max(1e-9))
         .sum();
     let selected = records.iter().find(|r| r.epoch == best_epoch);
-    let best_test = records.iter().fold(None::<&EpochRecord>, |b, r| match b {
-        Some(b) if b.test_accuracy >= r.test_accuracy => Some(b),
-        _ => Some(r),
-    });
+    let best_test = first_best(records, |r| r.test_accuracy);
     Summary {
         arch: config.arch.clone(),
         dataset: config.dataset.clone(),
