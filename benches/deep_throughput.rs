@@ -6,11 +6,13 @@
 //! `cargo bench --bench deep_throughput -- [--arch vgg9,resnet11] [--timesteps 25]
 //!  [--batch-size 16] [--batches 8] [--infer-samples 256] [--threads 2] [--peer-iters 3]
 //!  [--model vgg9=PATH] [--model resnet11=PATH] [--no-peer] [--out reports/benchmarks]
-//!  [--write-check DIR] [--memory] [--modes code,aggregate,infer]`
+//!  [--write-check DIR] [--memory] [--modes code,aggregate,infer] [--dropout P] [--augment]`
 //!
 //! * Rates are means over the timed work: training over `--batches` batches of the first
 //!   training images (one untimed warm-up batch first; no augmentation, no dropout, the same on
 //!   the peers' side), inference over `--infer-samples` test images (one untimed warm-up batch).
+//!   `--dropout P` / `--augment` train our side as a preset run does (with `--no-peer`: the
+//!   peers keep neither), to see what the recipe's dropout and augmentation cost.
 //!   snn-train is measured before the peers and again after them; each rate pools the two.
 //! * Spike-driven kernels cost what the spikes cost, so the weights matter: `--model ARCH=PATH`
 //!   names a trained model (its activity is then a trained network's); without one, fresh
@@ -32,6 +34,7 @@ use snn::core::step::CompiledNet;
 use snn::core::{preset, Model, NetworkSpec};
 use snn::data::dataset::{load, resolve_data_dir, Dataset, DatasetKind, Split};
 use snn::data::encode::RateEncoder;
+use snn::data::augment::Augment;
 use snn::train::batch::{BatchContext, BatchEngine};
 use snn::train::eval::evaluate;
 use snn::train::params;
@@ -55,6 +58,11 @@ struct Args {
     memory: bool,
     /// Which of our three measurements to run (for profiling one of them); the others read 0.
     modes: Vec<String>,
+    /// Dropout of our training measurement (the presets train with 0.2 / 0.25; default 0, as
+    /// the peers run).
+    dropout: f64,
+    /// Augment our training images as `snn-train` does on CIFAR-10 (default off, as the peers).
+    augment: bool,
 }
 
 fn parse() -> Args {
@@ -72,6 +80,8 @@ fn parse() -> Args {
         write_check: None,
         memory: false,
         modes: vec!["code".into(), "aggregate".into(), "infer".into()],
+        dropout: 0.0,
+        augment: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -91,6 +101,12 @@ fn parse() -> Args {
             "--batches" => a.batches = num(&v).max(1),
             "--infer-samples" => a.infer = num(&v).max(1),
             "--threads" => a.threads = num(&v).max(1),
+            "--dropout" => {
+                a.dropout = v.parse().ok().filter(|p| (0.0..1.0).contains(p)).unwrap_or_else(|| {
+                    eprintln!("deep_throughput: --dropout wants a probability in [0, 1), got '{v}'");
+                    std::process::exit(2)
+                })
+            }
             "--peer-iters" => a.peer_iters = num(&v).max(1),
             "--out" => a.out = PathBuf::from(&v),
             "--write-check" => a.write_check = Some(PathBuf::from(&v)),
@@ -101,9 +117,10 @@ fn parse() -> Args {
                     std::process::exit(2)
                 }
             },
-            flag @ ("--no-peer" | "--memory") => {
+            flag @ ("--no-peer" | "--memory" | "--augment") => {
                 match flag {
                     "--no-peer" => a.peer = false,
+                    "--augment" => a.augment = true,
                     _ => a.memory = true,
                 }
                 i += 1;
@@ -195,7 +212,12 @@ fn measure(
     let train_rate = |mode: GradMode, batches: usize| -> f64 {
         let mut w = s.weights.clone();
         let mut engine = BatchEngine::new(s.net.clone());
-        let ctx = BatchContext::plain(train, &encoder, a.timesteps, mode);
+        let augment = Augment::cifar10();
+        let ctx = BatchContext {
+            dropout: a.dropout,
+            augment: a.augment.then_some(&augment),
+            ..BatchContext::plain(train, &encoder, a.timesteps, mode)
+        };
         let batch = |b: usize| -> Vec<usize> { (b * a.batch..(b + 1) * a.batch).collect() };
         pool.install(|| engine.train_batch(&mut w, &batch(0), &ctx)); // warm-up
         let start = Instant::now();

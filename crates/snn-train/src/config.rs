@@ -56,6 +56,10 @@ pub struct TrainConfig {
     /// and every result says so. Checkpoints written before this existed had none.
     #[serde(default)]
     pub val_split: usize,
+    /// Model file whose weights start the run instead of a fresh initialisation (same network
+    /// description); None = `init_gain` initialisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<String>,
 }
 
 impl TrainConfig {
@@ -79,6 +83,7 @@ impl TrainConfig {
             train_limit: 0,
             test_limit: 0,
             val_split: DEFAULT_VAL_SPLIT,
+            init_from: None,
         };
         match arch {
             "vgg9" | "vgg7" => TrainConfig {
@@ -147,6 +152,13 @@ impl TrainConfig {
     pub fn lr_at(&self, epoch: u32) -> f64 {
         let passed = self.lr_milestones.iter().filter(|&&m| epoch > m).count();
         self.lr * self.lr_gamma.powi(passed as i32)
+    }
+
+    /// Whether the learning rate of every epoch up to and including `epoch` is the same under
+    /// `other`'s schedule: what lets a resumed run change its schedule's future (more epochs,
+    /// other milestones) without changing the part already run.
+    pub fn same_schedule_through(&self, other: &TrainConfig, epoch: u32) -> bool {
+        (1..=epoch).all(|e| self.lr_at(e) == other.lr_at(e))
     }
 
     /// Checks values; returns a one-line message naming the flag.

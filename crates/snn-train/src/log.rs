@@ -105,6 +105,10 @@ pub struct Summary {
     pub params: usize,
     /// Dense MACs per step of the equivalent ANN.
     pub dense_macs: u64,
+    /// Every setting of the run (learning-rate schedule, dropout, augmentation, `init_from`...),
+    /// as at its last epoch: what reproduces it. Absent in summaries written before it existed.
+    #[serde(default)]
+    pub config: Option<crate::config::TrainConfig>,
 }
 
 /// Reads the epoch records of an existing `log.jsonl`.

@@ -131,8 +131,13 @@ struct TrainArgs {
     /// Data directory (else $SNN_DATA_DIR, else data/).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Start from the weights of this model file (same network) instead of a fresh
+    /// initialisation: fine-tuning, or forking a run to compare recipes from one point.
+    #[arg(long, value_name = "MODEL", conflicts_with = "resume")]
+    init_from: Option<PathBuf>,
     /// Continue the interrupted run in DIR (its last.snn) with its own settings; --epochs and --lr
-    /// may be changed, any other setting given must equal the checkpoint's.
+    /// may be changed, and --lr-milestones where the epochs already begun keep their rate; any
+    /// other setting given must equal the checkpoint's.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     /// Hide progress bars.
@@ -259,6 +264,7 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
             ResumeOverrides {
                 epochs: a.epochs,
                 lr: a.lr,
+                lr_milestones: a.lr_milestones.clone(),
             },
         )?
     } else {
@@ -266,6 +272,7 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
         apply_flags(&a, &mut c);
         set(a.epochs, &mut c.epochs);
         set(a.lr, &mut c.lr);
+        c.init_from = a.init_from.as_ref().map(|p| p.display().to_string());
         train(Some(c), &opts, ResumeOverrides::default())?
     };
     println!(
@@ -287,7 +294,9 @@ fn apply_flags(a: &TrainArgs, c: &mut TrainConfig) {
     }
     set(a.timesteps, &mut c.timesteps);
     set(a.batch_size, &mut c.batch_size);
-    set(a.lr_milestones.clone(), &mut c.lr_milestones);
+    if a.resume.is_none() {
+        set(a.lr_milestones.clone(), &mut c.lr_milestones);
+    }
     set(a.lr_gamma, &mut c.lr_gamma);
     set(a.weight_decay, &mut c.weight_decay);
     set(a.dropout, &mut c.dropout);
@@ -317,7 +326,7 @@ fn check_resume_flags(a: &TrainArgs, dir: &std::path::Path) -> Result<(), TrainE
     if let Some((flag, theirs, ours)) = stored.differences(&asked).into_iter().next() {
         return Err(TrainError::Config(format!(
             "--{flag} {ours} conflicts with the checkpoint in {} ({theirs}): a resumed run keeps its \
-             settings; only --epochs and --lr may change",
+             settings; only --epochs, --lr and --lr-milestones may change",
             dir.display()
         )));
     }

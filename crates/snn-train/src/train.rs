@@ -114,13 +114,16 @@ fn model_of(
     }
 }
 
-/// Settings a resumed run may change: more epochs, or a new learning rate from here on.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Settings a resumed run may change: more epochs, a new learning rate from here on, or
+/// milestones that keep the learning rate of every epoch already begun.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ResumeOverrides {
     /// New total number of epochs.
     pub epochs: Option<u32>,
     /// New initial learning rate (the milestone schedule still applies).
     pub lr: Option<f64>,
+    /// New milestones; refused when they would change the rate of an epoch already begun.
+    pub lr_milestones: Option<Vec<u32>>,
 }
 
 /// Where a run starts: a fresh initialisation or a checkpoint.
@@ -144,7 +147,19 @@ impl RunStart {
         config.validate().map_err(TrainError::Config)?;
         let spec = preset::resolve(&config.arch)?;
         let net = CompiledNet::new(&spec)?;
-        let weights = params::init(&net.plan, config.init_gain, config.seed);
+        let weights = match &config.init_from {
+            None => params::init(&net.plan, config.init_gain, config.seed),
+            Some(path) => {
+                let model = Model::load(Path::new(path))?;
+                if model.spec != spec {
+                    return Err(TrainError::Config(format!(
+                        "--init-from {path}: its network '{}' is not --arch {}'s",
+                        model.spec.name, config.arch
+                    )));
+                }
+                model.weights
+            }
+        };
         Ok(RunStart {
             spec,
             weights,
@@ -177,6 +192,19 @@ impl RunStart {
         if let Some(lr) = overrides.lr {
             partial.config.lr = lr;
         }
+        if let Some(milestones) = overrides.lr_milestones {
+            let old = partial.config.clone();
+            partial.config.lr_milestones = milestones;
+            let begun = state.completed_epochs + u32::from(state.next_batch > 0);
+            if !old.same_schedule_through(&partial.config, begun) {
+                return Err(TrainError::Config(format!(
+                    "--lr-milestones {}: would change the learning rate of epochs already run \
+                     (1..={begun}); the checkpoint's are {}",
+                    join(&partial.config.lr_milestones),
+                    join(&old.lr_milestones)
+                )));
+            }
+        }
         partial.config.validate().map_err(TrainError::Config)?;
         let mut records = if log_path.exists() {
             read_log(log_path).map_err(TrainError::io(log_path))?
@@ -194,6 +222,14 @@ impl RunStart {
             partial,
         })
     }
+}
+
+fn join(values: &[u32]) -> String {
+    values
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The configuration stored in the checkpoint `dir/last.snn` (what `--resume dir` continues).
@@ -497,6 +533,7 @@ fn summarize(
         },
         params: net.plan.params(),
         dense_macs: net.plan.dense_macs(),
+        config: Some(config.clone()),
     }
 }
 

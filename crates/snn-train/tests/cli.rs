@@ -212,7 +212,7 @@ fn resume_refuses_flags_that_conflict_with_the_checkpoint() {
         &[
             "--timesteps 8 conflicts with the checkpoint",
             "(4)",
-            "only --epochs and --lr",
+            "only --epochs, --lr and --lr-milestones",
         ],
     );
     fails_with(resume(&["--arch", "vgg9"]), &["--arch vgg9", "(lenet)"]);
@@ -230,15 +230,77 @@ fn resume_refuses_flags_that_conflict_with_the_checkpoint() {
         before,
         "nothing written"
     );
-    // Flags equal to the checkpoint's settings are accepted, and --epochs extends the run.
-    let ok = resume(&["--timesteps", "4", "--arch", "lenet", "--epochs", "2"]);
+    // Milestones may move only where the epochs already run keep their learning rate: a
+    // milestone at 0 would have cut epoch 1's.
+    fails_with(
+        resume(&["--lr-milestones", "0", "--epochs", "2"]),
+        &["--lr-milestones 0", "epochs already run (1..=1)", "75"],
+    );
+    assert_eq!(std::fs::read(run.join("last.snn")).unwrap(), before);
+    // Flags equal to the checkpoint's settings are accepted, --epochs extends the run, and a
+    // milestone after epoch 1 cuts epoch 2's rate by the preset's 0.2.
+    let ok = resume(&[
+        "--timesteps",
+        "4",
+        "--arch",
+        "lenet",
+        "--epochs",
+        "2",
+        "--lr-milestones",
+        "1",
+    ]);
     assert!(
         ok.status.success(),
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
     let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
-    assert_eq!(log.lines().count(), 2);
+    let lrs: Vec<f64> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["lr"].as_f64().unwrap())
+        .collect();
+    assert_eq!(lrs.len(), 2);
+    assert!((lrs[1] - lrs[0] * 0.2).abs() < 1e-12, "{lrs:?}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["config"]["lr_milestones"], serde_json::json!([1]));
+}
+
+#[test]
+fn init_from_starts_from_the_models_weights_and_refuses_another_network() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = common::mnist_dir();
+    let first = tmp.path().join("first");
+    let train = |out: &Path, extra: &[&str]| {
+        bin()
+            .args(train_args(out))
+            .args(["--val-split", "100", "--data-dir"])
+            .arg(&d)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = train(&first, &[]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let model = first.join("model.snn");
+    let model_arg = model.display().to_string();
+    // Interrupted before its first batch, the forked run's checkpoint holds exactly the
+    // weights it started from.
+    let fork = tmp.path().join("fork");
+    let out = train(&fork, &["--init-from", &model_arg, "--stop-after-batches", "0"]);
+    assert!(!out.status.success(), "an interrupted run exits non-zero");
+    let start = snn_core::Model::load(&fork.join("last.snn")).unwrap();
+    let trained = snn_core::Model::load(&model).unwrap();
+    assert_eq!(start.weights, trained.weights);
+    let fresh = tmp.path().join("fresh");
+    let _ = train(&fresh, &["--stop-after-batches", "0"]);
+    let init = snn_core::Model::load(&fresh.join("last.snn")).unwrap();
+    assert_ne!(init.weights, trained.weights, "the test can tell them apart");
+    let vgg = train(
+        &tmp.path().join("vgg"),
+        &["--arch", "vgg9", "--dataset", "mnist", "--init-from", &model_arg],
+    );
+    fails_with(vgg, &["--init-from", "network 'lenet'", "--arch vgg9"]);
 }
 
 #[test]
