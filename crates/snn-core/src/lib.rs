@@ -13,6 +13,7 @@
 //!   [`bounded`] reads only regular files of bounded size, and [`command`] records a command
 //!   line as a user would type it.
 
+pub mod active;
 pub mod aligned;
 pub mod atomic;
 pub mod bounded;

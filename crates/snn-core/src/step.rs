@@ -6,6 +6,7 @@
 //! each layer's input spikes into its current (event-driven), adds the shortcut current, then
 //! updates the neurons and lists the spikes they emit.
 
+use crate::active;
 use crate::aligned::AlignedVec;
 use crate::gather::{self, GatherScratch, GatherWeights};
 use crate::lif_pool::{self, PoolScratch, PoolStep};
@@ -253,6 +254,10 @@ pub struct NetState {
     /// When set ([`NetState::time_layers`]), nanoseconds spent stepping each layer, summed over
     /// steps (a LIF layer stepped together with the pooling layer after it counts both).
     pub layer_nanos: Option<Vec<u64>>,
+    /// When set ([`NetState::record_active`]), per layer the bitmap ([`crate::active`]) of the
+    /// neurons whose input current was non-zero in the last step: the "active" neuron updates
+    /// a neuromorphic core charges. Recorded beside the kernels; no arithmetic changes.
+    pub active: Option<Vec<Vec<u64>>>,
 }
 
 impl NetState {
@@ -288,7 +293,18 @@ impl NetState {
             pool: PoolScratch::default(),
             flags: Vec::new(),
             layer_nanos: None,
+            active: None,
         }
+    }
+
+    /// Starts recording every step's active neurons into [`NetState::active`].
+    pub fn record_active(&mut self) {
+        self.active = Some(
+            self.membrane
+                .iter()
+                .map(|m| vec![0; active::words(m.len())])
+                .collect(),
+        );
     }
 
     /// Starts (or restarts from zero) timing every layer's steps into
@@ -426,6 +442,9 @@ impl NetState {
                 Source::Layer(i) => mark(&self.spikes[i], self.value[i]),
             }
             simd::flags_to_bits(flags, touched);
+            if let Some(a) = self.active.as_mut() {
+                active::mark_nonzero_in(&current, touched, &mut a[l]);
+            }
             self.spikes[l].clear();
             neuron::if_step_touched(
                 &mut self.membrane[l],
@@ -465,6 +484,9 @@ impl NetState {
                 &mut current,
             );
         }
+        if let Some(a) = self.active.as_mut() {
+            active::mark_nonzero(&current, &mut a[l]);
+        }
         let membrane = &mut self.membrane[l];
         match layer.kind {
             LayerKind::Readout => neuron::readout_step(membrane, &mut current, np.leak),
@@ -499,6 +521,10 @@ impl NetState {
                             pool,
                             &mut self.pool,
                         );
+                        if let Some(a) = self.active.as_mut() {
+                            let s = &self.spikes[l];
+                            active::mark_pool_targets(layer.output, output, s, &mut a[l + 1]);
+                        }
                         fused = true;
                     }
                     (None, None) => {
@@ -630,19 +656,30 @@ impl NetState {
         let shortcut = net.plan.layers[l].shortcut;
         let (sc_geo, sc_w) = (net.shortcut_geometry[l].as_ref(), weights.shortcut(l));
         let values = &self.value;
+        let (active_l, active_pool) = match self.active.as_mut() {
+            Some(a) => {
+                let (upto, after) = a.split_at_mut(l + 1);
+                (Some(&mut upto[l]), after.first_mut())
+            }
+            None => (None, None),
+        };
         let then = |current: &mut [f32]| {
-            let Some(sc) = shortcut else { return };
-            let go = |spikes: &[u32], value: f32, current: &mut [f32]| {
-                scatter_prepared(&sc.synapses, sc_geo, sc_w, spikes, value, current)
-            };
-            match sc.source {
-                None => {
-                    go(input_pos, 1.0, current);
-                    if !input_neg.is_empty() {
-                        go(input_neg, -1.0, current);
+            if let Some(sc) = shortcut {
+                let go = |spikes: &[u32], value: f32, current: &mut [f32]| {
+                    scatter_prepared(&sc.synapses, sc_geo, sc_w, spikes, value, current)
+                };
+                match sc.source {
+                    None => {
+                        go(input_pos, 1.0, current);
+                        if !input_neg.is_empty() {
+                            go(input_neg, -1.0, current);
+                        }
                     }
+                    Some(i) => go(&before[i], values[i], current),
                 }
-                Some(i) => go(&before[i], values[i], current),
+            }
+            if let Some(bits) = active_l {
+                active::mark_nonzero(current, bits);
             }
         };
         gather::conv_lif_gather(
@@ -659,6 +696,9 @@ impl NetState {
             pool,
             then,
         );
+        if let (true, Some(bits), Some(output)) = (pooled, active_pool, net.pool_after[l]) {
+            active::mark_pool_targets(geo.output, output, &rest[0], bits);
+        }
         if let Some(mask) = mask {
             rest[0].clear();
             rest[0].extend(self.raw.iter().copied().filter(|&j| mask.keep[j as usize]));
@@ -838,13 +878,25 @@ out_features = 5
         let n_in = net.plan.input.len();
         for dropout in [None, Some(masks.as_slice())] {
             let (mut a, mut b) = (NetState::new(&net), NetState::new(&net));
+            // The reference step materializes every current; the fast one records active
+            // neurons inside gathered, fused and sparse-pooling kernels.
+            a.record_active();
+            b.record_active();
             let mut fired = vec![0usize; net.layers()];
+            let (mut active, mut idle) = (vec![0u64; net.layers()], vec![0u64; net.layers()]);
             for _ in 0..30 {
                 let pos: Vec<u32> = (0..n_in as u32).filter(|_| lcg(&mut seed) > 0.1).collect();
                 let neg: Vec<u32> = (0..n_in as u32).filter(|_| lcg(&mut seed) > 0.4).collect();
                 a.step(&net, &weights, &pos, &neg, dropout);
                 b.step_prepared(&net, &prepared, &pos, &neg, dropout);
                 assert_eq!(a.spikes, b.spikes);
+                assert_eq!(a.active, b.active);
+                for (l, bits) in a.active.as_ref().unwrap().iter().enumerate() {
+                    let n = net.plan.layers[l].output.len();
+                    let on = active::count_range(bits, 0, n);
+                    active[l] += on;
+                    idle[l] += n as u64 - on;
+                }
                 for (l, s) in a.spikes.iter().enumerate() {
                     fired[l] += s.len();
                 }
@@ -853,6 +905,11 @@ out_features = 5
                     assert_eq!(bits(ma), bits(mb));
                 }
             }
+            // (The first conv sees dense input: all its neurons are active.)
+            assert!(
+                active.iter().all(|&a| a > 0) && idle[1..].iter().all(|&i| i > 0),
+                "layers have active and idle neurons: {active:?} {idle:?}"
+            );
             let last = net.layers() - 1;
             assert!(
                 fired[..last].iter().all(|&n| n > 0),
