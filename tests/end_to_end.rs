@@ -13,7 +13,7 @@ use snn_map::map::{map_model, MapRequest};
 use snn_map::traffic::Activity;
 use snn_sim::engine::Mode;
 use snn_sim::report::{write_all, RunInfo};
-use snn_sim::sim::{load_mapping, simulate, SimRequest, GENERIC_45NM};
+use snn_sim::sim::{load_mapping, simulate, Engine, SimRequest, GENERIC_45NM};
 use snn_train::eval::{evaluate, evaluate_with_profile};
 use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::TrainConfig;
@@ -105,6 +105,7 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
     let ann = ChipModel::from_toml_str(GENERIC_45NM, Path::new("generic-45nm.toml")).unwrap();
     let sim = |mode, threads: usize| {
         simulate(&SimRequest {
+            engine: Engine::default_for(mode),
             model: &model,
             mapping: &mapping,
             ann_chip: &ann,

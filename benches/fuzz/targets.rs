@@ -13,7 +13,7 @@ use snn_map::chip::ChipModel;
 use snn_map::map::{map_model, MapRequest};
 use snn_map::mapping::Mapping;
 use snn_sim::engine::{Mode, Workers};
-use snn_sim::sim::{simulate, SimRequest};
+use snn_sim::sim::{simulate, Engine, SimRequest};
 use snn_train::eval::{evaluate, evaluate_with_profile};
 use std::path::{Path, PathBuf};
 
@@ -483,6 +483,7 @@ fn run_mapping(ctx: &Context, bytes: &[u8]) -> Result<(), String> {
             replicas: 1,
         },
         mode: Mode::Float,
+        engine: Engine::default_for(Mode::Float),
     })
     .map_err(|e| e.to_string())?;
     // The report snn-sim writes next (JSON and Markdown, in memory; the charts are left out).

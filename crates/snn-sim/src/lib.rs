@@ -13,10 +13,13 @@
 pub mod counters;
 pub mod engine;
 pub mod error;
+pub mod layer;
 pub mod ledger;
+mod part;
 pub mod program;
 pub mod quant;
 pub mod report;
 pub mod sim;
+mod timing;
 
 pub use error::SimError;

@@ -6,10 +6,21 @@ use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
 use snn_map::chip::ChipModel;
 use snn_sim::engine::{Mode, Workers};
 use snn_sim::report::{write_all, RunInfo, SweepPoint};
-use snn_sim::sim::{load_mapping, simulate, simulate_with_profile, SimRequest, GENERIC_45NM};
+use snn_sim::sim::{
+    load_mapping, simulate, simulate_with_profile, Engine, SimRequest, GENERIC_45NM,
+};
 use snn_sim::SimError;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EngineArg {
+    /// Whole layers per step with snn-train's kernels, events charged to cores from tables
+    /// (default for float mode).
+    Layer,
+    /// Cores exchanging real spike packets over channels (the reference; default for fixed).
+    Event,
+}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ModeArg {
@@ -52,11 +63,14 @@ struct Args {
     /// Arithmetic.
     #[arg(long, value_enum, default_value_t = ModeArg::Float)]
     mode: ModeArg,
+    /// Engine; both give the same numbers (default: layer for float, event for fixed).
+    #[arg(long, value_enum)]
+    engine: Option<EngineArg>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-    /// Copies of the chip the test set is shared over, each on its own workers (default: one
-    /// per worker thread). Every reported number is that of one chip streaming all samples,
+    /// Event engine: copies of the chip the test set is shared over, each on its own workers
+    /// (default: one per worker thread). Every reported number is that of one chip streaming all samples,
     /// whatever this is; 1 spreads one chip's cores over all workers instead (a barrier per
     /// chip step between workers, slower).
     #[arg(long)]
@@ -137,6 +151,11 @@ fn run(a: Args) -> Result<(), SimError> {
         ModeArg::Float => Mode::Float,
         ModeArg::Fixed => Mode::Fixed,
     };
+    let engine = match a.engine {
+        Some(EngineArg::Layer) => Engine::Layer,
+        Some(EngineArg::Event) => Engine::Event,
+        None => Engine::default_for(mode),
+    };
     let req = SimRequest {
         model: &model,
         mapping: &mapping,
@@ -147,6 +166,7 @@ fn run(a: Args) -> Result<(), SimError> {
         samples: data.len(),
         workers,
         mode,
+        engine,
     };
     let outcome = match &a.profile_out {
         Some(path) => {
@@ -159,6 +179,7 @@ fn run(a: Args) -> Result<(), SimError> {
     let float_accuracy = if mode == Mode::Fixed {
         let float = SimRequest {
             mode: Mode::Float,
+            engine: Engine::Layer,
             ..req
         };
         Some(simulate(&float)?.accuracy())

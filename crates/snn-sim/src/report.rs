@@ -75,6 +75,7 @@ pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
         "timesteps": o.timesteps,
         "seed": info.seed,
         "threads": info.threads,
+        "engine": o.engine.name(),
         "replicas": o.run.replicas,
         "accuracy": o.accuracy(),
         "correct": o.correct,
@@ -165,7 +166,8 @@ pub fn markdown(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> String {
     );
     let _ = writeln!(
         s,
-        "- simulated in {:.2} s on {} worker(s), {} chip replica(s): {:.1} samples/s, {:.3e} synaptic events/s\n",
+        "- simulated by the {} engine in {:.2} s on {} worker(s), {} chip replica(s): {:.1} samples/s, {:.3e} synaptic events/s\n",
+        o.engine.name(),
         o.run.wall_seconds,
         info.threads,
         o.run.replicas,

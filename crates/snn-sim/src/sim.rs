@@ -4,12 +4,14 @@
 
 use crate::counters::Counts;
 use crate::engine::{self, Mode, RunConfig, RunResult, Workers};
+use crate::layer;
 use crate::ledger::{Constants, Energy};
 use crate::program::ChipProgram;
 use crate::quant::Weights;
 use crate::SimError;
 use serde::Serialize;
 use snn_core::profile::ActivityProfile;
+use snn_core::step::{CompiledNet, PreparedWeights};
 use snn_core::Model;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
@@ -94,6 +96,8 @@ pub struct SimOutcome {
     pub run: RunResult,
     /// Steps per sample.
     pub timesteps: u32,
+    /// The engine that ran it.
+    pub engine: Engine,
 }
 
 impl SimOutcome {
@@ -135,6 +139,39 @@ pub struct SimRequest<'a> {
     pub workers: Workers,
     /// Arithmetic.
     pub mode: Mode,
+    /// Which engine runs it ([`Engine::Layer`] needs float arithmetic).
+    pub engine: Engine,
+}
+
+/// The two ways of running a mapped network; their results are equal in every counter,
+/// modeled time and energy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Whole layers per step with the trainer's kernels, events charged to cores from tables
+    /// ([`crate::layer`]): fast; float arithmetic only.
+    Layer,
+    /// Every core a unit of work exchanging real spike packets ([`crate::engine`]): the
+    /// reference, and the one for fixed-point arithmetic.
+    Event,
+}
+
+impl Engine {
+    /// Its name in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Layer => "layer",
+            Engine::Event => "event",
+        }
+    }
+
+    /// The default for an arithmetic: the layer engine for float, the event engine for fixed
+    /// point.
+    pub fn default_for(mode: Mode) -> Self {
+        match mode {
+            Mode::Float => Engine::Layer,
+            Mode::Fixed => Engine::Event,
+        }
+    }
 }
 
 /// Runs the requested test images through the mapped chip.
@@ -174,7 +211,13 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
         samples,
         workers,
         mode,
+        engine,
     } = *req;
+    if engine == Engine::Layer && mode == Mode::Fixed {
+        return Err(SimError::Usage(
+            "--engine layer: runs float arithmetic only; fixed point runs on --engine event".into(),
+        ));
+    }
     let plan = &mapping.plan;
     data.check_feeds(&plan.input, &model.spec.name)
         .map_err(SimError::Usage)?;
@@ -185,20 +228,21 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
     let weights = Weights::new(&net, &model.weights, model.spec.neuron, bits);
     let prog = ChipProgram::new(mapping, weights);
     let encoder = RateEncoder::new(seed, model.spec.input_scale);
-    let run = engine::run(
-        &prog,
-        chip,
-        data,
-        &encoder,
-        samples,
-        RunConfig {
-            timesteps,
-            threads: workers.threads,
-            replicas: workers.replicas,
-            mode,
-            profile,
-        },
-    );
+    let cfg = RunConfig {
+        timesteps,
+        threads: workers.threads,
+        replicas: workers.replicas,
+        mode,
+        profile,
+    };
+    let run = match engine {
+        Engine::Event => engine::run(&prog, chip, data, &encoder, samples, cfg),
+        Engine::Layer => {
+            let net = CompiledNet::new(&model.spec).map_err(|e| SimError::Usage(e.to_string()))?;
+            let prepared = PreparedWeights::new(&net, &model.weights);
+            layer::run(&prog, chip, &net, &prepared, data, &encoder, samples, cfg)
+        }
+    };
     let n = run.predictions.len();
     let correct = run
         .predictions
@@ -288,5 +332,6 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
         e_ac_pj: e_ac,
         run,
         timesteps,
+        engine,
     })
 }

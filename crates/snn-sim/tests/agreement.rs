@@ -9,6 +9,7 @@ use common::*;
 use snn_core::Model;
 use snn_map::mapping::Mapping;
 use snn_sim::engine::Mode;
+use snn_sim::sim::Engine;
 use std::sync::OnceLock;
 
 /// A small conv net whose 16 conv channels exceed the tiny chip's 12 neurons per core.
@@ -310,8 +311,14 @@ fn the_simulators_activity_profile_equals_the_trainers() {
         &model.spec.name,
         "test",
     );
-    // One chip on two workers, and chip copies sharing the samples: the same profile.
-    for workers in [(2, 1), (2, 2), (3, 3)] {
+    // One chip on two workers, and chip copies sharing the samples: the same profile; and the
+    // layer engine's.
+    for (workers, engine) in [
+        ((2, 1), Engine::Event),
+        ((2, 2), Engine::Event),
+        ((3, 3), Engine::Event),
+        ((2, 1), Engine::Layer),
+    ] {
         let (threads, replicas) = workers;
         let (_, got) = snn_sim::sim::simulate_with_profile(&snn_sim::sim::SimRequest {
             model,
@@ -323,6 +330,7 @@ fn the_simulators_activity_profile_equals_the_trainers() {
             samples: 12,
             workers: snn_sim::engine::Workers { threads, replicas },
             mode: Mode::Float,
+            engine,
         })
         .unwrap();
         assert_eq!((got.samples, got.timesteps), (want.samples, want.timesteps));

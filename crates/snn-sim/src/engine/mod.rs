@@ -14,7 +14,6 @@ mod barrier;
 mod pending;
 mod scatter;
 mod step;
-mod timing;
 
 use crate::counters::Counts;
 use crate::program::ChipProgram;
@@ -30,7 +29,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use step::{step_core, AtomState, CoreState};
-use timing::{Timing, FS};
+use crate::part::{merge, Part};
+use crate::timing::Timing;
 
 /// Arithmetic of the cores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,73 +219,7 @@ pub fn run(
             join_all(handles)
         })
     };
-    // The chip steps where replicas meet (one's pipeline drain, the next one's fill) are
-    // charged as one chip runs them: per core the work of both, then the busiest core.
-    let barrier = Timing::of(chip).barrier as u128;
-    let mut chip_fs: u128 = parts.iter().map(|p| p.interior_fs).sum();
-    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for p in &parts {
-        for (&g, busy) in &p.edge {
-            let e = edge.entry(g).or_insert_with(|| vec![0; busy.len()]);
-            for (a, b) in e.iter_mut().zip(busy) {
-                *a += b;
-            }
-        }
-    }
-    chip_fs += edge
-        .values()
-        .map(|busy| busy.iter().copied().max().unwrap_or(0) as u128 + barrier)
-        .sum::<u128>();
-    let mut busy_fs = vec![0u128; prog.cores.len()];
-    for p in &parts {
-        for (a, b) in busy_fs.iter_mut().zip(&p.busy_fs) {
-            *a += b;
-        }
-    }
-    let mut all = parts.into_iter().map(|p| p.result);
-    let mut out = all.next().expect("at least one replica");
-    for p in all {
-        out.predictions.extend(p.predictions);
-        out.outputs.extend(p.outputs);
-        if let (Some((ai, al)), Some((bi, bl))) = (&mut out.neuron_spikes, p.neuron_spikes) {
-            for (a, b) in ai.iter_mut().zip(bi) {
-                *a += b;
-            }
-            for (a, b) in al.iter_mut().flatten().zip(bl.into_iter().flatten()) {
-                *a += b;
-            }
-        }
-        for (a, b) in out.per_core_layer.iter_mut().zip(&p.per_core_layer) {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-        }
-        out.input_packets += p.input_packets;
-        out.input_spikes += p.input_spikes;
-    }
-    out.chip_seconds = chip_fs as f64 / FS;
-    out.core_busy_seconds = busy_fs.iter().map(|&b| b as f64 / FS).collect();
-    out.chip_steps = if samples == 0 {
-        0
-    } else {
-        samples as u64 * cfg.timesteps as u64 + prog.net.layers() as u64 - 1
-    };
-    out.replicas = replicas;
-    out.wall_seconds = start.elapsed().as_secs_f64();
-    out
-}
-
-/// What one chip (replica) returns: its result without modeled times, and the pieces of
-/// them to merge.
-struct Part {
-    /// Everything but `chip_seconds`, `core_busy_seconds`, `chip_steps`.
-    result: RunResult,
-    /// Σ over the steps no other replica can share of (busiest core + barrier), fs.
-    interior_fs: u128,
-    /// Per global chip step that another replica may share: busy time of every core, fs.
-    edge: BTreeMap<u64, Vec<u64>>,
-    /// Busy time per core, fs.
-    busy_fs: Vec<u128>,
+    merge(parts, chip, samples, cfg.timesteps, prog.net.layers(), replicas, start)
 }
 
 /// Joins scoped threads in order, re-raising a worker's panic.

@@ -12,7 +12,7 @@ use snn_map::chip::ChipModel;
 use snn_map::map::{map_model, MapRequest};
 use snn_map::mapping::Mapping;
 use snn_sim::engine::{Mode, Workers};
-use snn_sim::sim::{simulate, SimOutcome, SimRequest, GENERIC_45NM};
+use snn_sim::sim::{simulate, Engine, SimOutcome, SimRequest, GENERIC_45NM};
 use snn_train::eval::{evaluate, Evaluation};
 use snn_train::train::{train, ResumeOverrides, RunOptions};
 use snn_train::TrainConfig;
@@ -246,7 +246,8 @@ pub fn eval(
     )
 }
 
-/// Runs the simulator.
+/// Runs the simulator; in float mode on both engines, asserting that they agree in every
+/// counter, modeled time and energy ([`assert_same_outcome`]), and returns the event engine's.
 #[allow(clippy::too_many_arguments)]
 pub fn sim(
     model: &Model,
@@ -258,6 +259,29 @@ pub fn sim(
     workers: impl Into<Workers>,
     mode: Mode,
 ) -> SimOutcome {
+    let workers = workers.into();
+    let event = sim_on(model, mapping, data, seed, timesteps, samples, workers, mode, Engine::Event);
+    if mode == Mode::Float {
+        let layer =
+            sim_on(model, mapping, data, seed, timesteps, samples, workers, mode, Engine::Layer);
+        assert_same_outcome(&layer, &event, "layer engine vs event engine");
+    }
+    event
+}
+
+/// Runs the simulator on one engine.
+#[allow(clippy::too_many_arguments)]
+pub fn sim_on(
+    model: &Model,
+    mapping: &Mapping,
+    data: &Dataset,
+    seed: u64,
+    timesteps: u32,
+    samples: usize,
+    workers: impl Into<Workers>,
+    mode: Mode,
+    engine: Engine,
+) -> SimOutcome {
     simulate(&SimRequest {
         model,
         mapping,
@@ -268,6 +292,7 @@ pub fn sim(
         samples,
         workers: workers.into(),
         mode,
+        engine,
     })
     .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -328,6 +353,10 @@ pub fn assert_same_outcome(a: &SimOutcome, b: &SimOutcome, what: &str) {
         "{what}: core busy seconds"
     );
     assert_eq!(a.energy, b.energy, "{what}: energy");
+    assert_eq!(
+        a.run.neuron_spikes, b.run.neuron_spikes,
+        "{what}: spikes per neuron"
+    );
 }
 
 /// True when some layer of the mapping is cut into several channel blocks.

@@ -6,21 +6,21 @@ use snn_map::chip::ChipModel;
 /// maxima of integers, exact in any grouping, so they cannot depend on how the work is split
 /// between workers or chip replicas.
 #[derive(Clone, Copy)]
-pub(super) struct Timing {
-    pub(super) synop: u64,
-    pub(super) active: u64,
-    pub(super) idle: u64,
-    pub(super) local: u64,
-    pub(super) hop_x: u64,
-    pub(super) hop_y: u64,
-    pub(super) barrier: u64,
+pub(crate) struct Timing {
+    pub(crate) synop: u64,
+    pub(crate) active: u64,
+    pub(crate) idle: u64,
+    pub(crate) local: u64,
+    pub(crate) hop_x: u64,
+    pub(crate) hop_y: u64,
+    pub(crate) barrier: u64,
 }
 
 /// Femtoseconds per second.
-pub(super) const FS: f64 = 1e15;
+pub(crate) const FS: f64 = 1e15;
 
 impl Timing {
-    pub(super) fn of(chip: &ChipModel) -> Self {
+    pub(crate) fn of(chip: &ChipModel) -> Self {
         let fs = |ns: f64| (ns * 1e6).round() as u64;
         let l = &chip.latency;
         Timing {

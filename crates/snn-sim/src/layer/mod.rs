@@ -1,0 +1,254 @@
+//! The layer engine: each time step computes every layer once with the same `snn-core` kernels
+//! as `snn-train eval` (so predictions, outputs, spikes and synaptic operations are equal by
+//! construction), and charges the step's spikes to the mapped cores through [`tables`]: per
+//! (core, layer) synaptic operations, active and idle neuron updates (active = input current
+//! ≠ 0, recorded by [`NetState::record_active`]), spikes received and emitted, local
+//! deliveries, packets and hops, and from them each core's busy time per chip step with the
+//! layers pipelined one step apart, exactly as the event engine ([`crate::engine`]) counts
+//! them by really sending every packet. Samples are cut into one contiguous share per worker;
+//! the shares merge like the event engine's chip replicas ([`crate::part`]).
+
+mod tables;
+
+use crate::counters::Counts;
+use crate::engine::{RunConfig, RunResult};
+use crate::part::{merge, Part};
+use crate::program::ChipProgram;
+use crate::timing::Timing;
+use snn_core::active;
+use snn_core::neuron;
+use snn_core::step::{CompiledNet, NetState, PreparedWeights};
+use snn_data::dataset::Dataset;
+use snn_data::encode::RateEncoder;
+use snn_map::chip::ChipModel;
+use std::collections::BTreeMap;
+use tables::{EdgeOps, Tables};
+
+/// Per-slot event counts of the current network step that the busy time depends on.
+#[derive(Clone, Copy, Default)]
+struct StepCounts {
+    synops: u64,
+    active: u64,
+    local: u64,
+    hops_x: u64,
+    hops_y: u64,
+}
+
+/// Runs the first `samples` images of `data` through the mapped network, whole layers at a
+/// time, on `cfg.threads` workers (float arithmetic; `cfg.mode` must be float). Every field of
+/// the result but the wall time equals [`crate::engine::run`]'s.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    net: &CompiledNet,
+    weights: &PreparedWeights,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    samples: usize,
+    cfg: RunConfig,
+) -> RunResult {
+    let start = std::time::Instant::now();
+    let samples = samples.min(data.len());
+    let tables = Tables::new(prog);
+    let shares = cfg.threads.clamp(1, samples.max(1));
+    let parts: Vec<Part> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..shares)
+            .map(|r| {
+                let (lo, hi) = (r * samples / shares, (r + 1) * samples / shares);
+                let tables = &tables;
+                scope.spawn(move || {
+                    run_share(prog, chip, tables, net, weights, data, encoder, lo, hi, cfg)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let layers = prog.net.layers();
+    let mut out = merge(parts, chip, samples, cfg.timesteps, layers, 1, start);
+    out.replicas = 1;
+    out
+}
+
+/// Samples `lo..hi` on one worker.
+#[allow(clippy::too_many_arguments)]
+fn run_share(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    tables: &Tables,
+    net: &CompiledNet,
+    weights: &PreparedWeights,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    lo: usize,
+    hi: usize,
+    cfg: RunConfig,
+) -> Part {
+    let start = std::time::Instant::now();
+    let n_cores = prog.cores.len();
+    let layers = prog.net.layers();
+    let t = cfg.timesteps as u64;
+    let tm = Timing::of(chip);
+    let mut state = NetState::new(net);
+    state.record_active();
+    let (mut pos, mut neg) = (Vec::new(), Vec::new());
+    let n_slots = tables.slots.len();
+    let mut counts = vec![Counts::default(); n_slots];
+    let mut step = vec![StepCounts::default(); n_slots];
+    let mut ring = vec![vec![0u64; n_cores]; layers];
+    let mut busy_fs = vec![0u128; n_cores];
+    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut interior_fs = 0u128;
+    let (mut input_spikes, mut input_packets) = (0u64, 0u64);
+    let mut profile = cfg.profile.then(|| {
+        (
+            vec![0u64; prog.net.plan.input.len()],
+            prog.net
+                .plan
+                .layers
+                .iter()
+                .map(|l| vec![0u64; l.output.len()])
+                .collect::<Vec<_>>(),
+        )
+    });
+    let mut outputs = Vec::with_capacity(hi - lo);
+    let fill = layers as u64 - 1;
+    for (local_sample, index) in (lo..hi).enumerate() {
+        let image = encoder.prepare(data.image(index));
+        state.reset();
+        for s in 0..t {
+            encoder.encode_step(&image, index as u64, s as u32, &mut pos, &mut neg);
+            state.step_prepared(net, weights, &pos, &neg, None);
+            let g = local_sample as u64 * t + s;
+            // Host input.
+            for list in [&pos, &neg] {
+                input_spikes += list.len() as u64;
+                for &p in list.iter() {
+                    input_packets += u64::from(prog.input_dests[p as usize]);
+                    for &d in tables.deliver[0].row(p as usize) {
+                        counts[d as usize].input_spikes += 1;
+                    }
+                    if let Some((inp, _)) = profile.as_mut() {
+                        inp[p as usize] += 1;
+                    }
+                }
+                charge_synops(&tables.edges_from[0], list, &mut step);
+            }
+            // Spikes of every layer.
+            for l in 0..layers {
+                let spikes = &state.spikes[l];
+                if tables.route[l].is_empty() {
+                    continue; // the readout
+                }
+                let (slot_of, route) = (&tables.slot_of[l], &tables.route[l]);
+                for &j in spikes {
+                    let (sl, r) = (slot_of[j as usize] as usize, route[j as usize]);
+                    let c = &mut counts[sl];
+                    c.output_spikes += 1;
+                    c.local_deliveries += u64::from(r.local);
+                    c.tile_packets += u64::from(r.tile);
+                    c.mesh_packets += u64::from(r.mesh);
+                    c.hops_x += u64::from(r.hops_x);
+                    c.hops_y += u64::from(r.hops_y);
+                    let st = &mut step[sl];
+                    st.local += u64::from(r.local + r.tile);
+                    st.hops_x += u64::from(r.hops_x);
+                    st.hops_y += u64::from(r.hops_y);
+                    for &d in tables.deliver[l + 1].row(j as usize) {
+                        counts[d as usize].input_spikes += 1;
+                    }
+                }
+                charge_synops(&tables.edges_from[l + 1], spikes, &mut step);
+                if let Some((_, per_layer)) = profile.as_mut() {
+                    for &j in spikes {
+                        per_layer[l][j as usize] += 1;
+                    }
+                }
+            }
+            // Active neurons, then each slot's busy time at chip step g + layer.
+            let bits = state.active.as_ref().expect("recording active neurons");
+            for (l, runs) in tables.runs.iter().enumerate() {
+                for &(a, b, sl) in runs {
+                    step[sl as usize].active += active::count_range(&bits[l], a as usize, b as usize);
+                }
+            }
+            for (sl, &(core, l)) in tables.slots.iter().enumerate() {
+                let st = std::mem::take(&mut step[sl]);
+                let idle = tables.slot_neurons[sl] - st.active;
+                let c = &mut counts[sl];
+                c.synaptic_ops += st.synops;
+                c.active_updates += st.active;
+                c.idle_updates += idle;
+                let dt = st.synops * tm.synop
+                    + st.active * tm.active
+                    + idle * tm.idle
+                    + st.local * tm.local
+                    + st.hops_x * tm.hop_x
+                    + st.hops_y * tm.hop_y;
+                ring[((g + u64::from(l)) % layers as u64) as usize][core as usize] += dt;
+                busy_fs[core as usize] += u128::from(dt);
+            }
+            // Chip step g is complete.
+            let row = &mut ring[(g % layers as u64) as usize];
+            if g < fill {
+                edge.insert(lo as u64 * t + g, row.clone());
+            } else {
+                interior_fs += u128::from(row.iter().copied().max().unwrap_or(0)) + u128::from(tm.barrier);
+            }
+            row.fill(0);
+        }
+        outputs.push(neuron::readout_output(state.readout(), cfg.timesteps));
+    }
+    // The pipeline drain: chip steps after the last network step.
+    let end = (hi - lo) as u64 * t;
+    if hi > lo {
+        for tau in end..end + fill {
+            let row = &mut ring[(tau % layers as u64) as usize];
+            edge.insert(lo as u64 * t + tau, std::mem::take(row));
+            *row = vec![0; n_cores];
+        }
+    }
+    let mut per_core_layer = vec![vec![Counts::default(); layers]; n_cores];
+    for (sl, &(core, l)) in tables.slots.iter().enumerate() {
+        per_core_layer[core as usize][l as usize] = counts[sl];
+    }
+    Part {
+        result: RunResult {
+            predictions: outputs.iter().map(|o| neuron::argmax(o) as u8).collect(),
+            neuron_spikes: profile,
+            outputs,
+            per_core_layer,
+            input_packets,
+            input_spikes,
+            chip_seconds: 0.0,
+            core_busy_seconds: Vec::new(),
+            chip_steps: 0,
+            replicas: 1,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+        interior_fs,
+        edge,
+        busy_fs,
+    }
+}
+
+/// Adds the synaptic operations of `spikes` through every edge of `edges` to their slots.
+fn charge_synops(edges: &[EdgeOps], spikes: &[u32], step: &mut [StepCounts]) {
+    for e in edges {
+        if e.per_pixel == 0 {
+            let row = e.ops.row(0);
+            for &(sl, n) in row {
+                step[sl as usize].synops += u64::from(n) * spikes.len() as u64;
+            }
+            continue;
+        }
+        for &j in spikes {
+            for &(sl, n) in e.ops.row(j as usize / e.per_pixel) {
+                step[sl as usize].synops += u64::from(n);
+            }
+        }
+    }
+}

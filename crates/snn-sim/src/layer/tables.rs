@@ -1,0 +1,241 @@
+//! What the layer engine needs to charge a whole layer's spikes to the mapped cores, built
+//! once from the chip program: every (core, layer) pair holding neurons is a *slot*; tables
+//! say which slot each neuron lives in, what routing its spike costs, which slots receive it,
+//! how many synaptic operations it does on each, and which runs of neuron indices each slot
+//! holds (to count active neurons from a bitmap).
+
+use crate::program::ChipProgram;
+use snn_core::plan::Synapses;
+use snn_map::region::{Region, Src};
+use std::collections::BTreeMap;
+
+/// Routing cost of one spike of a neuron: delivery in its own core, packets to other cores of
+/// its tile and over the mesh, and the hops those take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RouteCost {
+    pub(crate) local: u32,
+    pub(crate) tile: u32,
+    pub(crate) mesh: u32,
+    pub(crate) hops_x: u32,
+    pub(crate) hops_y: u32,
+}
+
+/// Compressed rows: `items[start[k]..start[k + 1]]` belong to key `k`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Csr<T> {
+    start: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> Csr<T> {
+    fn push_row(&mut self, row: impl IntoIterator<Item = T>) {
+        if self.start.is_empty() {
+            self.start.push(0);
+        }
+        self.items.extend(row);
+        self.start.push(self.items.len() as u32);
+    }
+
+    /// The items of key `k`.
+    pub(crate) fn row(&self, k: usize) -> &[T] {
+        &self.items[self.start[k] as usize..self.start[k + 1] as usize]
+    }
+}
+
+/// How one edge's spikes turn into synaptic operations per slot: conv edges per source pixel
+/// (every channel of a pixel reaches the same box), dense edges the same for every neuron.
+#[derive(Clone, Debug)]
+pub(crate) struct EdgeOps {
+    /// Source channels (a conv key is `neuron / channels`); 0 for a dense edge (one key).
+    pub(crate) per_pixel: usize,
+    /// (slot, synaptic operations) per key.
+    pub(crate) ops: Csr<(u32, u32)>,
+}
+
+/// The tables of one chip program.
+pub(crate) struct Tables {
+    /// (core, layer) of each slot, ordered by core then layer.
+    pub(crate) slots: Vec<(u32, u32)>,
+    /// Neurons of each slot.
+    pub(crate) slot_neurons: Vec<u64>,
+    /// Slot of every neuron, per layer.
+    pub(crate) slot_of: Vec<Vec<u32>>,
+    /// Routing cost of every neuron's spike, per layer (empty for the readout).
+    pub(crate) route: Vec<Vec<RouteCost>>,
+    /// Slots charged with receiving each neuron's spike (per receiving core, the first layer
+    /// there that reads the source), per source: index 0 = input pixels, `l + 1` = layer `l`.
+    pub(crate) deliver: Vec<Csr<u32>>,
+    /// Synaptic operations of the edges leaving each source (same indexing as `deliver`).
+    pub(crate) edges_from: Vec<Vec<EdgeOps>>,
+    /// Runs `[lo, hi)` of neuron indices of each layer with their slot, for active counts.
+    pub(crate) runs: Vec<Vec<(u32, u32, u32)>>,
+}
+
+impl Tables {
+    /// Builds the tables of `prog`.
+    pub(crate) fn new(prog: &ChipProgram) -> Self {
+        let net = &prog.net;
+        let plan = &net.plan;
+        let layers = net.layers();
+        let mut slot_index: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+        for core in &prog.cores {
+            for a in &core.atoms {
+                let next = slot_index.len() as u32;
+                slot_index.entry((core.core, a.layer as u32)).or_insert(next);
+            }
+        }
+        // Number slots in (core, layer) order.
+        let slots: Vec<(u32, u32)> = slot_index.keys().copied().collect();
+        for (i, v) in slot_index.values_mut().enumerate() {
+            *v = i as u32;
+        }
+        let slot = |c: u32, l: usize| slot_index[&(c, l as u32)];
+        let mut slot_neurons = vec![0u64; slots.len()];
+        let mut slot_of: Vec<Vec<u32>> =
+            plan.layers.iter().map(|l| vec![u32::MAX; l.output.len()]).collect();
+        let mut runs: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); layers];
+        // Per target layer, the boxes on each slot.
+        let mut boxes: Vec<Vec<(u32, Region)>> = vec![Vec::new(); layers];
+        for core in &prog.cores {
+            for a in &core.atoms {
+                let s = slot(core.core, a.layer);
+                slot_neurons[s as usize] += a.region.len() as u64;
+                for &g in &a.globals {
+                    slot_of[a.layer][g as usize] = s;
+                }
+                boxes[a.layer].push((s, a.region));
+            }
+        }
+        for (l, owner) in slot_of.iter().enumerate() {
+            assert!(owner.iter().all(|&s| s != u32::MAX), "layer {l}: a neuron on no core");
+            // Maximal runs of consecutive neurons on one slot.
+            let mut lo = 0;
+            for j in 1..=owner.len() {
+                if j == owner.len() || owner[j] != owner[lo] {
+                    runs[l].push((lo as u32, j as u32, owner[lo]));
+                    lo = j;
+                }
+            }
+        }
+        let route = (0..layers)
+            .map(|l| {
+                let r = &prog.routes[l];
+                if r.start.is_empty() {
+                    return Vec::new();
+                }
+                (0..plan.layers[l].output.len())
+                    .map(|j| {
+                        let mut c = RouteCost {
+                            local: u32::from(r.local[j]),
+                            ..RouteCost::default()
+                        };
+                        for &(_, hx, hy) in &r.dests[r.start[j] as usize..r.start[j + 1] as usize] {
+                            if hx == 0 && hy == 0 {
+                                c.tile += 1;
+                            } else {
+                                c.mesh += 1;
+                                c.hops_x += u32::from(hx);
+                                c.hops_y += u32::from(hy);
+                            }
+                        }
+                        c
+                    })
+                    .collect()
+            })
+            .collect();
+        // Receiving: per core, the first layer there that reads the source.
+        let source_index = |s: Src| match s {
+            Src::Input => 0,
+            Src::Layer(l) => l as usize + 1,
+        };
+        let mut first_reader: Vec<BTreeMap<u32, usize>> = vec![BTreeMap::new(); layers + 1];
+        for core in &prog.cores {
+            for a in &core.atoms {
+                for inp in &a.inputs {
+                    let e = first_reader[source_index(inp.source)]
+                        .entry(core.core)
+                        .or_insert(a.layer);
+                    *e = (*e).min(a.layer);
+                }
+            }
+        }
+        let mut deliver = Vec::with_capacity(layers + 1);
+        let mut edges_from = Vec::with_capacity(layers + 1);
+        for src in net.sources() {
+            let si = source_index(src);
+            let shape = net.source_shape(src);
+            let mut d = Csr::default();
+            let mut cores_hit = Vec::new();
+            for n in 0..shape.len() {
+                cores_hit.clear();
+                match src {
+                    // Host spikes are counted per (core, input-fed layer) reached.
+                    Src::Input => {
+                        for e in net.edges_from(src) {
+                            if let Some(t) = e.targets(n) {
+                                for &(s, r) in &boxes[e.target] {
+                                    if t.intersect(&r).is_some() {
+                                        cores_hit.push(s);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Src::Layer(_) => {
+                        for e in net.edges_from(src) {
+                            if let Some(t) = e.targets(n) {
+                                for &(s, r) in &boxes[e.target] {
+                                    if t.intersect(&r).is_some() {
+                                        let core = slots[s as usize].0;
+                                        cores_hit.push(slot(core, first_reader[si][&core]));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                cores_hit.sort_unstable();
+                cores_hit.dedup();
+                d.push_row(cores_hit.iter().copied());
+            }
+            deliver.push(d);
+            let mut ops_of = Vec::new();
+            for e in net.edges_from(src) {
+                let (per_pixel, keys) = match e.synapses {
+                    Synapses::Conv { input, .. } => (input.channels, input.height * input.width),
+                    Synapses::Dense { .. } => (0, 1),
+                    // Pooling and subsampling synapses are not counted as synaptic operations.
+                    Synapses::AvgPool2 { .. } | Synapses::Subsample { .. } => continue,
+                };
+                let mut ops = Csr::default();
+                let mut per_slot: BTreeMap<u32, u32> = BTreeMap::new();
+                for k in 0..keys {
+                    per_slot.clear();
+                    let n = k * per_pixel.max(1);
+                    if let Some(t) = e.targets(n) {
+                        for &(s, r) in &boxes[e.target] {
+                            if let Some(i) = t.intersect(&r) {
+                                *per_slot.entry(s).or_default() += i.len() as u32;
+                            }
+                        }
+                    }
+                    ops.push_row(per_slot.iter().map(|(&s, &n)| (s, n)));
+                }
+                ops_of.push(EdgeOps {
+                    per_pixel,
+                    ops,
+                });
+            }
+            edges_from.push(ops_of);
+        }
+        Tables {
+            slots,
+            slot_neurons,
+            slot_of,
+            route,
+            deliver,
+            edges_from,
+            runs,
+        }
+    }
+}
