@@ -32,9 +32,9 @@ mod deep {
 use deep::layers::{layer_rows, LayerRow};
 use snn::core::step::CompiledNet;
 use snn::core::{preset, Model, NetworkSpec};
+use snn::data::augment::Augment;
 use snn::data::dataset::{load, resolve_data_dir, Dataset, DatasetKind, Split};
 use snn::data::encode::RateEncoder;
-use snn::data::augment::Augment;
 use snn::train::batch::{BatchContext, BatchEngine};
 use snn::train::eval::evaluate;
 use snn::train::params;
@@ -102,10 +102,16 @@ fn parse() -> Args {
             "--infer-samples" => a.infer = num(&v).max(1),
             "--threads" => a.threads = num(&v).max(1),
             "--dropout" => {
-                a.dropout = v.parse().ok().filter(|p| (0.0..1.0).contains(p)).unwrap_or_else(|| {
-                    eprintln!("deep_throughput: --dropout wants a probability in [0, 1), got '{v}'");
-                    std::process::exit(2)
-                })
+                a.dropout = v
+                    .parse()
+                    .ok()
+                    .filter(|p| (0.0..1.0).contains(p))
+                    .unwrap_or_else(|| {
+                        eprintln!(
+                            "deep_throughput: --dropout wants a probability in [0, 1), got '{v}'"
+                        );
+                        std::process::exit(2)
+                    })
             }
             "--peer-iters" => a.peer_iters = num(&v).max(1),
             "--out" => a.out = PathBuf::from(&v),

@@ -70,14 +70,30 @@ mod tests {
     #[test]
     fn bitmaps_follow_nonzero_currents_and_ranges_count_them() {
         let current: Vec<f32> = (0..150)
-            .map(|i| if i % 3 == 0 || i == 149 { 0.5 } else if i == 7 { -0.0 } else { 0.0 })
+            .map(|i| {
+                if i % 3 == 0 || i == 149 {
+                    0.5
+                } else if i == 7 {
+                    -0.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let mut bits = vec![!0u64; words(150)];
         mark_nonzero(&current, &mut bits);
-        let expect = |lo: usize, hi: usize| {
-            current[lo..hi].iter().filter(|&&x| x != 0.0).count() as u64
-        };
-        for (lo, hi) in [(0, 150), (0, 1), (1, 64), (63, 65), (64, 128), (5, 149), (149, 150), (7, 7)] {
+        let expect =
+            |lo: usize, hi: usize| current[lo..hi].iter().filter(|&&x| x != 0.0).count() as u64;
+        for (lo, hi) in [
+            (0, 150),
+            (0, 1),
+            (1, 64),
+            (63, 65),
+            (64, 128),
+            (5, 149),
+            (149, 150),
+            (7, 7),
+        ] {
             assert_eq!(count_range(&bits, lo, hi), expect(lo, hi), "{lo}..{hi}");
         }
         // Candidates restrict the scan; a candidate with zero current stays unset.
@@ -87,18 +103,35 @@ mod tests {
         }
         let mut sub = vec![!0u64; words(150)];
         mark_nonzero_in(&current, &cand, &mut sub);
-        let set: Vec<usize> = (0..150).filter(|&j| sub[j / 64] >> (j % 64) & 1 == 1).collect();
+        let set: Vec<usize> = (0..150)
+            .filter(|&j| sub[j / 64] >> (j % 64) & 1 == 1)
+            .collect();
         assert_eq!(set, vec![0, 3, 149]);
     }
 
     #[test]
     fn pool_targets_drop_the_odd_last_row_and_column() {
-        let input = Shape3 { height: 5, width: 5, channels: 2 };
-        let output = Shape3 { height: 2, width: 2, channels: 2 };
+        let input = Shape3 {
+            height: 5,
+            width: 5,
+            channels: 2,
+        };
+        let output = Shape3 {
+            height: 2,
+            width: 2,
+            channels: 2,
+        };
         // (y, x, c) = (0, 1, 1) → (0, 0, 1); (3, 2, 0) → (1, 1, 0); (4, 0, 0) → dropped row.
-        let spikes = [input.index(0, 1, 1) as u32, input.index(3, 2, 0) as u32, input.index(4, 0, 0) as u32];
+        let spikes = [
+            input.index(0, 1, 1) as u32,
+            input.index(3, 2, 0) as u32,
+            input.index(4, 0, 0) as u32,
+        ];
         let mut bits = vec![!0u64; 1];
         mark_pool_targets(input, output, &spikes, &mut bits);
-        assert_eq!(bits[0], (1 << output.index(0, 0, 1)) | (1 << output.index(1, 1, 0)));
+        assert_eq!(
+            bits[0],
+            (1 << output.index(0, 0, 1)) | (1 << output.index(1, 1, 0))
+        );
     }
 }

@@ -257,7 +257,11 @@ fn resume_refuses_flags_that_conflict_with_the_checkpoint() {
     let log = std::fs::read_to_string(run.join("log.jsonl")).unwrap();
     let lrs: Vec<f64> = log
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["lr"].as_f64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["lr"]
+                .as_f64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(lrs.len(), 2);
     assert!((lrs[1] - lrs[0] * 0.2).abs() < 1e-12, "{lrs:?}");
@@ -281,13 +285,20 @@ fn init_from_starts_from_the_models_weights_and_refuses_another_network() {
             .unwrap()
     };
     let ok = train(&first, &[]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let model = first.join("model.snn");
     let model_arg = model.display().to_string();
     // Interrupted before its first batch, the forked run's checkpoint holds exactly the
     // weights it started from.
     let fork = tmp.path().join("fork");
-    let out = train(&fork, &["--init-from", &model_arg, "--stop-after-batches", "0"]);
+    let out = train(
+        &fork,
+        &["--init-from", &model_arg, "--stop-after-batches", "0"],
+    );
     assert!(!out.status.success(), "an interrupted run exits non-zero");
     let start = snn_core::Model::load(&fork.join("last.snn")).unwrap();
     let trained = snn_core::Model::load(&model).unwrap();
@@ -295,10 +306,20 @@ fn init_from_starts_from_the_models_weights_and_refuses_another_network() {
     let fresh = tmp.path().join("fresh");
     let _ = train(&fresh, &["--stop-after-batches", "0"]);
     let init = snn_core::Model::load(&fresh.join("last.snn")).unwrap();
-    assert_ne!(init.weights, trained.weights, "the test can tell them apart");
+    assert_ne!(
+        init.weights, trained.weights,
+        "the test can tell them apart"
+    );
     let vgg = train(
         &tmp.path().join("vgg"),
-        &["--arch", "vgg9", "--dataset", "mnist", "--init-from", &model_arg],
+        &[
+            "--arch",
+            "vgg9",
+            "--dataset",
+            "mnist",
+            "--init-from",
+            &model_arg,
+        ],
     );
     fails_with(vgg, &["--init-from", "network 'lenet'", "--arch vgg9"]);
 }

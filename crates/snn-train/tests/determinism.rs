@@ -158,6 +158,7 @@ fn exploding_loss_stops_and_keeps_the_last_good_checkpoint() {
         ResumeOverrides {
             epochs: Some(2),
             lr: Some(1e7),
+            ..ResumeOverrides::default()
         },
     )
     .unwrap_err();

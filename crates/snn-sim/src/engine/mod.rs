@@ -16,7 +16,9 @@ mod scatter;
 mod step;
 
 use crate::counters::Counts;
+use crate::part::{merge, Part};
 use crate::program::ChipProgram;
+use crate::timing::Timing;
 use barrier::SpinBarrier;
 use crossbeam_channel::{unbounded, Sender};
 use pending::{BufferPool, PendingSet};
@@ -29,8 +31,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use step::{step_core, AtomState, CoreState};
-use crate::part::{merge, Part};
-use crate::timing::Timing;
 
 /// Arithmetic of the cores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +219,15 @@ pub fn run(
             join_all(handles)
         })
     };
-    merge(parts, chip, samples, cfg.timesteps, prog.net.layers(), replicas, start)
+    merge(
+        parts,
+        chip,
+        samples,
+        cfg.timesteps,
+        prog.net.layers(),
+        replicas,
+        start,
+    )
 }
 
 /// Joins scoped threads in order, re-raising a worker's panic.

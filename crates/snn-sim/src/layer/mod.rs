@@ -29,9 +29,8 @@ use tables::{EdgeOps, Tables};
 struct StepCounts {
     synops: u64,
     active: u64,
-    local: u64,
-    hops_x: u64,
-    hops_y: u64,
+    /// Modeled time of routing the slot's spikes (local deliveries, packets, hops), fs.
+    route_fs: u64,
 }
 
 /// Runs the first `samples` images of `data` through the mapped network, whole layers at a
@@ -102,18 +101,17 @@ fn run_share(
     let mut busy_fs = vec![0u128; n_cores];
     let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     let mut interior_fs = 0u128;
-    let (mut input_spikes, mut input_packets) = (0u64, 0u64);
-    let mut profile = cfg.profile.then(|| {
-        (
-            vec![0u64; prog.net.plan.input.len()],
-            prog.net
-                .plan
-                .layers
-                .iter()
-                .map(|l| vec![0u64; l.output.len()])
-                .collect::<Vec<_>>(),
-        )
-    });
+    // Spikes per input pixel and per neuron: every counter that does not enter the busy time
+    // is derived from them once at the end ([`Tables::totals`]).
+    let mut input_count = vec![0u64; prog.net.plan.input.len()];
+    let mut neuron_count: Vec<Vec<u64>> = prog
+        .net
+        .plan
+        .layers
+        .iter()
+        .map(|l| vec![0u64; l.output.len()])
+        .collect();
+    let route_fs = tables.route_fs(&tm);
     let mut outputs = Vec::with_capacity(hi - lo);
     let fill = layers as u64 - 1;
     for (local_sample, index) in (lo..hi).enumerate() {
@@ -125,54 +123,31 @@ fn run_share(
             let g = local_sample as u64 * t + s;
             // Host input.
             for list in [&pos, &neg] {
-                input_spikes += list.len() as u64;
                 for &p in list.iter() {
-                    input_packets += u64::from(prog.input_dests[p as usize]);
-                    for &d in tables.deliver[0].row(p as usize) {
-                        counts[d as usize].input_spikes += 1;
-                    }
-                    if let Some((inp, _)) = profile.as_mut() {
-                        inp[p as usize] += 1;
-                    }
+                    input_count[p as usize] += 1;
                 }
                 charge_synops(&tables.edges_from[0], list, &mut step);
             }
             // Spikes of every layer.
             for l in 0..layers {
                 let spikes = &state.spikes[l];
-                if tables.route[l].is_empty() {
+                if route_fs[l].is_empty() {
                     continue; // the readout
                 }
-                let (slot_of, route) = (&tables.slot_of[l], &tables.route[l]);
+                let (cost, count) = (&route_fs[l], &mut neuron_count[l]);
                 for &j in spikes {
-                    let (sl, r) = (slot_of[j as usize] as usize, route[j as usize]);
-                    let c = &mut counts[sl];
-                    c.output_spikes += 1;
-                    c.local_deliveries += u64::from(r.local);
-                    c.tile_packets += u64::from(r.tile);
-                    c.mesh_packets += u64::from(r.mesh);
-                    c.hops_x += u64::from(r.hops_x);
-                    c.hops_y += u64::from(r.hops_y);
-                    let st = &mut step[sl];
-                    st.local += u64::from(r.local + r.tile);
-                    st.hops_x += u64::from(r.hops_x);
-                    st.hops_y += u64::from(r.hops_y);
-                    for &d in tables.deliver[l + 1].row(j as usize) {
-                        counts[d as usize].input_spikes += 1;
-                    }
+                    let (sl, fs) = cost[j as usize];
+                    step[sl as usize].route_fs += fs;
+                    count[j as usize] += 1;
                 }
                 charge_synops(&tables.edges_from[l + 1], spikes, &mut step);
-                if let Some((_, per_layer)) = profile.as_mut() {
-                    for &j in spikes {
-                        per_layer[l][j as usize] += 1;
-                    }
-                }
             }
             // Active neurons, then each slot's busy time at chip step g + layer.
             let bits = state.active.as_ref().expect("recording active neurons");
             for (l, runs) in tables.runs.iter().enumerate() {
                 for &(a, b, sl) in runs {
-                    step[sl as usize].active += active::count_range(&bits[l], a as usize, b as usize);
+                    step[sl as usize].active +=
+                        active::count_range(&bits[l], a as usize, b as usize);
                 }
             }
             for (sl, &(core, l)) in tables.slots.iter().enumerate() {
@@ -182,12 +157,8 @@ fn run_share(
                 c.synaptic_ops += st.synops;
                 c.active_updates += st.active;
                 c.idle_updates += idle;
-                let dt = st.synops * tm.synop
-                    + st.active * tm.active
-                    + idle * tm.idle
-                    + st.local * tm.local
-                    + st.hops_x * tm.hop_x
-                    + st.hops_y * tm.hop_y;
+                let dt =
+                    st.synops * tm.synop + st.active * tm.active + idle * tm.idle + st.route_fs;
                 ring[((g + u64::from(l)) % layers as u64) as usize][core as usize] += dt;
                 busy_fs[core as usize] += u128::from(dt);
             }
@@ -196,7 +167,8 @@ fn run_share(
             if g < fill {
                 edge.insert(lo as u64 * t + g, row.clone());
             } else {
-                interior_fs += u128::from(row.iter().copied().max().unwrap_or(0)) + u128::from(tm.barrier);
+                interior_fs +=
+                    u128::from(row.iter().copied().max().unwrap_or(0)) + u128::from(tm.barrier);
             }
             row.fill(0);
         }
@@ -211,6 +183,8 @@ fn run_share(
             *row = vec![0; n_cores];
         }
     }
+    let (input_spikes, input_packets) =
+        tables.add_totals(prog, &input_count, &neuron_count, &mut counts);
     let mut per_core_layer = vec![vec![Counts::default(); layers]; n_cores];
     for (sl, &(core, l)) in tables.slots.iter().enumerate() {
         per_core_layer[core as usize][l as usize] = counts[sl];
@@ -218,7 +192,7 @@ fn run_share(
     Part {
         result: RunResult {
             predictions: outputs.iter().map(|o| neuron::argmax(o) as u8).collect(),
-            neuron_spikes: profile,
+            neuron_spikes: cfg.profile.then_some((input_count, neuron_count)),
             outputs,
             per_core_layer,
             input_packets,

@@ -4,7 +4,9 @@
 //! how many synaptic operations it does on each, and which runs of neuron indices each slot
 //! holds (to count active neurons from a bitmap).
 
+use crate::counters::Counts;
 use crate::program::ChipProgram;
+use crate::timing::Timing;
 use snn_core::plan::Synapses;
 use snn_map::region::{Region, Src};
 use std::collections::BTreeMap;
@@ -72,6 +74,73 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
+    /// Per layer, each neuron's slot and the modeled time of routing one of its spikes
+    /// (local delivery and packets at the local-spike time, hops at the hop times), fs; empty
+    /// for the readout.
+    pub(crate) fn route_fs(&self, tm: &Timing) -> Vec<Vec<(u32, u64)>> {
+        self.route
+            .iter()
+            .zip(&self.slot_of)
+            .map(|(route, slots)| {
+                route
+                    .iter()
+                    .zip(slots)
+                    .map(|(r, &s)| {
+                        let fs = u64::from(r.local + r.tile) * tm.local
+                            + u64::from(r.hops_x) * tm.hop_x
+                            + u64::from(r.hops_y) * tm.hop_y;
+                        (s, fs)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Adds to `counts` (per slot) what follows from the spike counts of the input pixels and
+    /// of every neuron: spikes received and emitted, local deliveries, packets and hops.
+    /// Returns (input spikes, host packets).
+    pub(crate) fn add_totals(
+        &self,
+        prog: &ChipProgram,
+        input_count: &[u64],
+        neuron_count: &[Vec<u64>],
+        counts: &mut [Counts],
+    ) -> (u64, u64) {
+        let (mut spikes, mut packets) = (0u64, 0u64);
+        for (p, &n) in input_count.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            spikes += n;
+            packets += n * u64::from(prog.input_dests[p]);
+            for &d in self.deliver[0].row(p) {
+                counts[d as usize].input_spikes += n;
+            }
+        }
+        for (l, per_neuron) in neuron_count.iter().enumerate() {
+            if self.route[l].is_empty() {
+                continue;
+            }
+            for (j, &n) in per_neuron.iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                let r = self.route[l][j];
+                let c = &mut counts[self.slot_of[l][j] as usize];
+                c.output_spikes += n;
+                c.local_deliveries += n * u64::from(r.local);
+                c.tile_packets += n * u64::from(r.tile);
+                c.mesh_packets += n * u64::from(r.mesh);
+                c.hops_x += n * u64::from(r.hops_x);
+                c.hops_y += n * u64::from(r.hops_y);
+                for &d in self.deliver[l + 1].row(j) {
+                    counts[d as usize].input_spikes += n;
+                }
+            }
+        }
+        (spikes, packets)
+    }
+
     /// Builds the tables of `prog`.
     pub(crate) fn new(prog: &ChipProgram) -> Self {
         let net = &prog.net;
@@ -81,7 +150,9 @@ impl Tables {
         for core in &prog.cores {
             for a in &core.atoms {
                 let next = slot_index.len() as u32;
-                slot_index.entry((core.core, a.layer as u32)).or_insert(next);
+                slot_index
+                    .entry((core.core, a.layer as u32))
+                    .or_insert(next);
             }
         }
         // Number slots in (core, layer) order.
@@ -91,8 +162,11 @@ impl Tables {
         }
         let slot = |c: u32, l: usize| slot_index[&(c, l as u32)];
         let mut slot_neurons = vec![0u64; slots.len()];
-        let mut slot_of: Vec<Vec<u32>> =
-            plan.layers.iter().map(|l| vec![u32::MAX; l.output.len()]).collect();
+        let mut slot_of: Vec<Vec<u32>> = plan
+            .layers
+            .iter()
+            .map(|l| vec![u32::MAX; l.output.len()])
+            .collect();
         let mut runs: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); layers];
         // Per target layer, the boxes on each slot.
         let mut boxes: Vec<Vec<(u32, Region)>> = vec![Vec::new(); layers];
@@ -107,7 +181,10 @@ impl Tables {
             }
         }
         for (l, owner) in slot_of.iter().enumerate() {
-            assert!(owner.iter().all(|&s| s != u32::MAX), "layer {l}: a neuron on no core");
+            assert!(
+                owner.iter().all(|&s| s != u32::MAX),
+                "layer {l}: a neuron on no core"
+            );
             // Maximal runs of consecutive neurons on one slot.
             let mut lo = 0;
             for j in 1..=owner.len() {
@@ -221,10 +298,7 @@ impl Tables {
                     }
                     ops.push_row(per_slot.iter().map(|(&s, &n)| (s, n)));
                 }
-                ops_of.push(EdgeOps {
-                    per_pixel,
-                    ops,
-                });
+                ops_of.push(EdgeOps { per_pixel, ops });
             }
             edges_from.push(ops_of);
         }

@@ -260,10 +260,29 @@ pub fn sim(
     mode: Mode,
 ) -> SimOutcome {
     let workers = workers.into();
-    let event = sim_on(model, mapping, data, seed, timesteps, samples, workers, mode, Engine::Event);
+    let event = sim_on(
+        model,
+        mapping,
+        data,
+        seed,
+        timesteps,
+        samples,
+        workers,
+        mode,
+        Engine::Event,
+    );
     if mode == Mode::Float {
-        let layer =
-            sim_on(model, mapping, data, seed, timesteps, samples, workers, mode, Engine::Layer);
+        let layer = sim_on(
+            model,
+            mapping,
+            data,
+            seed,
+            timesteps,
+            samples,
+            workers,
+            mode,
+            Engine::Layer,
+        );
         assert_same_outcome(&layer, &event, "layer engine vs event engine");
     }
     event
