@@ -3,8 +3,10 @@
 //!
 //! * [`program`] turns a mapping and a model into what each core runs;
 //! * [`quant`] holds the float weights and their fixed-point form in the chip's bits;
-//! * [`engine`] runs cores on worker threads exchanging spike packets over crossbeam channels,
-//!   one barrier per chip step, and counts events in [`counters`];
+//! * [`layer`] (default for float) steps whole layers with `snn-core`'s kernels and charges
+//!   every event to its core from tables; [`engine`] runs cores on worker threads exchanging
+//!   spike packets over crossbeam channels, one barrier per chip step; both count events in
+//!   [`counters`] and agree exactly;
 //! * [`ledger`] prices the counts with the chip's energy constants;
 //! * [`report`] writes report.json, report.md and the charts.
 
