@@ -301,6 +301,54 @@ unsafe fn flags_to_bits_avx2(flags: &mut [u8], bits: &mut [u64]) {
     }
 }
 
+/// `bits[w]` = bitmap of the elements of `values[64w..64w+64]` that are `!= 0.0` (bit `i` for
+/// element `64w+i`; −0.0 counts as zero, NaN as non-zero, as Rust's `!=`), for every word the
+/// values reach; a last partial word has zeros above the values' end.
+pub fn nonzero_bits(values: &[f32], bits: &mut [u64]) {
+    let full = values.len() / 64;
+    assert!(bits.len() >= values.len().div_ceil(64), "bitmap too short");
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: AVX2 present; the kernel reads `values[..64·full]` only.
+        unsafe { nonzero_bits_avx2(&values[..full * 64], &mut bits[..full]) };
+    } else {
+        nonzero_bits_scalar(&values[..full * 64], &mut bits[..full]);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    nonzero_bits_scalar(&values[..full * 64], &mut bits[..full]);
+    if values.len() > full * 64 {
+        nonzero_bits_scalar(&values[full * 64..], &mut bits[full..full + 1]);
+    }
+}
+
+fn nonzero_bits_scalar(values: &[f32], bits: &mut [u64]) {
+    for (word, chunk) in bits.iter_mut().zip(values.chunks(64)) {
+        let mut w = 0u64;
+        for (b, &x) in chunk.iter().enumerate() {
+            w |= u64::from(x != 0.0) << b;
+        }
+        *word = w;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn nonzero_bits_avx2(values: &[f32], bits: &mut [u64]) {
+    use std::arch::x86_64::*;
+    let zero = _mm256_setzero_ps();
+    let p = values.as_ptr();
+    for (w, b) in bits.iter_mut().enumerate() {
+        let mut m = 0u64;
+        for k in 0..8 {
+            let x = _mm256_loadu_ps(p.add(64 * w + 8 * k));
+            // Unordered not-equal: true for NaN, false for ±0.0, as `x != 0.0`.
+            let ne = _mm256_cmp_ps::<_CMP_NEQ_UQ>(x, zero);
+            m |= (_mm256_movemask_ps(ne) as u32 as u64) << (8 * k);
+        }
+        *b = m;
+    }
+}
+
 /// Division of `u32` values by a fixed divisor with a multiply instead of a `div` (Lemire's
 /// method: exact for every `u32` numerator and nonzero divisor).
 #[derive(Clone, Copy, Debug)]

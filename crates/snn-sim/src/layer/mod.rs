@@ -135,10 +135,21 @@ fn run_share(
                     continue; // the readout
                 }
                 let (cost, count) = (&route_fs[l], &mut neuron_count[l]);
+                // Spikes ascend, so a slot's come in runs: sum a run in a register.
+                let (mut run_slot, mut run_fs) = (u32::MAX, 0u64);
                 for &j in spikes {
                     let (sl, fs) = cost[j as usize];
-                    step[sl as usize].route_fs += fs;
+                    if sl != run_slot {
+                        if run_slot != u32::MAX {
+                            step[run_slot as usize].route_fs += run_fs;
+                        }
+                        (run_slot, run_fs) = (sl, 0);
+                    }
+                    run_fs += fs;
                     count[j as usize] += 1;
+                }
+                if run_slot != u32::MAX {
+                    step[run_slot as usize].route_fs += run_fs;
                 }
                 charge_synops(&tables.edges_from[l + 1], spikes, &mut step);
             }
@@ -219,10 +230,19 @@ fn charge_synops(edges: &[EdgeOps], spikes: &[u32], step: &mut [StepCounts]) {
             }
             continue;
         }
-        for &j in spikes {
-            for &(sl, n) in e.ops.row(j as usize / e.per_pixel) {
-                step[sl as usize].synops += u64::from(n);
+        // Spikes ascend and are channel-last: a pixel's spikes are consecutive and reach the
+        // same slots.
+        let mut i = 0;
+        while i < spikes.len() {
+            let pixel = spikes[i] as usize / e.per_pixel;
+            let mut k = 1;
+            while i + k < spikes.len() && spikes[i + k] as usize / e.per_pixel == pixel {
+                k += 1;
             }
+            for &(sl, n) in e.ops.row(pixel) {
+                step[sl as usize].synops += u64::from(n) * k as u64;
+            }
+            i += k;
         }
     }
 }
