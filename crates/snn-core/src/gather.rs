@@ -642,6 +642,7 @@ mod tests {
                 state: &mut q_pool,
                 threshold: 0.2,
                 spikes: &mut p_pool,
+                active: None,
             };
             conv_lif_gather(
                 &geo,

@@ -32,6 +32,9 @@ pub struct PoolStep<'a> {
     pub threshold: f32,
     /// Where its spikes are appended (ascending).
     pub spikes: &'a mut Vec<u32>,
+    /// When given, set to the bitmap of its neurons whose current is non-zero
+    /// ([`crate::active`]); the arithmetic is the same either way.
+    pub active: Option<&'a mut [u64]>,
 }
 
 /// Scratch space reused between steps.
@@ -97,6 +100,9 @@ pub fn lif_pool_step(
                 c,
             );
         }
+    }
+    if let Some(bits) = pool.active {
+        simd::nonzero_bits(&scratch.current[..o.len()], bits);
     }
     // The pooling layer's IF update, over all its rows in one pass.
     neuron::lif_run(
@@ -195,6 +201,7 @@ mod tests {
                     state: &mut q_fused,
                     threshold: 0.6,
                     spikes: &mut p_fused,
+                    active: None,
                 },
                 &mut scratch,
             );

@@ -505,11 +505,13 @@ impl NetState {
                 match (mask, pooled) {
                     (None, Some(output)) => {
                         // The pooling layer after this one is stepped here too.
+                        let active = self.active.as_mut().map(|a| &mut a[l + 1][..]);
                         let (spikes, v, pool) = with_pool(
                             &mut self.spikes[l..],
                             &mut self.membrane[l..],
                             output,
                             np.pool_threshold,
+                            active,
                         );
                         lif_pool::lif_pool_step(
                             layer.output,
@@ -521,10 +523,6 @@ impl NetState {
                             pool,
                             &mut self.pool,
                         );
-                        if let Some(a) = self.active.as_mut() {
-                            let s = &self.spikes[l];
-                            active::mark_pool_targets(layer.output, output, s, &mut a[l + 1]);
-                        }
                         fused = true;
                     }
                     (None, None) => {
@@ -639,11 +637,19 @@ impl NetState {
             return None;
         }
         let mask = dropout.and_then(|d| d.get(l)).and_then(|m| m.as_ref());
+        let (active_l, active_pool) = match self.active.as_mut() {
+            Some(a) => {
+                let (upto, after) = a.split_at_mut(l + 1);
+                (Some(&mut upto[l]), after.first_mut().map(|b| &mut b[..]))
+            }
+            None => (None, None),
+        };
         // With its spikes undropped, the pooling layer after `l` is stepped in the same pass.
         let (dst, v, pool) = match (mask, net.pool_after[l]) {
             (None, Some(output)) => {
+                let membranes = &mut self.membrane[l..];
                 let (dst, v, pool) =
-                    with_pool(rest, &mut self.membrane[l..], output, np.pool_threshold);
+                    with_pool(rest, membranes, output, np.pool_threshold, active_pool);
                 (dst, v, Some((pool, &mut self.pool)))
             }
             (None, None) => (&mut rest[0], &mut self.membrane[l][..], None),
@@ -656,13 +662,6 @@ impl NetState {
         let shortcut = net.plan.layers[l].shortcut;
         let (sc_geo, sc_w) = (net.shortcut_geometry[l].as_ref(), weights.shortcut(l));
         let values = &self.value;
-        let (active_l, active_pool) = match self.active.as_mut() {
-            Some(a) => {
-                let (upto, after) = a.split_at_mut(l + 1);
-                (Some(&mut upto[l]), after.first_mut())
-            }
-            None => (None, None),
-        };
         let then = |current: &mut [f32]| {
             if let Some(sc) = shortcut {
                 let go = |spikes: &[u32], value: f32, current: &mut [f32]| {
@@ -696,9 +695,6 @@ impl NetState {
             pool,
             then,
         );
-        if let (true, Some(bits), Some(output)) = (pooled, active_pool, net.pool_after[l]) {
-            active::mark_pool_targets(geo.output, output, &rest[0], bits);
-        }
         if let Some(mask) = mask {
             rest[0].clear();
             rest[0].extend(self.raw.iter().copied().filter(|&j| mask.keep[j as usize]));
@@ -774,6 +770,7 @@ fn with_pool<'a>(
     membranes: &'a mut [AlignedVec],
     output: Shape3,
     threshold: f32,
+    active: Option<&'a mut [u64]>,
 ) -> (&'a mut Vec<u32>, &'a mut [f32], PoolStep<'a>) {
     let ([own, next, ..], [v, state, ..]) = (spikes, membranes) else {
         panic!("a fused pooling layer follows its LIF layer");
@@ -785,6 +782,7 @@ fn with_pool<'a>(
         state,
         threshold,
         spikes: next,
+        active,
     };
     (own, v, pool)
 }

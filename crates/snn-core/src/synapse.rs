@@ -361,12 +361,7 @@ fn dense_scatter_body(
 /// Calls `f(o)` with the pooling neuron `o` reached by each spike (2×2 windows, stride 2);
 /// inputs in a dropped odd last row or column reach nothing.
 #[inline(always)]
-pub(crate) fn for_each_pool_target(
-    input: Shape3,
-    output: Shape3,
-    spikes: &[u32],
-    mut f: impl FnMut(usize),
-) {
+fn for_each_pool_target(input: Shape3, output: Shape3, spikes: &[u32], mut f: impl FnMut(usize)) {
     let (dc, dw) = (
         simd::FastDiv::new(input.channels),
         simd::FastDiv::new(input.width),

@@ -131,14 +131,15 @@ fn run_share(
             // Spikes of every layer.
             for l in 0..layers {
                 let spikes = &state.spikes[l];
-                if route_fs[l].is_empty() {
+                let ((cost, classes), count) = (&route_fs[l], &mut neuron_count[l]);
+                if cost.is_empty() {
                     continue; // the readout
                 }
-                let (cost, count) = (&route_fs[l], &mut neuron_count[l]);
                 // Spikes ascend, so a slot's come in runs: sum a run in a register.
                 let (mut run_slot, mut run_fs) = (u32::MAX, 0u64);
                 for &j in spikes {
-                    let (sl, fs) = cost[j as usize];
+                    let (sl, class) = cost[j as usize];
+                    let fs = classes[class as usize];
                     if sl != run_slot {
                         if run_slot != u32::MAX {
                             step[run_slot as usize].route_fs += run_fs;

@@ -74,24 +74,32 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
-    /// Per layer, each neuron's slot and the modeled time of routing one of its spikes
-    /// (local delivery and packets at the local-spike time, hops at the hop times), fs; empty
-    /// for the readout.
-    pub(crate) fn route_fs(&self, tm: &Timing) -> Vec<Vec<(u32, u64)>> {
+    /// Per layer, each neuron's slot and the class of its spike's routing time, and the
+    /// classes' times in fs (local delivery and packets at the local-spike time, hops at the
+    /// hop times); empty for the readout. A layer's neurons have few distinct routes, so the
+    /// per-neuron entry stays at 8 bytes whatever the times are.
+    pub(crate) fn route_fs(&self, tm: &Timing) -> Vec<(Vec<(u32, u32)>, Vec<u64>)> {
         self.route
             .iter()
             .zip(&self.slot_of)
             .map(|(route, slots)| {
-                route
+                let mut classes: Vec<u64> = Vec::new();
+                let mut index: std::collections::HashMap<u64, u32> = Default::default();
+                let per_neuron = route
                     .iter()
                     .zip(slots)
                     .map(|(r, &s)| {
                         let fs = u64::from(r.local + r.tile) * tm.local
                             + u64::from(r.hops_x) * tm.hop_x
                             + u64::from(r.hops_y) * tm.hop_y;
-                        (s, fs)
+                        let class = *index.entry(fs).or_insert_with(|| {
+                            classes.push(fs);
+                            classes.len() as u32 - 1
+                        });
+                        (s, class)
                     })
-                    .collect()
+                    .collect();
+                (per_neuron, classes)
             })
             .collect()
     }
