@@ -131,7 +131,8 @@ fn run_share(
             // Spikes of every layer.
             for l in 0..layers {
                 let spikes = &state.spikes[l];
-                let ((cost, classes), count) = (&route_fs[l], &mut neuron_count[l]);
+                let (cost, classes) = (&route_fs[l].per_neuron, &route_fs[l].classes);
+                let count = &mut neuron_count[l];
                 if cost.is_empty() {
                     continue; // the readout
                 }

@@ -22,6 +22,13 @@ pub(crate) struct RouteCost {
     pub(crate) hops_y: u32,
 }
 
+/// Routing times of one layer's spikes: per neuron its slot and time class, and each class's
+/// time in fs.
+pub(crate) struct RouteTimes {
+    pub(crate) per_neuron: Vec<(u32, u32)>,
+    pub(crate) classes: Vec<u64>,
+}
+
 /// Compressed rows: `items[start[k]..start[k + 1]]` belong to key `k`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Csr<T> {
@@ -78,7 +85,7 @@ impl Tables {
     /// classes' times in fs (local delivery and packets at the local-spike time, hops at the
     /// hop times); empty for the readout. A layer's neurons have few distinct routes, so the
     /// per-neuron entry stays at 8 bytes whatever the times are.
-    pub(crate) fn route_fs(&self, tm: &Timing) -> Vec<(Vec<(u32, u32)>, Vec<u64>)> {
+    pub(crate) fn route_fs(&self, tm: &Timing) -> Vec<RouteTimes> {
         self.route
             .iter()
             .zip(&self.slot_of)
@@ -99,7 +106,10 @@ impl Tables {
                         (s, class)
                     })
                     .collect();
-                (per_neuron, classes)
+                RouteTimes {
+                    per_neuron,
+                    classes,
+                }
             })
             .collect()
     }
