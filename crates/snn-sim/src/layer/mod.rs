@@ -237,8 +237,9 @@ fn charge_synops(edges: &[EdgeOps], spikes: &[u32], step: &mut [StepCounts]) {
         let mut i = 0;
         while i < spikes.len() {
             let pixel = spikes[i] as usize / e.per_pixel;
+            let end = ((pixel + 1) * e.per_pixel) as u32;
             let mut k = 1;
-            while i + k < spikes.len() && spikes[i + k] as usize / e.per_pixel == pixel {
+            while i + k < spikes.len() && spikes[i + k] < end {
                 k += 1;
             }
             for &(sl, n) in e.ops.row(pixel) {
