@@ -1,0 +1,274 @@
+//! An independent recount of the simulator's event counters on many-core, two-chip mappings
+//! (one spike reaches several cores, routes take both x and y hops): every synapse is
+//! enumerated by `snn-core`'s reference scatter with unit weights, the mapping says where each
+//! neuron lives and where each core sits, and the trainer's evaluation says how often each
+//! neuron fired. From those alone this file recounts, per core, the spikes received and
+//! emitted, local deliveries, packets inside a tile and over the mesh, hops along x and y and
+//! synaptic operations, prices them by hand, and compares with both engines (which `common::sim`
+//! asserts equal to each other).
+
+mod common;
+
+use common::*;
+use snn_core::plan::{NetworkPlan, Synapses};
+use snn_core::synapse::{self, ConvGeometry};
+use snn_core::Model;
+use snn_map::map::{map_model, MapRequest};
+use snn_map::mapping::Mapping;
+use snn_sim::engine::Mode;
+use snn_train::eval::evaluate_with_profile;
+use std::collections::BTreeSet;
+
+const TINY: &str = r#"
+name = "tiny"
+input = { channels = 1, height = 28, width = 28 }
+[[layer]]
+type = "conv"
+out_channels = 16
+kernel = 7
+stride = 7
+[[layer]]
+type = "pool"
+[[layer]]
+type = "linear"
+out_features = 20
+[[layer]]
+type = "readout"
+out_features = 10
+"#;
+
+const RESIDUAL: &str = r#"
+name = "resid"
+input = { channels = 1, height = 28, width = 28 }
+[[layer]]
+type = "conv"
+out_channels = 4
+kernel = 7
+stride = 7
+[[layer]]
+type = "residual"
+out_channels = 4
+[[layer]]
+type = "residual"
+out_channels = 6
+stride = 2
+[[layer]]
+type = "readout"
+out_features = 10
+"#;
+
+const SEED: u64 = 5;
+const T: u32 = 8;
+const SAMPLES: usize = 12;
+
+/// Counters recounted per core, summed over its layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Recount {
+    input_spikes: u64,
+    output_spikes: u64,
+    synaptic_ops: u64,
+    local_deliveries: u64,
+    tile_packets: u64,
+    mesh_packets: u64,
+    hops_x: u64,
+    hops_y: u64,
+}
+
+/// Synapse counts from source neuron `j` of an edge into each target neuron (the reference
+/// scatter of one spike through unit weights), as (target, synapses).
+fn synapses_of(syn: &Synapses, j: usize, targets: usize) -> Vec<(usize, u64)> {
+    let geo = matches!(syn, Synapses::Conv { .. }).then(|| ConvGeometry::new(syn));
+    let ones = vec![1.0f32; syn.weight_count().max(1)];
+    let mut current = vec![0.0f32; targets];
+    synapse::scatter(syn, geo.as_ref(), &ones, &[j as u32], 1.0, &mut current);
+    current
+        .iter()
+        .enumerate()
+        .filter(|(_, &x)| x != 0.0)
+        // Pooling adds 1/4 per spike: one synapse.
+        .map(|(t, &x)| (t, x.ceil() as u64))
+        .collect()
+}
+
+/// Every core's counters from per-neuron spike counts and the synapses.
+fn recount(model: &Model, mapping: &Mapping, input: &[u64], spikes: &[Vec<u64>]) -> Vec<Recount> {
+    let plan = NetworkPlan::new(&model.spec).unwrap();
+    let mut out = vec![Recount::default(); mapping.cores.len()];
+    let slot = |c: u32| mapping.cores[c as usize].slot;
+    // Edges as (source: None = input, target layer, synapses).
+    let mut edges = Vec::new();
+    for (l, layer) in plan.layers.iter().enumerate() {
+        edges.push((l.checked_sub(1), l, layer.synapses));
+        if let Some(sc) = layer.shortcut {
+            edges.push((sc.source, l, sc.synapses));
+        }
+    }
+    let counted = |syn: &Synapses| matches!(syn, Synapses::Conv { .. } | Synapses::Dense { .. });
+    // Host input: each pixel's spikes reach each (core, input-fed layer) once.
+    for (p, &n) in input.iter().enumerate() {
+        let mut reached = BTreeSet::new();
+        for &(src, l, syn) in edges.iter().filter(|e| e.0.is_none()) {
+            let _ = src;
+            for (t, k) in synapses_of(&syn, p, plan.layers[l].output.len()) {
+                let c = mapping.core_of(l, t);
+                reached.insert((c, l));
+                if counted(&syn) {
+                    out[c as usize].synaptic_ops += n * k;
+                }
+            }
+        }
+        for (c, _) in reached {
+            out[c as usize].input_spikes += n;
+        }
+    }
+    // Every layer's spikes.
+    for (s, layer) in plan.layers.iter().enumerate() {
+        if !layer.spikes() {
+            continue;
+        }
+        for (j, &n) in spikes[s].iter().enumerate() {
+            let own = mapping.core_of(s, j);
+            out[own as usize].output_spikes += n;
+            let mut cores = BTreeSet::new();
+            for &(_, l, syn) in edges.iter().filter(|e| e.0 == Some(s)) {
+                for (t, k) in synapses_of(&syn, j, plan.layers[l].output.len()) {
+                    let c = mapping.core_of(l, t);
+                    cores.insert(c);
+                    if counted(&syn) {
+                        out[c as usize].synaptic_ops += n * k;
+                    }
+                }
+            }
+            let o = &mut out[own as usize];
+            let (ox, oy) = (slot(own).x, slot(own).y);
+            for &c in &cores {
+                if c == own {
+                    o.local_deliveries += n;
+                    continue;
+                }
+                let (dx, dy) = (slot(c).x.abs_diff(ox) as u64, slot(c).y.abs_diff(oy) as u64);
+                if dx == 0 && dy == 0 {
+                    o.tile_packets += n;
+                } else {
+                    o.mesh_packets += n;
+                    o.hops_x += n * dx;
+                    o.hops_y += n * dy;
+                }
+            }
+            for c in cores {
+                out[c as usize].input_spikes += n;
+            }
+        }
+    }
+    out
+}
+
+/// Maps `model` over two chips of `neurons`-neuron cores on a 3×3 mesh of 2-core tiles.
+fn two_chip_mapping(model: &Model, neurons: u64) -> (Mapping, snn_map::chip::ChipModel) {
+    let chip = chip(&ChipSpec {
+        neurons,
+        width: 3,
+        height: 3,
+        cores_per_tile: 2,
+        // Distinct constants, so a counter priced at another's rate shows.
+        energy: [1.5, 0.25, 0.125, 3.0, 7.0, 11.0, 0.5],
+        ..ChipSpec::default()
+    });
+    let mapping = map_model(&MapRequest {
+        model,
+        chip: &chip,
+        chip_path: "test/chip.toml".into(),
+        chips: 2,
+        activity: None,
+        seed: 3,
+        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+    .mapping;
+    (mapping, chip)
+}
+
+fn check(text: &str, neurons: u64) {
+    let model = random_model(spec(text), 7, 0.6, 0.12);
+    let (mapping, chip) = two_chip_mapping(&model, neurons);
+    let chips_used: BTreeSet<u32> = mapping.cores.iter().map(|c| c.slot.chip).collect();
+    assert_eq!(chips_used.len(), 2, "the mapping must span both chips");
+    let data = mnist_test(SAMPLES);
+    let net = snn_core::step::CompiledNet::new(&model.spec).unwrap();
+    let enc = snn_data::encode::RateEncoder::new(SEED, model.spec.input_scale);
+    let (_, profile) = evaluate_with_profile(
+        &net,
+        &model.weights,
+        &data,
+        &enc,
+        T as usize,
+        SAMPLES,
+        &model.spec.name,
+        "test",
+    );
+    let spikes: Vec<Vec<u64>> = profile.layers.iter().map(|l| l.spikes.clone()).collect();
+    let want = recount(&model, &mapping, &profile.input, &spikes);
+    let o = sim(&model, &mapping, &data, SEED, T, SAMPLES, 3, Mode::Float);
+    let (mut any_y, mut multi_dest) = (false, false);
+    for (c, per_layer) in o.run.per_core_layer.iter().enumerate() {
+        let mut got = Recount::default();
+        for x in per_layer {
+            got.input_spikes += x.input_spikes;
+            got.output_spikes += x.output_spikes;
+            got.synaptic_ops += x.synaptic_ops;
+            got.local_deliveries += x.local_deliveries;
+            got.tile_packets += x.tile_packets;
+            got.mesh_packets += x.mesh_packets;
+            got.hops_x += x.hops_x;
+            got.hops_y += x.hops_y;
+        }
+        assert_eq!(got, want[c], "{}: core {c}", model.spec.name);
+        any_y |= got.hops_y > 0;
+        multi_dest |= got.tile_packets + got.mesh_packets > got.output_spikes;
+    }
+    assert!(
+        any_y,
+        "no route took a y hop: the test would miss that axis"
+    );
+    assert!(multi_dest, "no spike reached several cores");
+    // Priced by hand (pJ per event, as set above): synaptic, neuron (the engines' active and
+    // idle counts: not recountable from spike counts), routing.
+    let (mut syn, mut neuron, mut routing) = (0.0f64, 0.0f64, 0.0f64);
+    for (c, per_layer) in o.run.per_core_layer.iter().enumerate() {
+        let r = want[c];
+        syn += r.synaptic_ops as f64 * 1.5;
+        for x in per_layer {
+            neuron += x.active_updates as f64 * 0.25 + x.idle_updates as f64 * 0.125;
+        }
+        routing += (r.local_deliveries + r.tile_packets) as f64 * 3.0
+            + r.hops_x as f64 * 7.0
+            + r.hops_y as f64 * 11.0;
+    }
+    let per = SAMPLES as f64 * 1e12;
+    let e = o.energy;
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1e-30),
+            "{what}: {a} vs {b}"
+        )
+    };
+    close(e.synaptic, syn / per, "synaptic energy");
+    close(e.neuron, neuron / per, "neuron energy");
+    close(e.routing, routing / per, "routing energy");
+    close(
+        e.r#static,
+        0.5e-3 * mapping.cores.len() as f64 * o.run.chip_seconds / SAMPLES as f64,
+        "static energy",
+    );
+    let _ = chip;
+}
+
+#[test]
+fn tiny_net_on_two_chips_recounts_exactly() {
+    check(TINY, 16);
+}
+
+#[test]
+fn residual_net_on_two_chips_recounts_exactly() {
+    check(RESIDUAL, 16);
+}
