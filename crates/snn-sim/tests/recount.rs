@@ -107,8 +107,7 @@ fn recount(model: &Model, mapping: &Mapping, input: &[u64], spikes: &[Vec<u64>])
     // Host input: each pixel's spikes reach each (core, input-fed layer) once.
     for (p, &n) in input.iter().enumerate() {
         let mut reached = BTreeSet::new();
-        for &(src, l, syn) in edges.iter().filter(|e| e.0.is_none()) {
-            let _ = src;
+        for &(_, l, syn) in edges.iter().filter(|e| e.0.is_none()) {
             for (t, k) in synapses_of(&syn, p, plan.layers[l].output.len()) {
                 let c = mapping.core_of(l, t);
                 reached.insert((c, l));
@@ -164,7 +163,7 @@ fn recount(model: &Model, mapping: &Mapping, input: &[u64], spikes: &[Vec<u64>])
 }
 
 /// Maps `model` over two chips of `neurons`-neuron cores on a 3×3 mesh of 2-core tiles.
-fn two_chip_mapping(model: &Model, neurons: u64) -> (Mapping, snn_map::chip::ChipModel) {
+fn two_chip_mapping(model: &Model, neurons: u64) -> Mapping {
     let chip = chip(&ChipSpec {
         neurons,
         width: 3,
@@ -185,12 +184,12 @@ fn two_chip_mapping(model: &Model, neurons: u64) -> (Mapping, snn_map::chip::Chi
     })
     .unwrap_or_else(|e| panic!("{e}"))
     .mapping;
-    (mapping, chip)
+    mapping
 }
 
 fn check(text: &str, neurons: u64) {
     let model = random_model(spec(text), 7, 0.6, 0.12);
-    let (mapping, chip) = two_chip_mapping(&model, neurons);
+    let mapping = two_chip_mapping(&model, neurons);
     let chips_used: BTreeSet<u32> = mapping.cores.iter().map(|c| c.slot.chip).collect();
     assert_eq!(chips_used.len(), 2, "the mapping must span both chips");
     let data = mnist_test(SAMPLES);
@@ -260,7 +259,6 @@ fn check(text: &str, neurons: u64) {
         0.5e-3 * mapping.cores.len() as f64 * o.run.chip_seconds / SAMPLES as f64,
         "static energy",
     );
-    let _ = chip;
 }
 
 #[test]
