@@ -12,8 +12,9 @@
 use snn::core::gather::{self, GatherScratch, GatherWeights};
 use snn::core::step::{CompiledNet, NetState, PreparedWeights};
 use snn::core::{synapse, Model};
-use snn::data::dataset::{load, resolve_data_dir, DatasetKind, Split};
+use snn::data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn::data::encode::RateEncoder;
+use snn::data::load;
 use std::path::Path;
 use std::time::Instant;
 

@@ -29,8 +29,9 @@
 
 use snn::core::step::CompiledNet;
 use snn::core::{preset, Model};
-use snn::data::dataset::{load, resolve_data_dir, DatasetKind, Split};
+use snn::data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn::data::encode::RateEncoder;
+use snn::data::load;
 use snn::train::batch::{BatchContext, BatchEngine};
 use snn::train::eval::evaluate;
 use snn::train::params;

@@ -6,8 +6,9 @@
 
 use snn_core::step::CompiledNet;
 use snn_core::Model;
-use snn_data::dataset::{load, DatasetKind, Split};
+use snn_data::dataset::{DatasetKind, Split};
 use snn_data::encode::RateEncoder;
+use snn_data::load;
 use snn_map::chip::ChipModel;
 use snn_map::map::{map_model, MapRequest};
 use snn_map::traffic::Activity;

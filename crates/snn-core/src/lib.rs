@@ -33,6 +33,7 @@ pub mod profile;
 pub mod shape;
 pub mod simd;
 pub mod spec;
+pub mod spec_file;
 pub mod step;
 pub mod synapse;
 pub mod tensor;

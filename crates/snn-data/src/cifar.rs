@@ -18,8 +18,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::{Dataset, DatasetKind, Split};
-use crate::fetch::{install, sha256_hex, FetchReport};
 use crate::idx::{io_err, NUM_CLASSES};
+use crate::install::{install, sha256_hex, FetchReport};
 use crate::ustar::visit_members;
 use crate::DataError;
 

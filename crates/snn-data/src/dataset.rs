@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::idx::{read_idx_images, read_idx_labels, NUM_CLASSES};
+use crate::idx::NUM_CLASSES;
 use crate::DataError;
 
 /// Environment variable naming the data directory when no `--data-dir` flag is given.
@@ -193,39 +193,6 @@ impl Dataset {
     pub fn num_classes(&self) -> usize {
         NUM_CLASSES
     }
-}
-
-/// Loads one split of `kind`: for MNIST and Fashion-MNIST from
-/// `<data_dir>/<dir_name>/{train,t10k}-{images-idx3,labels-idx1}-ubyte`, scaling pixels to
-/// `[0, 1]` (fails if either file is missing or malformed, or if the two disagree on the number of
-/// samples); for CIFAR-10 through [`crate::cifar::load`].
-pub fn load(kind: DatasetKind, data_dir: &Path, split: Split) -> Result<Dataset, DataError> {
-    if kind == DatasetKind::Cifar10 {
-        return crate::cifar::load(data_dir, split);
-    }
-    let dir = kind.dir(data_dir);
-    let images_path = dir.join(split.images_file());
-    let labels_path = dir.join(split.labels_file());
-    let raw = read_idx_images(&images_path)?;
-    let labels = read_idx_labels(&labels_path)?;
-    if raw.count != labels.len() {
-        return Err(DataError::CountMismatch {
-            images_path,
-            labels_path,
-            images: raw.count,
-            labels: labels.len(),
-        });
-    }
-    let images = raw.pixels.iter().map(|&b| f32::from(b) / 255.0).collect();
-    Ok(Dataset {
-        kind,
-        split,
-        channels: 1,
-        rows: raw.rows,
-        cols: raw.cols,
-        images,
-        labels,
-    })
 }
 
 /// The data directory: the `--data-dir` flag if given, else env `SNN_DATA_DIR` if set and

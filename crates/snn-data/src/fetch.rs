@@ -17,10 +17,11 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::read::{GzDecoder, MultiGzDecoder};
-use sha2::{Digest, Sha256};
 
 use crate::dataset::{DatasetKind, Split};
 use crate::idx::io_err;
+use crate::install::install;
+pub use crate::install::{sha256_file, sha256_hex, FetchReport};
 use crate::ustar::extract_members;
 use crate::DataError;
 
@@ -73,20 +74,6 @@ const FASHION_SHA256: [(&str, &str); 4] = [
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     ),
 ];
-
-/// What [`fetch`] did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FetchReport {
-    /// The data set fetched.
-    pub kind: DatasetKind,
-    /// The directory now holding its four IDX files.
-    pub dir: PathBuf,
-    /// True when all four files were already there with the right checksums, so nothing was
-    /// downloaded or written.
-    pub already_present: bool,
-    /// `(file name, sha256)` of the four files, in the order of [`expected_files`].
-    pub files: Vec<(String, String)>,
-}
 
 /// The raw files of `kind` with a published sha256: the four IDX files of MNIST and
 /// Fashion-MNIST (train images, train labels, test images, test labels); none for CIFAR-10,
@@ -180,34 +167,6 @@ pub fn fetch(kind: DatasetKind, data_dir: &Path) -> Result<FetchReport, DataErro
         already_present: false,
         files,
     })
-}
-
-/// The lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// The lowercase hex sha256 of a file's contents, `None` if the file does not exist.
-pub fn sha256_file(path: &Path) -> Result<Option<String>, DataError> {
-    let mut file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(path, "open", e)),
-    };
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| io_err(path, "read", e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(Some(hex(&hasher.finalize())))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn all_present(kind: DatasetKind, dir: &Path) -> Result<bool, DataError> {
@@ -399,13 +358,6 @@ fn unique_suffix() -> String {
     )
 }
 
-/// Writes `bytes` to `<dir>/<name>` atomically: to a hidden temporary name in `dir`, flushed to
-/// disk, then renamed over the final name. The temporary file is removed on any failure.
-pub(crate) fn install(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), DataError> {
-    let dest = dir.join(name);
-    snn_core::atomic::write_atomic(&dest, bytes).map_err(|e| io_err(&dest, "write", e))
-}
-
 /// A scratch directory under the system temp dir, removed with everything in it when dropped.
 struct ScratchDir(PathBuf);
 
@@ -463,19 +415,6 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("exit code 3"), "{msg}");
         assert!(msg.ends_with("last words"), "{msg}");
-    }
-
-    #[test]
-    fn install_leaves_only_the_final_file() {
-        let dir = tempfile::tempdir().unwrap();
-        install(dir.path(), "f", b"data").unwrap();
-        install(dir.path(), "f", b"new data").unwrap();
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("f")]);
-        assert_eq!(fs::read(dir.path().join("f")).unwrap(), b"new data");
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub mod error;
 pub mod fetch;
 pub mod holdout;
 pub mod idx;
+pub mod install;
+pub mod loader;
 pub mod tensor;
 mod ustar;
 
 pub use error::DataError;
+pub use loader::load;

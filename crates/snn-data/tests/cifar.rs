@@ -7,8 +7,9 @@ use std::fs;
 use std::path::Path;
 
 use snn_data::cifar::{self, normalize, BATCH_DIR, IMAGE_BYTES, RECORD_BYTES, TEST_BATCH};
-use snn_data::dataset::{load, DatasetKind, Split};
+use snn_data::dataset::{DatasetKind, Split};
 use snn_data::fetch::fetch;
+use snn_data::load;
 
 /// Writes the six batch files under `data_dir`, each holding `records`.
 fn write_batches(data_dir: &Path, records: &[u8]) {

@@ -2,8 +2,9 @@
 
 mod real_data;
 
-use snn_data::dataset::{load, DatasetKind, Split};
+use snn_data::dataset::{DatasetKind, Split};
 use snn_data::fetch::verify;
+use snn_data::load;
 
 #[test]
 fn fashion_mnist_has_6000_train_and_1000_test_images_per_class() {

@@ -5,8 +5,9 @@ mod real_data;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use snn_data::dataset::{load, DatasetKind, Split};
+use snn_data::dataset::{DatasetKind, Split};
 use snn_data::idx::{read_idx_images, read_idx_labels};
+use snn_data::load;
 use snn_data::DataError;
 
 /// An IDX image file built byte by byte: magic, count, rows, cols (big-endian), then pixels.

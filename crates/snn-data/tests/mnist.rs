@@ -4,8 +4,9 @@ mod real_data;
 
 use std::sync::OnceLock;
 
-use snn_data::dataset::{load, Dataset, DatasetKind, Split};
+use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_data::fetch::verify;
+use snn_data::load;
 
 fn mnist(split: Split) -> &'static Dataset {
     static TRAIN: OnceLock<Dataset> = OnceLock::new();

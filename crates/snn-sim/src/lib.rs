@@ -21,6 +21,7 @@ mod part;
 pub mod program;
 pub mod quant;
 pub mod report;
+pub mod run;
 pub mod sim;
 mod timing;
 

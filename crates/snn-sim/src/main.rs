@@ -2,7 +2,8 @@
 
 use clap::{Parser, ValueEnum};
 use snn_core::model_file::MAX_TIMESTEPS;
-use snn_data::dataset::{load, resolve_data_dir, DatasetKind, Split};
+use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
+use snn_data::load;
 use snn_map::chip::ChipModel;
 use snn_sim::engine::{Mode, Workers};
 use snn_sim::report::{write_all, RunInfo, SweepPoint};

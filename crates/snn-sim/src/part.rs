@@ -3,7 +3,7 @@
 //! share's pipeline drains while the next one's fills are charged as one chip runs them (per
 //! core the work of both, then the busiest core), in exact integer femtoseconds.
 
-use crate::engine::RunResult;
+use crate::run::RunResult;
 use crate::timing::{Timing, FS};
 use snn_map::chip::ChipModel;
 use std::collections::BTreeMap;

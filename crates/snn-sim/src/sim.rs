@@ -3,11 +3,12 @@
 //! counts, NeuroBench metrics, energy ledger, ANN baseline, time).
 
 use crate::counters::Counts;
-use crate::engine::{self, Mode, RunConfig, RunResult, Workers};
+use crate::engine;
 use crate::layer;
 use crate::ledger::{Constants, Energy};
 use crate::program::ChipProgram;
 use crate::quant::Weights;
+use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::SimError;
 use serde::Serialize;
 use snn_core::profile::ActivityProfile;

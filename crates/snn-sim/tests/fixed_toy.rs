@@ -71,7 +71,11 @@ fn fixed_point_toy_matches_the_hand_computation() {
     let o = sim(&model, &mapping, &data, 1, T, 1, 1, Mode::Fixed);
     assert_eq!(o.run.input_spikes, T as u64, "pixel 0 at every step");
     let spikes: Vec<u64> = o.layers.iter().map(|l| l.spikes).collect();
-    assert_eq!(spikes, vec![3, 0], "fc1 fires 3 times (neuron 0), the readout never");
+    assert_eq!(
+        spikes,
+        vec![3, 0],
+        "fc1 fires 3 times (neuron 0), the readout never"
+    );
     let step = 0.75f32 / 7.0;
     let want = vec![14.0 * step / T as f32, -6.0 * step / T as f32];
     assert_eq!(o.run.outputs, vec![want]);

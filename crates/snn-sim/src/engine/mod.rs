@@ -10,6 +10,7 @@
 //! float mode reproduces the trainer's evaluation bit for bit, whatever the thread count or
 //! message arrival order.
 
+mod atom;
 mod barrier;
 mod pending;
 mod scatter;
@@ -18,7 +19,9 @@ mod step;
 use crate::counters::Counts;
 use crate::part::{merge, Part};
 use crate::program::ChipProgram;
+pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
+use atom::AtomState;
 use barrier::SpinBarrier;
 use crossbeam_channel::{unbounded, Sender};
 use pending::{BufferPool, PendingSet};
@@ -30,51 +33,7 @@ use snn_map::chip::ChipModel;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
-use step::{step_core, AtomState, CoreState};
-
-/// Arithmetic of the cores.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// f32, identical to the trainer.
-    Float,
-    /// Integers in the chip's weight and state bits.
-    Fixed,
-}
-
-/// What to run.
-#[derive(Clone, Copy, Debug)]
-pub struct RunConfig {
-    /// Steps per sample.
-    pub timesteps: u32,
-    /// Worker threads.
-    pub threads: usize,
-    /// Independent chip replicas, each running a contiguous share of the samples on
-    /// `threads / replicas` workers (1: one chip, its cores spread over all workers).
-    pub replicas: usize,
-    /// Arithmetic.
-    pub mode: Mode,
-    /// Count spikes per neuron (for an activity profile).
-    pub profile: bool,
-}
-
-/// How a run uses the machine's threads: `threads` workers in all, over `replicas` independent
-/// chip copies (see [`run`]). A plain thread count means one chip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Workers {
-    /// Worker threads in all.
-    pub threads: usize,
-    /// Chip replicas sharing them (at most `threads`).
-    pub replicas: usize,
-}
-
-impl From<usize> for Workers {
-    fn from(threads: usize) -> Self {
-        Workers {
-            threads,
-            replicas: 1,
-        }
-    }
-}
+use step::{step_core, CoreState};
 
 /// A batch of spike packets from one core to another: all spikes of one layer at one network
 /// step that the destination needs.
@@ -90,34 +49,6 @@ pub struct Batch {
     pub hops: (u16, u16),
     /// Neuron indices (channel-last, in the sending layer).
     pub neurons: Vec<u32>,
-}
-
-/// Everything a run produced.
-#[derive(Clone, Debug)]
-pub struct RunResult {
-    /// Predicted class per sample.
-    pub predictions: Vec<u8>,
-    /// Spikes per neuron of every layer (channel-last) and per input pixel, when profiling.
-    pub neuron_spikes: Option<(Vec<u64>, Vec<Vec<u64>>)>,
-    /// Readout output per sample (`V(T)/T` in model units).
-    pub outputs: Vec<Vec<f32>>,
-    /// Counters per core, per layer: `per_core_layer[core][layer]`.
-    pub per_core_layer: Vec<Vec<Counts>>,
-    /// Host-injected input packets (one per destination core per input spike).
-    pub input_packets: u64,
-    /// Input spikes presented.
-    pub input_spikes: u64,
-    /// Modeled chip time, seconds: Σ over chip steps of (busiest core + barrier).
-    pub chip_seconds: f64,
-    /// Modeled busy time of each core, seconds.
-    pub core_busy_seconds: Vec<f64>,
-    /// Chip steps run.
-    pub chip_steps: u64,
-    /// Chip replicas the samples were shared over (the requested number, at most one per
-    /// sample).
-    pub replicas: usize,
-    /// Wall-clock seconds of the simulation.
-    pub wall_seconds: f64,
 }
 
 /// Input spikes of one sample for all steps: (+1 list, -1 list) per step.

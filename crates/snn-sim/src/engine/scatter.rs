@@ -1,7 +1,7 @@
 //! The synaptic half of an atom's step: spikes of one source scattered (or, when dense,
 //! gathered) into the atom's current, in float or fixed point.
 
-use super::step::AtomState;
+use super::atom::AtomState;
 use super::{Mode, Shared};
 use crate::program::{AtomProgram, InputProgram};
 use snn_core::gather_box::{conv_gather_box, BoxScratch, OutBox};

@@ -1,6 +1,7 @@
 //! One chip step of one core: input spikes into each atom's current, neuron updates, and the
 //! routing of the emitted spikes (local delivery or one batch per destination core).
 
+use super::atom::AtomState;
 use super::pending::PendingSet;
 use super::scatter::{fixed_update, scatter};
 use super::{Batch, Mode, Shared};
@@ -11,17 +12,6 @@ use snn_core::gather_box::BoxScratch;
 use snn_core::neuron;
 use snn_core::plan::LayerKind;
 use snn_map::region::Src;
-
-/// Dynamic state of one atom (box of one layer) on a core: float or fixed-point membranes and
-/// input currents, and spike counts when profiling.
-pub(super) struct AtomState {
-    pub(super) v: Vec<f32>,
-    pub(super) i: Vec<f32>,
-    pub(super) vq: Vec<i64>,
-    pub(super) iq: Vec<i64>,
-    /// Spikes per local neuron (only when profiling).
-    pub(super) spikes: Vec<u64>,
-}
 
 /// Everything one core keeps between chip steps: its atoms' state, received spike lists,
 /// counters, modeled busy time, readouts and the buffers of outgoing batches.

@@ -11,9 +11,9 @@
 mod tables;
 
 use crate::counters::Counts;
-use crate::engine::{RunConfig, RunResult};
 use crate::part::{merge, Part};
 use crate::program::ChipProgram;
+use crate::run::{RunConfig, RunResult};
 use crate::timing::Timing;
 use snn_core::active;
 use snn_core::neuron;
