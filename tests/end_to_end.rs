@@ -131,21 +131,51 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
         f.total.synaptic_ops,
         ev.stats.layer_synops.iter().sum::<u64>()
     );
-    // Every spike leaves its core as a local delivery or packets; the ledger prices them.
-    assert!(f.total.packets() > 0 && f.energy.total() > 0.0 && f.energy.r#static > 0.0);
-    assert!(f.ann_energy > 0.0 && f.ann_macs > 0.0);
+    // Every spike of a layer that another layer reads reaches at least one core: its own
+    // (a local delivery) or others (packets); LeNet spans several Loihi cores, so some leave.
+    for l in &f.layers[..f.layers.len() - 1] {
+        let c = &l.counts;
+        assert!(
+            c.local_deliveries + c.packets() >= c.output_spikes,
+            "{}: {} spikes, {} local deliveries, {} packets",
+            l.name,
+            c.output_spikes,
+            c.local_deliveries,
+            c.packets()
+        );
+    }
+    assert!(f.total.packets() > 0, "no spike left its core");
+    // The ANN baseline: the paper's LeNet has 5.784 M MACs (paper-method §8.2) at 4.6 pJ each.
+    assert!(
+        (f.ann_macs - 5.784e6).abs() < 1e3,
+        "ANN MACs {}",
+        f.ann_macs
+    );
+    assert!((f.ann_energy / (f.ann_macs * 4.6e-12) - 1.0).abs() < 1e-12);
+    // Static energy: every used core's static power over the modeled chip time, per inference.
+    let static_j = loihi.energy.static_mw_per_core.value
+        * 1e-3
+        * mapping.cores.len() as f64
+        * f.run.chip_seconds
+        / n as f64;
+    assert!((f.energy.r#static / static_j - 1.0).abs() < 1e-12);
 
-    // 5. Fixed point in Loihi's 8-bit weights: deterministic and not far from float.
+    // 5. Fixed point in Loihi's 8-bit weights: independent of the thread count, and close to
+    // float.
     let q = sim(Mode::Fixed, 3);
     assert_eq!(q.run.input_spikes, f.run.input_spikes);
     assert_eq!(q.predictions, sim(Mode::Fixed, 1).predictions);
-    let agree = q
-        .predictions
-        .iter()
-        .zip(&f.predictions)
-        .filter(|(a, b)| a == b)
-        .count();
-    assert!(agree * 2 >= n, "fixed agrees with float on {agree} of {n}");
+    // 8-bit weights perturb each layer's activity a little, not a lot (this barely trained
+    // LeNet's predictions sit near ties, so they are no measure): spikes within 10 % per layer.
+    for (lq, lf) in q.layers.iter().zip(&f.layers) {
+        let (a, b) = (lq.spikes as f64, lf.spikes as f64);
+        assert!(
+            (a - b).abs() <= 0.1 * b,
+            "{}: fixed {a} spikes, float {b}",
+            lq.name
+        );
+    }
+    assert!(q.layers[..4].iter().all(|l| l.spikes > 0));
 
     // 6. The report says the same.
     let out = tmp.path().join("report");

@@ -78,6 +78,16 @@ fn float_results_do_not_depend_on_thread_count() {
 #[test]
 fn fixed_results_do_not_depend_on_thread_count() {
     check_invariance(Mode::Fixed);
+    // The runs compared above really were in the chip's integers: their readout values are
+    // not float mode's (which `fixed_toy.rs` and `agreement.rs` check exactly).
+    let (model, mapping) = setup();
+    let data = mnist_test(SAMPLES);
+    let fixed = sim(&model, &mapping, &data, SEED, T, SAMPLES, 2, Mode::Fixed);
+    let float = sim(&model, &mapping, &data, SEED, T, SAMPLES, 2, Mode::Float);
+    assert_ne!(
+        fixed.run.outputs, float.run.outputs,
+        "fixed mode ran in float"
+    );
 }
 
 #[test]
