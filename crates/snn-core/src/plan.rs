@@ -125,6 +125,33 @@ impl Synapses {
     }
 }
 
+/// Where spikes come from: the encoded input image or a plan layer. The one name for a source
+/// of spikes in every crate (the step's inputs, the mapper's synapse edges, the simulator's
+/// routes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Source {
+    /// The encoded input image (injected from the host on a chip).
+    Input,
+    /// The spikes emitted by plan layer `i`.
+    Layer(usize),
+}
+
+impl Source {
+    /// Source of the main synapses of layer `l`.
+    pub fn main_of(l: usize) -> Self {
+        if l == 0 {
+            Source::Input
+        } else {
+            Source::Layer(l - 1)
+        }
+    }
+
+    /// Source of a shortcut whose [`Shortcut::source`] is `layer`.
+    pub fn of_shortcut(layer: Option<usize>) -> Self {
+        layer.map_or(Source::Input, Source::Layer)
+    }
+}
+
 /// A residual shortcut into a layer's membrane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shortcut {

@@ -13,7 +13,7 @@ use crate::lif_pool::{self, PoolScratch, PoolStep};
 use crate::model_file::LayerWeights;
 use crate::neuron;
 use crate::ops::LayerFanOut;
-use crate::plan::{LayerKind, NetworkPlan, Synapses};
+use crate::plan::{LayerKind, NetworkPlan, Source, Synapses};
 use crate::shape::Shape3;
 use crate::simd;
 use crate::spec::{NetworkSpec, NeuronParams};
@@ -188,26 +188,6 @@ impl StepWeights<'_> {
         match self {
             StepWeights::Canonical(w) => &w[l].shortcut,
             StepWeights::Prepared(p) => &p.layers[l].1,
-        }
-    }
-}
-
-/// Where a layer's input spikes come from in the current step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source {
-    /// The encoded input image.
-    Input,
-    /// The spikes emitted by plan layer `i` this step.
-    Layer(usize),
-}
-
-impl Source {
-    /// Source of the main synapses of layer `l`.
-    pub fn main_of(l: usize) -> Self {
-        if l == 0 {
-            Source::Input
-        } else {
-            Source::Layer(l - 1)
         }
     }
 }
@@ -472,7 +452,7 @@ impl NetState {
             &mut current,
         );
         if let Some(sc) = layer.shortcut {
-            let src = sc.source.map_or(Source::Input, Source::Layer);
+            let src = Source::of_shortcut(sc.source);
             self.scatter(
                 src,
                 &sc.synapses,

@@ -6,7 +6,7 @@
 use crate::error::MapError;
 use crate::limits::CoreLimits;
 use crate::network::NetGraph;
-use crate::region::{Region, Src};
+use crate::region::Region;
 use serde::{Deserialize, Serialize};
 use snn_core::plan::Synapses;
 
@@ -379,14 +379,5 @@ impl AtomSet {
     /// True when there are no atoms.
     pub fn is_empty(&self) -> bool {
         self.atoms.is_empty()
-    }
-
-    /// The source of layer `l`'s main synapses.
-    pub fn main_source(l: usize) -> Src {
-        if l == 0 {
-            Src::Input
-        } else {
-            Src::Layer(l as u32 - 1)
-        }
     }
 }

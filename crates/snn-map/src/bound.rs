@@ -50,8 +50,9 @@
 
 use crate::limits::CoreLimits;
 use crate::network::{Edge, NetGraph};
-use crate::region::{Region, Src};
+use crate::region::Region;
 use crate::traffic::Activity;
+use snn_core::plan::Source;
 use snn_core::plan::Synapses;
 
 /// The lower bound on inter-core packets per step, in total and by sending layer.
@@ -217,7 +218,7 @@ impl PacketBound {
                 let shape = net.plan.layers[s].output;
                 // edges leaving the layer, grouped by target layer
                 let mut groups: Vec<(usize, Vec<&Edge>)> = Vec::new();
-                for e in net.edges_from(Src::Layer(s as u32)) {
+                for e in net.edges_from(Source::Layer(s)) {
                     match groups.iter_mut().find(|g| g.0 == e.target) {
                         Some(g) => g.1.push(e),
                         None => groups.push((e.target, vec![e])),
@@ -271,7 +272,7 @@ impl PacketBound {
             .enumerate()
             .map(|(l, lb)| {
                 lb.iter()
-                    .zip(act.of(Src::Layer(l as u32)))
+                    .zip(act.of(Source::Layer(l)))
                     .map(|(&k, &a)| a * k as f64)
                     .sum()
             })

@@ -3,7 +3,8 @@
 //! field) and how many synapses a box stores. Derived from the plan of `snn-core`, so mapper and
 //! simulator agree with the trainer on every connection.
 
-use crate::region::{Field, Region, Src};
+use crate::region::{Field, Region};
+use snn_core::plan::Source;
 use snn_core::plan::{NetworkPlan, Synapses};
 use snn_core::synapse::ConvGeometry;
 use snn_core::Shape3;
@@ -12,7 +13,7 @@ use snn_core::Shape3;
 #[derive(Clone, Debug)]
 pub struct Edge {
     /// Where the spikes come from.
-    pub source: Src,
+    pub source: Source,
     /// The layer they feed.
     pub target: usize,
     /// The synapses.
@@ -57,7 +58,7 @@ fn valid_taps(o: usize, in_len: usize, k: usize, s: usize, p: usize) -> u64 {
 }
 
 impl Edge {
-    fn new(source: Src, target: usize, synapses: Synapses, shortcut: bool) -> Self {
+    fn new(source: Source, target: usize, synapses: Synapses, shortcut: bool) -> Self {
         let (rows_out, cols_out) = match synapses {
             Synapses::Conv { input, .. } => {
                 let geo = ConvGeometry::new(&synapses);
@@ -315,11 +316,7 @@ impl NetGraph {
         let mut out_edges = vec![Vec::new(); n + 1];
         let mut in_edges = vec![Vec::new(); n];
         for (l, layer) in plan.layers.iter().enumerate() {
-            let main_src = if l == 0 {
-                Src::Input
-            } else {
-                Src::Layer(l as u32 - 1)
-            };
+            let main_src = Source::main_of(l);
             let mut add = |e: Edge| {
                 let id = edges.len();
                 out_edges[Self::slot(e.source)].push(id);
@@ -328,7 +325,7 @@ impl NetGraph {
             };
             add(Edge::new(main_src, l, layer.synapses, false));
             if let Some(sc) = layer.shortcut {
-                let src = sc.source.map_or(Src::Input, |s| Src::Layer(s as u32));
+                let src = Source::of_shortcut(sc.source);
                 add(Edge::new(src, l, sc.synapses, true));
             }
         }
@@ -340,10 +337,10 @@ impl NetGraph {
         }
     }
 
-    fn slot(src: Src) -> usize {
+    fn slot(src: Source) -> usize {
         match src {
-            Src::Input => 0,
-            Src::Layer(i) => i as usize + 1,
+            Source::Input => 0,
+            Source::Layer(i) => i + 1,
         }
     }
 
@@ -353,20 +350,20 @@ impl NetGraph {
     }
 
     /// Every source of spikes: the input, then each layer in plan order.
-    pub fn sources(&self) -> impl Iterator<Item = Src> {
-        std::iter::once(Src::Input).chain((0..self.layers()).map(|l| Src::Layer(l as u32)))
+    pub fn sources(&self) -> impl Iterator<Item = Source> {
+        std::iter::once(Source::Input).chain((0..self.layers()).map(Source::Layer))
     }
 
     /// Shape of a source's neurons.
-    pub fn source_shape(&self, src: Src) -> Shape3 {
+    pub fn source_shape(&self, src: Source) -> Shape3 {
         match src {
-            Src::Input => self.plan.input,
-            Src::Layer(i) => self.plan.layers[i as usize].output,
+            Source::Input => self.plan.input,
+            Source::Layer(i) => self.plan.layers[i].output,
         }
     }
 
     /// Edges leaving a source.
-    pub fn edges_from(&self, src: Src) -> impl Iterator<Item = &Edge> {
+    pub fn edges_from(&self, src: Source) -> impl Iterator<Item = &Edge> {
         self.out_edges[Self::slot(src)]
             .iter()
             .map(|&e| &self.edges[e])

@@ -2,6 +2,7 @@
 //! receptive fields (the presynaptic neurons) of such a box.
 
 use serde::{Deserialize, Serialize};
+use snn_core::plan::Source;
 use snn_core::Shape3;
 
 /// A box of neurons `[c0, c1) × [y0, y1) × [x0, x1)` of a channel-last layer.
@@ -77,21 +78,12 @@ impl Region {
     }
 }
 
-/// Where spikes come from: the network input or a plan layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Src {
-    /// The encoded input image (injected from the host).
-    Input,
-    /// Plan layer `i`.
-    Layer(u32),
-}
-
 /// The presynaptic neurons of a box through one set of synapses: every `stride`-th row and
 /// column of `region` in the source layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {
     /// Source of the spikes.
-    pub source: Src,
+    pub source: Source,
     /// Bounding box in the source layer.
     pub region: Region,
     /// Row/column step inside the box (1 except for subsampling shortcuts).

@@ -6,8 +6,8 @@
 
 use crate::atoms::AtomSet;
 use crate::network::NetGraph;
-use crate::region::Src;
 use serde::{Deserialize, Serialize};
+use snn_core::plan::Source;
 use snn_core::profile::ActivityProfile;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -55,10 +55,10 @@ impl Activity {
     }
 
     /// Rates of a source.
-    pub fn of(&self, src: Src) -> &[f64] {
+    pub fn of(&self, src: Source) -> &[f64] {
         match src {
-            Src::Input => &self.input,
-            Src::Layer(l) => &self.layers[l as usize],
+            Source::Input => &self.input,
+            Source::Layer(l) => &self.layers[l],
         }
     }
 }
@@ -103,8 +103,8 @@ impl Hypergraph {
                         });
                     }
                 }
-                if let Src::Layer(l) = src {
-                    pins.push(atoms.atom_of(l as usize, n));
+                if let Source::Layer(l) = src {
+                    pins.push(atoms.atom_of(l, n));
                     pins.sort_unstable();
                     pins.dedup();
                     if pins.len() > 1 {
@@ -225,8 +225,8 @@ impl TrafficStats {
                     }
                 }
                 let own = match src {
-                    Src::Input => None,
-                    Src::Layer(l) => Some(map.cores[l as usize][n]),
+                    Source::Input => None,
+                    Source::Layer(l) => Some(map.cores[l][n]),
                 };
                 for &d in &touched {
                     st.core_load[d as usize] += r * count[d as usize] as f64;
@@ -236,8 +236,8 @@ impl TrafficStats {
                         Some(o) if o == d => st.local_deliveries += r,
                         Some(o) => {
                             st.inter_core_packets += r;
-                            if let Src::Layer(l) = src {
-                                st.packets_by_layer[l as usize] += r;
+                            if let Source::Layer(l) = src {
+                                st.packets_by_layer[l] += r;
                             }
                             fan_out[o as usize].insert(d);
                             if r > 0.0 {

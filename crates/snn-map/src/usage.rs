@@ -5,7 +5,8 @@
 use crate::atoms::AtomSet;
 use crate::limits::CoreLimits;
 use crate::network::NetGraph;
-use crate::region::{Field, Src};
+use crate::region::Field;
+use snn_core::plan::Source;
 use std::collections::HashMap;
 
 /// Identifies a shared conv kernel block: (edge index, first channel, one past the last).
@@ -85,7 +86,7 @@ pub struct CoreUsage {
     /// Expected synaptic operations per step.
     pub load: f64,
     kernels: HashMap<KernelKey, u32>,
-    grids: HashMap<Src, Vec<u16>>,
+    grids: HashMap<Source, Vec<u16>>,
 }
 
 impl CoreUsage {

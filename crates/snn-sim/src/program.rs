@@ -3,11 +3,12 @@
 //! cores its spikes must reach (the routing tables expanded to neurons).
 
 use crate::quant::Weights;
+use snn_core::plan::Source;
 use snn_core::plan::{LayerKind, Synapses};
 use snn_core::synapse::ConvGeometry;
 use snn_map::mapping::Mapping;
 use snn_map::network::NetGraph;
-use snn_map::region::{Region, Src};
+use snn_map::region::Region;
 
 /// One synapse set feeding an atom.
 #[derive(Clone, Debug)]
@@ -15,7 +16,7 @@ pub struct InputProgram {
     /// Index of the edge in [`NetGraph::edges`].
     pub edge: usize,
     /// Where its spikes come from.
-    pub source: Src,
+    pub source: Source,
     /// Source indices `[lo, hi)` covering the rows of the atom's receptive field: spike lists
     /// are sorted, so only this slice of them can reach the atom.
     pub src_range: (u32, u32),
@@ -148,13 +149,16 @@ impl ChipProgram {
         for c in &mut cores {
             for i in 0..c.atoms.len() {
                 let l = c.atoms[i].layer;
-                let fed = c.atoms[i].inputs.iter().any(|inp| inp.source == Src::Input);
+                let fed = c.atoms[i]
+                    .inputs
+                    .iter()
+                    .any(|inp| inp.source == Source::Input);
                 if !fed || c.atoms[..i].iter().any(|a| a.layer == l) {
                     continue;
                 }
                 let mut reach = vec![false; mapping.plan.input.len()];
                 for a in c.atoms.iter().filter(|a| a.layer == l) {
-                    for e in net.edges_into(l).filter(|e| e.source == Src::Input) {
+                    for e in net.edges_into(l).filter(|e| e.source == Source::Input) {
                         for (n, r) in reach.iter_mut().enumerate() {
                             *r = *r
                                 || e.targets(n)
@@ -178,7 +182,7 @@ impl ChipProgram {
                 mapping.cores[c as usize].slot.y,
             )
         };
-        let dests_of = |src: Src, n: usize, seen: &mut Vec<u32>| {
+        let dests_of = |src: Source, n: usize, seen: &mut Vec<u32>| {
             seen.clear();
             for e in net.edges_from(src) {
                 if let Some(reg) = e.targets(n) {
@@ -196,7 +200,7 @@ impl ChipProgram {
             if mapping.plan.layers[l].spikes() {
                 r.start.push(0);
                 for (n, &own) in layer_cores.iter().enumerate() {
-                    dests_of(Src::Layer(l as u32), n, &mut seen);
+                    dests_of(Source::Layer(l), n, &mut seen);
                     r.local.push(seen.contains(&own));
                     let (ox, oy) = tile(own);
                     for &d in seen.iter().filter(|&&d| d != own) {
@@ -211,7 +215,7 @@ impl ChipProgram {
         }
         let input_dests = (0..mapping.plan.input.len())
             .map(|n| {
-                dests_of(Src::Input, n, &mut seen);
+                dests_of(Source::Input, n, &mut seen);
                 seen.len() as u32
             })
             .collect();
@@ -239,7 +243,7 @@ impl ChipProgram {
             .collect();
         let last_consumer = (0..net.layers())
             .map(|l| {
-                net.edges_from(Src::Layer(l as u32))
+                net.edges_from(Source::Layer(l))
                     .map(|e| e.target)
                     .max()
                     .unwrap_or(l)

@@ -4,8 +4,9 @@
 use crate::trace::Trace;
 use snn_core::neuron;
 use snn_core::ops::synops;
+use snn_core::plan::Source;
 use snn_core::profile::ActivityProfile;
-use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights, Source};
+use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights};
 use snn_data::encode::{PreparedImage, RateEncoder};
 
 /// Per-layer counters accumulated by evaluation (integers, so sums never depend on order), and

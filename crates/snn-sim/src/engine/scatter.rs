@@ -5,9 +5,9 @@ use super::atom::AtomState;
 use super::{Mode, Shared};
 use crate::program::{AtomProgram, InputProgram};
 use snn_core::gather_box::{conv_gather_box, BoxScratch, OutBox};
+use snn_core::plan::Source;
 use snn_core::plan::{LayerKind, Synapses};
 use snn_core::simd;
-use snn_map::region::Src;
 
 /// Adds the spikes `spikes` of one source (value ±1) into the atom's current through edge
 /// `edge`, restricted to the atom's neurons; returns the synaptic operations done. Per target
@@ -56,8 +56,8 @@ fn scatter_body(
     let vf = value as f32;
     let mut ops = 0u64;
     let coords = &prog.coords[match e.source {
-        Src::Input => 0,
-        Src::Layer(l) => l as usize + 1,
+        Source::Input => 0,
+        Source::Layer(l) => l + 1,
     }];
     match e.synapses {
         Synapses::Conv { kernel, output, .. } => {

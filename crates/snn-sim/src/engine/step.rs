@@ -11,7 +11,7 @@ use crossbeam_channel::Receiver;
 use snn_core::gather_box::BoxScratch;
 use snn_core::neuron;
 use snn_core::plan::LayerKind;
-use snn_map::region::Src;
+use snn_core::plan::Source;
 
 /// Everything one core keeps between chip steps: its atoms' state, received spike lists,
 /// counters, modeled busy time, readouts and the buffers of outgoing batches.
@@ -60,7 +60,7 @@ pub(super) fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau
         let mut synops = 0u64;
         for (k, inp) in atom.inputs.iter().enumerate() {
             match inp.source {
-                Src::Input => {
+                Source::Input => {
                     let ring = sh.inputs.len() as u64;
                     let slot = sh.inputs[(sample % ring) as usize]
                         .read()
@@ -78,8 +78,8 @@ pub(super) fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau
                             .count() as u64;
                     }
                 }
-                Src::Layer(s) => {
-                    if let Some(p) = st.pending.get_mut(s, g) {
+                Source::Layer(s) => {
+                    if let Some(p) = st.pending.get_mut(s as u32, g) {
                         if !p.ready {
                             // Lists from several senders arrive in any order.
                             p.order(&mut st.order_bits);

@@ -7,8 +7,9 @@
 use crate::counters::Counts;
 use crate::program::ChipProgram;
 use crate::timing::Timing;
+use snn_core::plan::Source;
 use snn_core::plan::Synapses;
-use snn_map::region::{Region, Src};
+use snn_map::region::Region;
 use std::collections::BTreeMap;
 
 /// Routing cost of one spike of a neuron: delivery in its own core, packets to other cores of
@@ -239,9 +240,9 @@ impl Tables {
             })
             .collect();
         // Receiving: per core, the first layer there that reads the source.
-        let source_index = |s: Src| match s {
-            Src::Input => 0,
-            Src::Layer(l) => l as usize + 1,
+        let source_index = |s: Source| match s {
+            Source::Input => 0,
+            Source::Layer(l) => l + 1,
         };
         let mut first_reader: Vec<BTreeMap<u32, usize>> = vec![BTreeMap::new(); layers + 1];
         for core in &prog.cores {
@@ -265,7 +266,7 @@ impl Tables {
                 cores_hit.clear();
                 match src {
                     // Host spikes are counted per (core, input-fed layer) reached.
-                    Src::Input => {
+                    Source::Input => {
                         for e in net.edges_from(src) {
                             if let Some(t) = e.targets(n) {
                                 for &(s, r) in &boxes[e.target] {
@@ -276,7 +277,7 @@ impl Tables {
                             }
                         }
                     }
-                    Src::Layer(_) => {
+                    Source::Layer(_) => {
                         for e in net.edges_from(src) {
                             if let Some(t) = e.targets(n) {
                                 for &(s, r) in &boxes[e.target] {
