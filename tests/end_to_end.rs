@@ -123,8 +123,8 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
     assert_eq!(f.predictions, ev.predictions);
     assert_eq!(f.correct, ev.correct);
     assert_eq!(f.run.input_spikes, ev.stats.input_spikes);
-    let spikes: Vec<u64> = f.layers.iter().map(|l| l.spikes).collect();
-    let synops: Vec<u64> = f.layers.iter().map(|l| l.synaptic_ops).collect();
+    let spikes: Vec<u64> = f.layers.iter().map(|l| l.activity.spikes).collect();
+    let synops: Vec<u64> = f.layers.iter().map(|l| l.activity.synaptic_ops).collect();
     assert_eq!(spikes, ev.stats.layer_spikes);
     assert_eq!(synops, ev.stats.layer_synops);
     assert_eq!(
@@ -138,7 +138,7 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
         assert!(
             c.local_deliveries + c.packets() >= c.output_spikes,
             "{}: {} spikes, {} local deliveries, {} packets",
-            l.name,
+            l.activity.name,
             c.output_spikes,
             c.local_deliveries,
             c.packets()
@@ -168,14 +168,14 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
     // 8-bit weights perturb each layer's activity a little, not a lot (this barely trained
     // LeNet's predictions sit near ties, so they are no measure): spikes within 10 % per layer.
     for (lq, lf) in q.layers.iter().zip(&f.layers) {
-        let (a, b) = (lq.spikes as f64, lf.spikes as f64);
+        let (a, b) = (lq.activity.spikes as f64, lf.activity.spikes as f64);
         assert!(
             (a - b).abs() <= 0.1 * b,
             "{}: fixed {a} spikes, float {b}",
-            lq.name
+            lq.activity.name
         );
     }
-    assert!(q.layers[..4].iter().all(|l| l.spikes > 0));
+    assert!(q.layers[..4].iter().all(|l| l.activity.spikes > 0));
 
     // 6. The report says the same.
     let out = tmp.path().join("report");

@@ -30,6 +30,7 @@ mod payload;
 pub mod plan;
 pub mod preset;
 pub mod profile;
+pub mod report;
 pub mod shape;
 pub mod simd;
 pub mod spec;

@@ -55,10 +55,18 @@ pub struct RunInfo<'a> {
 /// The report as JSON.
 pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
     let per = o.samples.max(1) as f64;
-    let spiking: Vec<_> = o.layers.iter().filter(|l| l.name != "readout").collect();
-    let neuron_steps: f64 =
-        spiking.iter().map(|l| l.neurons as f64).sum::<f64>() * o.timesteps as f64 * per;
-    let spikes: f64 = spiking.iter().map(|l| l.spikes as f64).sum();
+    let spiking: Vec<_> = o
+        .layers
+        .iter()
+        .filter(|l| l.activity.name != "readout")
+        .collect();
+    let neuron_steps: f64 = spiking
+        .iter()
+        .map(|l| l.activity.neurons as f64)
+        .sum::<f64>()
+        * o.timesteps as f64
+        * per;
+    let spikes: f64 = spiking.iter().map(|l| l.activity.spikes as f64).sum();
     let syn_per_s = o.total.synaptic_ops as f64 / o.run.wall_seconds.max(1e-12);
     let e = o.energy;
     json!({
@@ -85,7 +93,7 @@ pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
         "input_packets": o.run.input_packets,
         "synaptic_ops": o.total.synaptic_ops,
         "synaptic_ops_per_inference": o.total.synaptic_ops as f64 / per,
-        "spikes_per_layer": o.layers.iter().map(|l| (l.name.clone(), json!(l.spikes))).collect::<serde_json::Map<_, _>>(),
+        "spikes_per_layer": o.layers.iter().map(|l| (l.activity.name.clone(), json!(l.activity.spikes))).collect::<serde_json::Map<_, _>>(),
         "packets": o.total.packets(),
         "hops": o.total.hops(),
         "neuron_updates": { "active": o.total.active_updates, "idle": o.total.idle_updates },
@@ -182,11 +190,11 @@ pub fn markdown(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {:.4} | {:.3e} | {:.3e} | {:.3} | {:.3} | {:.4} |",
-            l.name,
-            l.neurons,
-            l.spike_rate,
-            l.synaptic_ops as f64 / per,
-            l.ann_macs as f64 / per,
+            l.activity.name,
+            l.activity.neurons,
+            l.activity.spike_rate,
+            l.activity.synaptic_ops as f64 / per,
+            l.activity.ann_macs as f64 / per,
             l.ops_ratio_snn_over_ann,
             l.energy_ratio_snn_over_ann_45nm,
             l.energy_per_inference.total() * 1e6
@@ -223,7 +231,7 @@ pub fn write_all(o: &SimOutcome, m: &Mapping, info: &RunInfo, dir: &Path) -> Res
     snn_core::atomic::write_atomic(&md, markdown(o, m, info).as_bytes())
         .map_err(|e| out_err(&md, e))?;
     let per = o.samples.max(1) as f64;
-    let names: Vec<String> = o.layers.iter().map(|l| l.name.clone()).collect();
+    let names: Vec<String> = o.layers.iter().map(|l| l.activity.name.clone()).collect();
     let title = |what: &str| {
         format!(
             "{} on {} ({}): {what}",
@@ -237,7 +245,7 @@ pub fn write_all(o: &SimOutcome, m: &Mapping, info: &RunInfo, dir: &Path) -> Res
     };
     let p = dir.join("spike_rate.png");
     let spiking: Vec<usize> = (0..o.layers.len())
-        .filter(|&i| o.layers[i].name != "readout")
+        .filter(|&i| o.layers[i].activity.name != "readout")
         .collect();
     snn_plot::bar_chart(
         &p,
@@ -250,13 +258,13 @@ pub fn write_all(o: &SimOutcome, m: &Mapping, info: &RunInfo, dir: &Path) -> Res
             .collect::<Vec<_>>(),
         &spiking
             .iter()
-            .map(|&i| o.layers[i].spike_rate)
+            .map(|&i| o.layers[i].activity.spike_rate)
             .collect::<Vec<_>>(),
         false,
     )
     .map_err(|e| out_err(&p, e))?;
     let weighted: Vec<usize> = (0..o.layers.len())
-        .filter(|&i| o.layers[i].ann_macs > 0)
+        .filter(|&i| o.layers[i].activity.ann_macs > 0)
         .collect();
     let p = dir.join("ops_vs_ann.png");
     snn_plot::grouped_bar_chart(
@@ -276,14 +284,14 @@ pub fn write_all(o: &SimOutcome, m: &Mapping, info: &RunInfo, dir: &Path) -> Res
                 "SNN effective ACs".to_string(),
                 weighted
                     .iter()
-                    .map(|&i| o.layers[i].synaptic_ops as f64 / per)
+                    .map(|&i| o.layers[i].activity.synaptic_ops as f64 / per)
                     .collect(),
             ),
             (
                 "ANN MACs".to_string(),
                 weighted
                     .iter()
-                    .map(|&i| o.layers[i].ann_macs as f64 / per)
+                    .map(|&i| o.layers[i].activity.ann_macs as f64 / per)
                     .collect(),
             ),
         ],

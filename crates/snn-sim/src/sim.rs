@@ -22,21 +22,13 @@ use snn_map::mapping::Mapping;
 /// The 45 nm reference chip used for the ANN baseline when no file is given.
 pub const GENERIC_45NM: &str = include_str!("../../../hardware-models/generic-45nm.toml");
 
-/// Per-layer numbers of a run (totals over all samples unless named per inference).
+/// Per-layer numbers of a run (totals over all samples unless named per inference): the
+/// activity every tool reports, then the chip's counters and energies.
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerReport {
-    /// Layer name.
-    pub name: String,
-    /// Neurons.
-    pub neurons: usize,
-    /// Spikes emitted (0 for the readout).
-    pub spikes: u64,
-    /// Spikes per neuron per step.
-    pub spike_rate: f64,
-    /// Synaptic operations (effective ACs) into the layer.
-    pub synaptic_ops: u64,
-    /// Dense MACs of the equivalent ANN layer (once per sample).
-    pub ann_macs: u64,
+    /// Spikes, spike rate, synaptic operations and ANN MACs (as `snn-train eval` reports them).
+    #[serde(flatten)]
+    pub activity: snn_core::report::LayerReport,
     /// All counters.
     pub counts: Counts,
     /// On-chip dynamic energy per inference, joules.
@@ -261,16 +253,17 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
         for core in &run.per_core_layer {
             c += &core[l];
         }
-        let ann = layer.dense_macs() * n as u64;
+        let activity = snn_core::report::LayerReport::new(
+            layer,
+            c.output_spikes,
+            c.synaptic_ops,
+            n,
+            timesteps as usize,
+        );
+        let ann = activity.ann_macs;
         let e = k.dynamic(&c).per(per);
         layers.push(LayerReport {
-            name: layer.name.clone(),
-            neurons: layer.output.len(),
-            spikes: c.output_spikes,
-            spike_rate: c.output_spikes as f64
-                / (layer.output.len() as f64 * timesteps as f64 * per),
-            synaptic_ops: c.synaptic_ops,
-            ann_macs: ann,
+            activity,
             counts: c,
             energy_per_inference: e,
             ops_ratio_snn_over_ann: if ann > 0 {

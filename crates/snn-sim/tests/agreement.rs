@@ -246,12 +246,12 @@ fn fixed_mode_with_wide_words_tracks_float() {
         let f = sim(&model, &mapping, &data, SEED, 16, 12, 2, Mode::Float);
         let q = sim(&model, &mapping, &data, SEED, 16, 12, 2, Mode::Fixed);
         for (lf, lq) in f.layers.iter().zip(&q.layers) {
-            let (a, b) = (lf.spikes as f64, lq.spikes as f64);
+            let (a, b) = (lf.activity.spikes as f64, lq.activity.spikes as f64);
             assert!(
                 (a - b).abs() <= 0.03 * a.max(b) + 2.0,
                 "{} {}: float {a} spikes, fixed {b}",
                 model.spec.name,
-                lf.name
+                lf.activity.name
             );
         }
     }
@@ -284,7 +284,10 @@ fn fixed_mode_keeps_the_identity_shortcut_at_weight_one() {
     let data = mnist_test(8);
     let f = sim(&model, &mapping, &data, SEED, 12, 8, 2, Mode::Float);
     let q = sim(&model, &mapping, &data, SEED, 12, 8, 2, Mode::Fixed);
-    let (a, b) = (f.layers[1].spikes as f64, q.layers[1].spikes as f64);
+    let (a, b) = (
+        f.layers[1].activity.spikes as f64,
+        q.layers[1].activity.spikes as f64,
+    );
     assert!(a > 100.0, "res1b float spikes {a}");
     assert!(
         (a - b).abs() <= 0.03 * a,

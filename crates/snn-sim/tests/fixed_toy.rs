@@ -70,7 +70,7 @@ fn fixed_point_toy_matches_the_hand_computation() {
     };
     let o = sim(&model, &mapping, &data, 1, T, 1, 1, Mode::Fixed);
     assert_eq!(o.run.input_spikes, T as u64, "pixel 0 at every step");
-    let spikes: Vec<u64> = o.layers.iter().map(|l| l.spikes).collect();
+    let spikes: Vec<u64> = o.layers.iter().map(|l| l.activity.spikes).collect();
     assert_eq!(
         spikes,
         vec![3, 0],
@@ -81,6 +81,6 @@ fn fixed_point_toy_matches_the_hand_computation() {
     assert_eq!(o.run.outputs, vec![want]);
     assert_eq!(o.predictions, vec![0]);
     // Synaptic ops: fc1 2 per input spike, the readout 2 per fc1 spike.
-    let synops: Vec<u64> = o.layers.iter().map(|l| l.synaptic_ops).collect();
+    let synops: Vec<u64> = o.layers.iter().map(|l| l.activity.synaptic_ops).collect();
     assert_eq!(synops, vec![2 * T as u64, 2 * 3]);
 }

@@ -62,7 +62,11 @@ fn check_invariance(mode: Mode) {
     let data = mnist_test(SAMPLES);
     let one = sim(&model, &mapping, &data, SEED, T, SAMPLES, 1, mode);
     for l in &one.layers[..one.layers.len() - 1] {
-        assert!(l.spikes > 0, "{mode:?}: layer {} silent", l.name);
+        assert!(
+            l.activity.spikes > 0,
+            "{mode:?}: layer {} silent",
+            l.activity.name
+        );
     }
     for threads in [2, 4] {
         let many = sim(&model, &mapping, &data, SEED, T, SAMPLES, threads, mode);
@@ -170,7 +174,10 @@ fn fixed_mode_at_8_bits_stays_close_to_float() {
         "input spikes are mode-free"
     );
     // The first layer sees the same input spikes through 8-bit weights.
-    let (sf, sq) = (f.layers[0].spikes as f64, q.layers[0].spikes as f64);
+    let (sf, sq) = (
+        f.layers[0].activity.spikes as f64,
+        q.layers[0].activity.spikes as f64,
+    );
     assert!(
         (sf - sq).abs() <= 0.1 * sf,
         "conv1 spikes: float {sf}, fixed {sq}"

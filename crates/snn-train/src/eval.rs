@@ -3,10 +3,10 @@
 
 use crate::forward::{Runner, SpikeStats};
 use rayon::prelude::*;
-use serde::Serialize;
 use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
 use snn_core::profile::ActivityProfile;
+pub use snn_core::report::LayerReport;
 use snn_core::step::{CompiledNet, PreparedWeights};
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
@@ -167,24 +167,6 @@ fn evaluate_counting(
     out
 }
 
-/// Per-layer numbers of an evaluation, as written to JSON.
-#[derive(Clone, Debug, Serialize)]
-pub struct LayerReport {
-    /// Layer name.
-    pub name: String,
-    /// Neurons in the layer.
-    pub neurons: usize,
-    /// Spikes emitted by the layer over all samples and steps (0 for the readout).
-    pub spikes: u64,
-    /// Spikes per neuron per step (the spike rate).
-    pub spike_rate: f64,
-    /// Synaptic operations into the layer over all samples.
-    pub synaptic_ops: u64,
-    /// Dense MACs of the equivalent ANN layer over all samples (per-step MACs × samples; an ANN
-    /// runs once per sample).
-    pub ann_macs: u64,
-}
-
 /// Per-layer report of an evaluation.
 pub fn layer_reports(net: &CompiledNet, ev: &Evaluation, timesteps: usize) -> Vec<LayerReport> {
     net.plan
@@ -192,16 +174,8 @@ pub fn layer_reports(net: &CompiledNet, ev: &Evaluation, timesteps: usize) -> Ve
         .iter()
         .enumerate()
         .map(|(l, layer)| {
-            let neurons = layer.output.len();
-            let spikes = ev.stats.layer_spikes[l];
-            LayerReport {
-                name: layer.name.clone(),
-                neurons,
-                spikes,
-                spike_rate: spikes as f64 / (neurons * timesteps * ev.samples.max(1)) as f64,
-                synaptic_ops: ev.stats.layer_synops[l],
-                ann_macs: layer.dense_macs() * ev.samples as u64,
-            }
+            let (spikes, synops) = (ev.stats.layer_spikes[l], ev.stats.layer_synops[l]);
+            LayerReport::new(layer, spikes, synops, ev.samples, timesteps)
         })
         .collect()
 }

@@ -327,9 +327,9 @@ pub fn assert_matches_eval(o: &SimOutcome, ev: &Evaluation, what: &str) {
         o.run.input_spikes, ev.stats.input_spikes,
         "{what}: input spikes"
     );
-    let spikes: Vec<u64> = o.layers.iter().map(|l| l.spikes).collect();
+    let spikes: Vec<u64> = o.layers.iter().map(|l| l.activity.spikes).collect();
     assert_eq!(spikes, ev.stats.layer_spikes, "{what}: spikes per layer");
-    let synops: Vec<u64> = o.layers.iter().map(|l| l.synaptic_ops).collect();
+    let synops: Vec<u64> = o.layers.iter().map(|l| l.activity.synaptic_ops).collect();
     assert_eq!(
         synops, ev.stats.layer_synops,
         "{what}: synaptic ops per layer"
