@@ -1,7 +1,8 @@
-//! A share of the samples run on one chip copy (by either engine), and the merge of shares into
+//! A share of the samples run on one chip copy (by either engine), the merge of shares into
 //! the result of one chip streaming all samples: counters add up, and the chip steps where one
 //! share's pipeline drains while the next one's fills are charged as one chip runs them (per
-//! core the work of both, then the busiest core), in exact integer femtoseconds.
+//! core the work of both, then the busiest core), in exact integer femtoseconds; and
+//! [`join_all`], which joins the threads that ran the shares.
 
 use crate::run::RunResult;
 use crate::timing::{Timing, FS};
@@ -84,4 +85,15 @@ pub(crate) fn merge(
     out.replicas = replicas;
     out.wall_seconds = start.elapsed().as_secs_f64();
     out
+}
+
+/// Joins scoped threads in order, re-raising a worker's panic.
+pub(crate) fn join_all<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
+    handles
+        .into_iter()
+        .map(|h| match h.join() {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e),
+        })
+        .collect()
 }

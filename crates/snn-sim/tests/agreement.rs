@@ -12,47 +12,6 @@ use snn_sim::engine::Mode;
 use snn_sim::sim::Engine;
 use std::sync::OnceLock;
 
-/// A small conv net whose 16 conv channels exceed the tiny chip's 12 neurons per core.
-const TINY: &str = r#"
-name = "tiny"
-input = { channels = 1, height = 28, width = 28 }
-[[layer]]
-type = "conv"
-out_channels = 16
-kernel = 7
-stride = 7
-[[layer]]
-type = "pool"
-[[layer]]
-type = "linear"
-out_features = 20
-[[layer]]
-type = "readout"
-out_features = 10
-"#;
-
-/// conv → residual block with an identity shortcut → residual block with a strided 1×1-conv
-/// shortcut (6 channels, split on a 4-neuron core) → readout.
-const RESIDUAL: &str = r#"
-name = "resid"
-input = { channels = 1, height = 28, width = 28 }
-[[layer]]
-type = "conv"
-out_channels = 4
-kernel = 7
-stride = 7
-[[layer]]
-type = "residual"
-out_channels = 4
-[[layer]]
-type = "residual"
-out_channels = 6
-stride = 2
-[[layer]]
-type = "readout"
-out_features = 10
-"#;
-
 /// A residual block first, so its (strided identity) shortcut reads the input spikes.
 const INPUT_SHORTCUT: &str = r#"
 name = "inshort"

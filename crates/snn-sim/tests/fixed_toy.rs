@@ -23,28 +23,14 @@
 mod common;
 
 use common::*;
-use snn_core::{LayerSpec, Model, NetworkSpec, NeuronParams, Shape3};
+use snn_core::Model;
 use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_sim::engine::Mode;
 
 const T: u32 = 6;
 
 fn toy_model() -> Model {
-    let spec = NetworkSpec {
-        name: "fixed-toy".into(),
-        input: Shape3::new(1, 1, 2),
-        input_scale: 1.0,
-        neuron: NeuronParams::default(),
-        layers: vec![
-            LayerSpec::Linear { out_features: 2 },
-            LayerSpec::Readout { out_features: 2 },
-        ],
-    };
-    let mut m = random_model(spec, 1, 0.0, 0.0);
-    // Dense weights are [input][output].
-    m.weights[0].main = vec![0.7, -0.3, 0.2, 0.1];
-    m.weights[1].main = vec![0.75, -0.25, 0.0, 0.5];
-    m
+    two_neuron_toy("fixed-toy", [0.7, -0.3, 0.2, 0.1], [0.75, -0.25, 0.0, 0.5])
 }
 
 #[test]

@@ -24,7 +24,7 @@
 mod common;
 
 use common::*;
-use snn_core::{LayerSpec, Model, NetworkSpec, NeuronParams, Shape3};
+use snn_core::Model;
 use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_map::mapping::{Mapping, Route};
 use snn_sim::counters::Counts;
@@ -35,21 +35,7 @@ const T: u32 = 4;
 const SAMPLES: usize = 2;
 
 fn toy_model() -> Model {
-    let spec = NetworkSpec {
-        name: "toy".into(),
-        input: Shape3::new(1, 1, 2),
-        input_scale: 1.0,
-        neuron: NeuronParams::default(),
-        layers: vec![
-            LayerSpec::Linear { out_features: 2 },
-            LayerSpec::Readout { out_features: 2 },
-        ],
-    };
-    let mut m = random_model(spec, 1, 0.0, 0.0);
-    // Dense weights are [input][output].
-    m.weights[0].main = vec![1.5, 0.6, 5.0, 5.0];
-    m.weights[1].main = vec![1.0, 0.0, 0.0, 1.0];
-    m
+    two_neuron_toy("toy", [1.5, 0.6, 5.0, 5.0], [1.0, 0.0, 0.0, 1.0])
 }
 
 fn toy_data() -> Dataset {

@@ -15,64 +15,14 @@ use snn_core::synapse::{self, ConvGeometry};
 use snn_core::Model;
 use snn_map::map::{map_model, MapRequest};
 use snn_map::mapping::Mapping;
+use snn_sim::counters::Counts;
 use snn_sim::engine::Mode;
 use snn_train::eval::evaluate_with_profile;
 use std::collections::BTreeSet;
 
-const TINY: &str = r#"
-name = "tiny"
-input = { channels = 1, height = 28, width = 28 }
-[[layer]]
-type = "conv"
-out_channels = 16
-kernel = 7
-stride = 7
-[[layer]]
-type = "pool"
-[[layer]]
-type = "linear"
-out_features = 20
-[[layer]]
-type = "readout"
-out_features = 10
-"#;
-
-const RESIDUAL: &str = r#"
-name = "resid"
-input = { channels = 1, height = 28, width = 28 }
-[[layer]]
-type = "conv"
-out_channels = 4
-kernel = 7
-stride = 7
-[[layer]]
-type = "residual"
-out_channels = 4
-[[layer]]
-type = "residual"
-out_channels = 6
-stride = 2
-[[layer]]
-type = "readout"
-out_features = 10
-"#;
-
 const SEED: u64 = 5;
 const T: u32 = 8;
 const SAMPLES: usize = 12;
-
-/// Counters recounted per core, summed over its layers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Recount {
-    input_spikes: u64,
-    output_spikes: u64,
-    synaptic_ops: u64,
-    local_deliveries: u64,
-    tile_packets: u64,
-    mesh_packets: u64,
-    hops_x: u64,
-    hops_y: u64,
-}
 
 /// Synapse counts from source neuron `j` of an edge into each target neuron (the reference
 /// scatter of one spike through unit weights), as (target, synapses).
@@ -91,9 +41,11 @@ fn synapses_of(syn: &Synapses, j: usize, targets: usize) -> Vec<(usize, u64)> {
 }
 
 /// Every core's counters from per-neuron spike counts and the synapses.
-fn recount(model: &Model, mapping: &Mapping, input: &[u64], spikes: &[Vec<u64>]) -> Vec<Recount> {
+/// Every core's counters (summed over its layers) from per-neuron spike counts and the
+/// synapses; active and idle updates are left at 0 (they depend on currents, not spike counts).
+fn recount(model: &Model, mapping: &Mapping, input: &[u64], spikes: &[Vec<u64>]) -> Vec<Counts> {
     let plan = NetworkPlan::new(&model.spec).unwrap();
-    let mut out = vec![Recount::default(); mapping.cores.len()];
+    let mut out = vec![Counts::default(); mapping.cores.len()];
     let slot = |c: u32| mapping.cores[c as usize].slot;
     // Edges as (source: None = input, target layer, synapses).
     let mut edges = Vec::new();
@@ -210,17 +162,11 @@ fn check(text: &str, neurons: u64) {
     let o = sim(&model, &mapping, &data, SEED, T, SAMPLES, 3, Mode::Float);
     let (mut any_y, mut multi_dest) = (false, false);
     for (c, per_layer) in o.run.per_core_layer.iter().enumerate() {
-        let mut got = Recount::default();
+        let mut got = Counts::default();
         for x in per_layer {
-            got.input_spikes += x.input_spikes;
-            got.output_spikes += x.output_spikes;
-            got.synaptic_ops += x.synaptic_ops;
-            got.local_deliveries += x.local_deliveries;
-            got.tile_packets += x.tile_packets;
-            got.mesh_packets += x.mesh_packets;
-            got.hops_x += x.hops_x;
-            got.hops_y += x.hops_y;
+            got += x;
         }
+        (got.active_updates, got.idle_updates) = (0, 0);
         assert_eq!(got, want[c], "{}: core {c}", model.spec.name);
         any_y |= got.hops_y > 0;
         multi_dest |= got.tile_packets + got.mesh_packets > got.output_spikes;

@@ -17,7 +17,7 @@ mod scatter;
 mod step;
 
 use crate::counters::Counts;
-use crate::part::{merge, Part};
+use crate::part::{join_all, merge, Part};
 use crate::program::ChipProgram;
 pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
@@ -159,17 +159,6 @@ pub fn run(
         replicas,
         start,
     )
-}
-
-/// Joins scoped threads in order, re-raising a worker's panic.
-fn join_all<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
-    handles
-        .into_iter()
-        .map(|h| match h.join() {
-            Ok(v) => v,
-            Err(e) => std::panic::resume_unwind(e),
-        })
-        .collect()
 }
 
 /// One chip running samples `first .. first + samples` of `data` (see [`run`]).

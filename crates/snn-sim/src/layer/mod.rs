@@ -11,7 +11,7 @@
 mod tables;
 
 use crate::counters::Counts;
-use crate::part::{merge, Part};
+use crate::part::{join_all, merge, Part};
 use crate::program::ChipProgram;
 use crate::run::{RunConfig, RunResult};
 use crate::timing::Timing;
@@ -61,10 +61,7 @@ pub fn run(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        join_all(handles)
     });
     let layers = prog.net.layers();
     let mut out = merge(parts, chip, samples, cfg.timesteps, layers, 1, start);

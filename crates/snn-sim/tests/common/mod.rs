@@ -398,3 +398,64 @@ pub fn cores_of_layer(m: &Mapping, l: usize) -> usize {
     cores.dedup();
     cores.len()
 }
+
+/// A small conv net whose 16 conv channels exceed a 12-neuron core: conv → pool → linear →
+/// readout.
+pub const TINY: &str = r#"
+name = "tiny"
+input = { channels = 1, height = 28, width = 28 }
+[[layer]]
+type = "conv"
+out_channels = 16
+kernel = 7
+stride = 7
+[[layer]]
+type = "pool"
+[[layer]]
+type = "linear"
+out_features = 20
+[[layer]]
+type = "readout"
+out_features = 10
+"#;
+
+/// conv → residual block with an identity shortcut → residual block with a strided 1×1-conv
+/// shortcut (6 channels) → readout.
+pub const RESIDUAL: &str = r#"
+name = "resid"
+input = { channels = 1, height = 28, width = 28 }
+[[layer]]
+type = "conv"
+out_channels = 4
+kernel = 7
+stride = 7
+[[layer]]
+type = "residual"
+out_channels = 4
+[[layer]]
+type = "residual"
+out_channels = 6
+stride = 2
+[[layer]]
+type = "readout"
+out_features = 10
+"#;
+
+/// 2 input pixels → a linear layer of 2 neurons → a readout of 2, with the given dense weights
+/// (`[input][output]` order): the hand-computed toys of the ledger and fixed-point tests.
+pub fn two_neuron_toy(name: &str, fc1: [f32; 4], readout: [f32; 4]) -> Model {
+    let spec = NetworkSpec {
+        name: name.into(),
+        input: snn_core::Shape3::new(1, 1, 2),
+        input_scale: 1.0,
+        neuron: snn_core::NeuronParams::default(),
+        layers: vec![
+            snn_core::LayerSpec::Linear { out_features: 2 },
+            snn_core::LayerSpec::Readout { out_features: 2 },
+        ],
+    };
+    let mut m = random_model(spec, 1, 0.0, 0.0);
+    m.weights[0].main = fc1.to_vec();
+    m.weights[1].main = readout.to_vec();
+    m
+}
