@@ -15,6 +15,7 @@ pub mod error;
 pub mod eval;
 pub mod forward;
 pub mod grad;
+pub mod layers;
 pub mod log;
 pub mod optim;
 pub mod params;

@@ -43,6 +43,23 @@ enum Command {
     /// Compare runs side by side: compare.json, compare.md and accuracy charts against epochs
     /// and wall hours.
     Compare(CompareArgs),
+    /// Per-layer sparsity of evaluated networks side by side, from `snn-train eval` JSON files:
+    /// spike rates, SNN accumulates vs ANN MACs, 45 nm energy ratios (layers.json, layers.md,
+    /// one chart per network).
+    Layers(LayersArgs),
+}
+
+#[derive(Args, Debug)]
+struct LayersArgs {
+    /// Eval JSON files (`snn-train eval ... > NAME.json`); each is labelled by its file name.
+    #[arg(value_name = "EVAL_JSON", required = true)]
+    evals: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Title of the charts and the tables.
+    #[arg(long, default_value = "Per-layer sparsity")]
+    title: String,
 }
 
 #[derive(Args, Debug)]
@@ -495,6 +512,8 @@ fn main() -> ExitCode {
         Some(Command::FetchData(a)) => run_fetch(a),
         Some(Command::Export(a)) => run_export(a),
         Some(Command::Plot(a)) => run_plot(a),
+        Some(Command::Layers(a)) => snn_train::layers::layers(&a.evals, &a.out, &a.title)
+            .map(|nets| println!("{} networks in {}", nets.len(), a.out.display())),
         Some(Command::Compare(a)) => snn_train::compare::compare(&a.runs, &a.out, &a.title)
             .map(|rows| println!("compared {} runs in {}", rows.len(), a.out.display())),
         None => run_train(cli.train),

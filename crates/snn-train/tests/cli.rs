@@ -516,3 +516,62 @@ fn untrained_lenet(path: &Path) {
     .save(path)
     .unwrap();
 }
+
+#[test]
+fn layers_reports_per_inference_acs_against_the_papers_lenet_macs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.snn");
+    untrained_lenet(&model);
+    let eval = bin()
+        .args(["eval", "--dataset", "mnist", "--test-limit", "4", "--timesteps", "3", "--model"])
+        .arg(&model)
+        .arg("--data-dir")
+        .arg(common::mnist_dir())
+        .output()
+        .unwrap();
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let eval_json = tmp.path().join("lenet.json");
+    std::fs::write(&eval_json, &eval.stdout).unwrap();
+    let ev: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let out = tmp.path().join("layers");
+    let run = bin()
+        .arg("layers")
+        .arg(&eval_json)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let rows: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("layers.json")).unwrap()).unwrap();
+    let lenet = &rows[0];
+    assert_eq!(lenet["network"], "lenet");
+    // The paper's LeNet: conv1 0.392 M MACs, 5.784 M in all (paper-method §8.2).
+    let conv1 = &lenet["layers"][0];
+    assert_eq!(conv1["layer"], "conv1");
+    assert_eq!(conv1["ann_macs"].as_f64(), Some(392_000.0));
+    assert!((lenet["total_ann_macs"].as_f64().unwrap() - 5.784e6).abs() < 1e3);
+    // ACs per inference are the evaluation's synaptic ops over its 4 images; with zero
+    // weights nothing past conv1 fires, so only conv1 accumulates.
+    let acs = ev["layers"][0]["synaptic_ops"].as_f64().unwrap() / 4.0;
+    assert!(acs > 0.0);
+    assert_eq!(conv1["snn_acs"].as_f64(), Some(acs));
+    assert_eq!(conv1["acs_over_macs"].as_f64(), Some(acs / 392_000.0));
+    assert_eq!(lenet["total_snn_acs"].as_f64(), Some(acs));
+    let fp = acs * 0.9 / (lenet["total_ann_macs"].as_f64().unwrap() * 4.6);
+    assert!((lenet["energy_ratio_fp_45nm"].as_f64().unwrap() - fp).abs() < 1e-12);
+    assert!(std::fs::read_to_string(out.join("layers.md"))
+        .unwrap()
+        .contains("| conv1 | 15680 |"));
+    assert!(out.join("lenet_acs_vs_macs.png").exists());
+    // Not an eval JSON: one line naming the file.
+    let wrong = tmp.path().join("wrong.json");
+    std::fs::write(&wrong, b"{\"layers\": 3}").unwrap();
+    let out = bin()
+        .arg("layers")
+        .arg(&wrong)
+        .args(["--out", "x"])
+        .output()
+        .unwrap();
+    fails_with(out, &["wrong.json", "not an snn-train eval JSON"]);
+}
