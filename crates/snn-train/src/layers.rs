@@ -69,12 +69,9 @@ fn bad(path: &Path, what: &str) -> TrainError {
 
 /// Reads one eval JSON into its rows.
 pub fn read_eval(path: &Path) -> Result<NetworkRows, TrainError> {
-    let text = snn_core::bounded::read_text_bounded(
-        path,
-        snn_core::bounded::MAX_JSON_BYTES,
-        "eval JSON",
-    )
-    .map_err(TrainError::io(path))?;
+    let text =
+        snn_core::bounded::read_text_bounded(path, snn_core::bounded::MAX_JSON_BYTES, "eval JSON")
+            .map_err(TrainError::io(path))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| bad(path, &e.to_string()))?;
     let num = |v: &Value, key: &str| v[key].as_f64().ok_or_else(|| bad(path, key));
     let samples = num(&v, "samples")?;
@@ -83,9 +80,16 @@ pub fn read_eval(path: &Path) -> Result<NetworkRows, TrainError> {
     }
     let mut layers = Vec::new();
     for l in v["layers"].as_array().ok_or_else(|| bad(path, "layers"))? {
-        let (acs, macs) = (num(l, "synaptic_ops")? / samples, num(l, "ann_macs")? / samples);
+        let (acs, macs) = (
+            num(l, "synaptic_ops")? / samples,
+            num(l, "ann_macs")? / samples,
+        );
         layers.push(LayerRow {
-            layer: l["name"].as_str().ok_or_else(|| bad(path, "name"))?.escape_debug().to_string(),
+            layer: l["name"]
+                .as_str()
+                .ok_or_else(|| bad(path, "name"))?
+                .escape_debug()
+                .to_string(),
             neurons: num(l, "neurons")? as u64,
             spike_rate: num(l, "spike_rate")?,
             snn_acs: acs,
@@ -102,7 +106,11 @@ pub fn read_eval(path: &Path) -> Result<NetworkRows, TrainError> {
             .file_stem()
             .map_or("network".into(), |s| s.to_string_lossy().into_owned()),
         source: path.display().to_string(),
-        dataset: v["dataset"].as_str().unwrap_or("").escape_debug().to_string(),
+        dataset: v["dataset"]
+            .as_str()
+            .unwrap_or("")
+            .escape_debug()
+            .to_string(),
         samples: samples as u64,
         timesteps: num(&v, "timesteps")? as u64,
         accuracy: num(&v, "accuracy")?,

@@ -523,13 +523,26 @@ fn layers_reports_per_inference_acs_against_the_papers_lenet_macs() {
     let model = tmp.path().join("m.snn");
     untrained_lenet(&model);
     let eval = bin()
-        .args(["eval", "--dataset", "mnist", "--test-limit", "4", "--timesteps", "3", "--model"])
+        .args([
+            "eval",
+            "--dataset",
+            "mnist",
+            "--test-limit",
+            "4",
+            "--timesteps",
+            "3",
+            "--model",
+        ])
         .arg(&model)
         .arg("--data-dir")
         .arg(common::mnist_dir())
         .output()
         .unwrap();
-    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
     let eval_json = tmp.path().join("lenet.json");
     std::fs::write(&eval_json, &eval.stdout).unwrap();
     let ev: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
@@ -541,7 +554,11 @@ fn layers_reports_per_inference_acs_against_the_papers_lenet_macs() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let rows: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("layers.json")).unwrap()).unwrap();
     let lenet = &rows[0];
