@@ -108,7 +108,7 @@ fn run_share(
         .iter()
         .map(|l| vec![0u64; l.output.len()])
         .collect();
-    let route_fs = tables.route_fs(&tm);
+    let route_fs = tables.route_fs(prog, &tm);
     let mut outputs = Vec::with_capacity(hi - lo);
     let fill = layers as u64 - 1;
     for (local_sample, index) in (lo..hi).enumerate() {

@@ -1,11 +1,12 @@
 //! What the layer engine needs to charge a whole layer's spikes to the mapped cores, built
 //! once from the chip program: every (core, layer) pair holding neurons is a *slot*; tables
-//! say which slot each neuron lives in, what routing its spike costs, which slots receive it,
-//! how many synaptic operations it does on each, and which runs of neuron indices each slot
-//! holds (to count active neurons from a bitmap).
+//! say which slot each neuron lives in, which slots receive its spike, how many synaptic
+//! operations it does on each, and which runs of neuron indices each slot holds (to count
+//! active neurons from a bitmap). What a spike's routing costs is read from the program's own
+//! routes ([`ChipProgram::routes`]).
 
 use crate::counters::Counts;
-use crate::program::ChipProgram;
+use crate::program::{ChipProgram, LayerRoutes};
 use crate::timing::Timing;
 use snn_core::plan::Source;
 use snn_core::plan::Synapses;
@@ -15,12 +16,32 @@ use std::collections::BTreeMap;
 /// Routing cost of one spike of a neuron: delivery in its own core, packets to other cores of
 /// its tile and over the mesh, and the hops those take.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct RouteCost {
-    pub(crate) local: u32,
-    pub(crate) tile: u32,
-    pub(crate) mesh: u32,
-    pub(crate) hops_x: u32,
-    pub(crate) hops_y: u32,
+struct RouteCost {
+    local: u64,
+    tile: u64,
+    mesh: u64,
+    hops_x: u64,
+    hops_y: u64,
+}
+
+impl RouteCost {
+    /// The cost of neuron `j`'s spike under `routes`.
+    fn of(routes: &LayerRoutes, j: usize) -> Self {
+        let mut c = RouteCost {
+            local: u64::from(routes.local[j]),
+            ..RouteCost::default()
+        };
+        for &(_, hx, hy) in &routes.dests[routes.start[j] as usize..routes.start[j + 1] as usize] {
+            if hx == 0 && hy == 0 {
+                c.tile += 1;
+            } else {
+                c.mesh += 1;
+                c.hops_x += u64::from(hx);
+                c.hops_y += u64::from(hy);
+            }
+        }
+        c
+    }
 }
 
 /// Routing times of one layer's spikes: per neuron its slot and time class, and each class's
@@ -70,8 +91,6 @@ pub(crate) struct Tables {
     pub(crate) slot_neurons: Vec<u64>,
     /// Slot of every neuron, per layer.
     pub(crate) slot_of: Vec<Vec<u32>>,
-    /// Routing cost of every neuron's spike, per layer (empty for the readout).
-    pub(crate) route: Vec<Vec<RouteCost>>,
     /// Slots charged with receiving each neuron's spike (per receiving core, the first layer
     /// there that reads the source), per source: index 0 = input pixels, `l + 1` = layer `l`.
     pub(crate) deliver: Vec<Csr<u32>>,
@@ -86,20 +105,28 @@ impl Tables {
     /// classes' times in fs (local delivery and packets at the local-spike time, hops at the
     /// hop times); empty for the readout. A layer's neurons have few distinct routes, so the
     /// per-neuron entry stays at 8 bytes whatever the times are.
-    pub(crate) fn route_fs(&self, tm: &Timing) -> Vec<RouteTimes> {
-        self.route
+    pub(crate) fn route_fs(&self, prog: &ChipProgram, tm: &Timing) -> Vec<RouteTimes> {
+        prog.routes
             .iter()
             .zip(&self.slot_of)
-            .map(|(route, slots)| {
+            .map(|(routes, slots)| {
                 let mut classes: Vec<u64> = Vec::new();
                 let mut index: std::collections::HashMap<u64, u32> = Default::default();
-                let per_neuron = route
+                if routes.start.is_empty() {
+                    // The readout sends nothing.
+                    return RouteTimes {
+                        per_neuron: Vec::new(),
+                        classes,
+                    };
+                }
+                let per_neuron = slots
                     .iter()
-                    .zip(slots)
-                    .map(|(r, &s)| {
-                        let fs = u64::from(r.local + r.tile) * tm.local
-                            + u64::from(r.hops_x) * tm.hop_x
-                            + u64::from(r.hops_y) * tm.hop_y;
+                    .enumerate()
+                    .map(|(j, &s)| {
+                        let r = RouteCost::of(routes, j);
+                        let fs = (r.local + r.tile) * tm.local
+                            + r.hops_x * tm.hop_x
+                            + r.hops_y * tm.hop_y;
                         let class = *index.entry(fs).or_insert_with(|| {
                             classes.push(fs);
                             classes.len() as u32 - 1
@@ -137,21 +164,22 @@ impl Tables {
             }
         }
         for (l, per_neuron) in neuron_count.iter().enumerate() {
-            if self.route[l].is_empty() {
+            let routes = &prog.routes[l];
+            if routes.start.is_empty() {
                 continue;
             }
             for (j, &n) in per_neuron.iter().enumerate() {
                 if n == 0 {
                     continue;
                 }
-                let r = self.route[l][j];
+                let r = RouteCost::of(routes, j);
                 let c = &mut counts[self.slot_of[l][j] as usize];
                 c.output_spikes += n;
-                c.local_deliveries += n * u64::from(r.local);
-                c.tile_packets += n * u64::from(r.tile);
-                c.mesh_packets += n * u64::from(r.mesh);
-                c.hops_x += n * u64::from(r.hops_x);
-                c.hops_y += n * u64::from(r.hops_y);
+                c.local_deliveries += n * r.local;
+                c.tile_packets += n * r.tile;
+                c.mesh_packets += n * r.mesh;
+                c.hops_x += n * r.hops_x;
+                c.hops_y += n * r.hops_y;
                 for &d in self.deliver[l + 1].row(j) {
                     counts[d as usize].input_spikes += n;
                 }
@@ -213,32 +241,6 @@ impl Tables {
                 }
             }
         }
-        let route = (0..layers)
-            .map(|l| {
-                let r = &prog.routes[l];
-                if r.start.is_empty() {
-                    return Vec::new();
-                }
-                (0..plan.layers[l].output.len())
-                    .map(|j| {
-                        let mut c = RouteCost {
-                            local: u32::from(r.local[j]),
-                            ..RouteCost::default()
-                        };
-                        for &(_, hx, hy) in &r.dests[r.start[j] as usize..r.start[j + 1] as usize] {
-                            if hx == 0 && hy == 0 {
-                                c.tile += 1;
-                            } else {
-                                c.mesh += 1;
-                                c.hops_x += u32::from(hx);
-                                c.hops_y += u32::from(hy);
-                            }
-                        }
-                        c
-                    })
-                    .collect()
-            })
-            .collect();
         // Receiving: per core, the first layer there that reads the source.
         let source_index = |s: Source| match s {
             Source::Input => 0,
@@ -255,46 +257,48 @@ impl Tables {
                 }
             }
         }
+        // Receiving, from the program's own routing: a layer's spike reaches the cores in its
+        // route (its own when `local`), charged to the first layer there that reads it; a
+        // host pixel reaches each (core, input-fed layer) whose `input_reach` holds it.
         let mut deliver = Vec::with_capacity(layers + 1);
-        let mut edges_from = Vec::with_capacity(layers + 1);
-        for src in net.sources() {
-            let si = source_index(src);
-            let shape = net.source_shape(src);
-            let mut d = Csr::default();
-            let mut cores_hit = Vec::new();
-            for n in 0..shape.len() {
-                cores_hit.clear();
-                match src {
-                    // Host spikes are counted per (core, input-fed layer) reached.
-                    Source::Input => {
-                        for e in net.edges_from(src) {
-                            if let Some(t) = e.targets(n) {
-                                for &(s, r) in &boxes[e.target] {
-                                    if t.intersect(&r).is_some() {
-                                        cores_hit.push(s);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Source::Layer(_) => {
-                        for e in net.edges_from(src) {
-                            if let Some(t) = e.targets(n) {
-                                for &(s, r) in &boxes[e.target] {
-                                    if t.intersect(&r).is_some() {
-                                        let core = slots[s as usize].0;
-                                        cores_hit.push(slot(core, first_reader[si][&core]));
-                                    }
-                                }
-                            }
-                        }
-                    }
+        let mut by_pixel: Vec<Vec<u32>> = vec![Vec::new(); plan.input.len()];
+        for core in &prog.cores {
+            for a in core.atoms.iter().filter(|a| !a.input_reach.is_empty()) {
+                let s = slot(core.core, a.layer);
+                for (p, _) in a.input_reach.iter().enumerate().filter(|(_, &r)| r) {
+                    by_pixel[p].push(s);
                 }
-                cores_hit.sort_unstable();
-                cores_hit.dedup();
-                d.push_row(cores_hit.iter().copied());
+            }
+        }
+        let mut d = Csr::default();
+        for row in &mut by_pixel {
+            row.sort_unstable();
+            d.push_row(row.iter().copied());
+        }
+        deliver.push(d);
+        for (l, routes) in prog.routes.iter().enumerate() {
+            let mut d = Csr::default();
+            let mut row = Vec::new();
+            if !routes.start.is_empty() {
+                let readers = &first_reader[l + 1];
+                for (j, &own_slot) in slot_of[l].iter().enumerate() {
+                    let own = slots[own_slot as usize].0;
+                    let dests = &routes.dests[routes.start[j] as usize..routes.start[j + 1] as usize];
+                    let cores = routes.local[j].then_some(own).into_iter();
+                    row.clear();
+                    row.extend(
+                        cores
+                            .chain(dests.iter().map(|&(c, _, _)| c))
+                            .map(|c| slot(c, readers[&c])),
+                    );
+                    row.sort_unstable();
+                    d.push_row(row.iter().copied());
+                }
             }
             deliver.push(d);
+        }
+        let mut edges_from = Vec::with_capacity(layers + 1);
+        for src in net.sources() {
             let mut ops_of = Vec::new();
             for e in net.edges_from(src) {
                 let (per_pixel, keys) = match e.synapses {
@@ -325,7 +329,6 @@ impl Tables {
             slots,
             slot_neurons,
             slot_of,
-            route,
             deliver,
             edges_from,
             runs,
