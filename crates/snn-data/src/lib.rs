@@ -27,7 +27,7 @@ pub mod idx;
 pub mod install;
 pub mod loader;
 pub mod tensor;
-mod ustar;
+pub mod ustar;
 
 pub use error::DataError;
 pub use loader::load;

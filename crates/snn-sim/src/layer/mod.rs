@@ -64,9 +64,7 @@ pub fn run(
         join_all(handles)
     });
     let layers = prog.net.layers();
-    let mut out = merge(parts, chip, samples, cfg.timesteps, layers, 1, start);
-    out.replicas = 1;
-    out
+    merge(parts, chip, samples, cfg.timesteps, layers, 1, start)
 }
 
 /// Samples `lo..hi` on one worker.
@@ -99,7 +97,7 @@ fn run_share(
     let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     let mut interior_fs = 0u128;
     // Spikes per input pixel and per neuron: every counter that does not enter the busy time
-    // is derived from them once at the end ([`Tables::totals`]).
+    // is derived from them once at the end ([`Tables::add_totals`]).
     let mut input_count = vec![0u64; prog.net.plan.input.len()];
     let mut neuron_count: Vec<Vec<u64>> = prog
         .net
@@ -188,9 +186,9 @@ fn run_share(
     let end = (hi - lo) as u64 * t;
     if hi > lo {
         for tau in end..end + fill {
-            let row = &mut ring[(tau % layers as u64) as usize];
-            edge.insert(lo as u64 * t + tau, std::mem::take(row));
-            *row = vec![0; n_cores];
+            // Each ring row is taken once: the drain is shorter than the ring.
+            let row = std::mem::take(&mut ring[(tau % layers as u64) as usize]);
+            edge.insert(lo as u64 * t + tau, row);
         }
     }
     let (input_spikes, input_packets) =
