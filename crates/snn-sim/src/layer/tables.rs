@@ -283,7 +283,8 @@ impl Tables {
                 let readers = &first_reader[l + 1];
                 for (j, &own_slot) in slot_of[l].iter().enumerate() {
                     let own = slots[own_slot as usize].0;
-                    let dests = &routes.dests[routes.start[j] as usize..routes.start[j + 1] as usize];
+                    let dests =
+                        &routes.dests[routes.start[j] as usize..routes.start[j + 1] as usize];
                     let cores = routes.local[j].then_some(own).into_iter();
                     row.clear();
                     row.extend(
