@@ -117,16 +117,10 @@ pub struct MapOutcome {
     pub objective: Objective,
 }
 
-fn summarize(
-    net: &NetGraph,
-    map: &NeuronMap,
-    act: &Activity,
-    mesh: &Mesh,
-    slot_of: &[usize],
-) -> (Summary, TrafficStats) {
-    let st = TrafficStats::evaluate(net, map, act);
-    let s = Summary {
-        cores_used: map.count,
+/// Summary numbers of an assignment from its traffic and placement.
+fn summary_of(st: &TrafficStats, cores: usize, mesh: &Mesh, slot_of: &[usize]) -> Summary {
+    Summary {
+        cores_used: cores,
         inter_core_packets: st.inter_core_packets,
         hop_weighted_traffic: hop_weighted(mesh, &st.matrix, slot_of),
         max_core_load: st.max_core_load(),
@@ -134,8 +128,23 @@ fn summarize(
         input_packets: st.input_packets,
         max_fan_out: st.fan_out.iter().copied().max().unwrap_or(0),
         packets_by_layer: st.packets_by_layer.clone(),
-    };
-    (s, st)
+    }
+}
+
+/// Evaluates an assignment's traffic and summarizes it.
+fn summarize(
+    net: &NetGraph,
+    map: &NeuronMap,
+    act: &Activity,
+    mesh: &Mesh,
+    slot_of: &[usize],
+) -> Summary {
+    summary_of(
+        &TrafficStats::evaluate(net, map, act),
+        map.count,
+        mesh,
+        slot_of,
+    )
 }
 
 /// Atoms above which a network too large for the chips is refused from the neuron-count bound
@@ -144,30 +153,156 @@ fn summarize(
 /// error names the exact core count and a chip count that suffices.
 const EARLY_REFUSAL_ATOMS: usize = 2048;
 
-fn check_cores(needed: usize, mesh: &Mesh, chip: &ChipModel, path: &str) -> Result<(), MapError> {
-    check_cores_bound(needed, "", mesh, chip, path)
+/// What every strategy (ours and the baselines) maps: the network, the chip's per-core limits
+/// and mesh, the traffic weights, and the request they came from.
+struct Problem<'a> {
+    req: &'a MapRequest<'a>,
+    net: NetGraph,
+    limits: CoreLimits,
+    mesh: Mesh,
+    act: Activity,
 }
 
-fn check_cores_bound(
-    needed: usize,
-    at_least: &'static str,
-    mesh: &Mesh,
-    chip: &ChipModel,
-    path: &str,
-) -> Result<(), MapError> {
-    let per_chip = chip.cores_per_chip();
-    if needed > mesh.slots() {
-        return Err(MapError::TooManyCores {
-            at_least,
-            needed,
-            available: mesh.slots(),
-            chips: mesh.chips,
-            per_chip,
-            suggest: needed.div_ceil(per_chip),
-            chip: path.to_string(),
-        });
+impl<'a> Problem<'a> {
+    fn new(req: &'a MapRequest<'a>) -> Result<Self, MapError> {
+        let plan = NetworkPlan::new(&req.model.spec).map_err(|e| MapError::Usage(e.to_string()))?;
+        let net = NetGraph::new(&plan);
+        let act = req
+            .activity
+            .clone()
+            .unwrap_or_else(|| Activity::uniform(&net, 1.0));
+        Ok(Problem {
+            req,
+            net,
+            limits: CoreLimits::of(req.chip),
+            mesh: Mesh {
+                width: req.chip.mesh.width.value,
+                height: req.chip.mesh.height.value,
+                cores_per_tile: req.chip.mesh.cores_per_tile.value,
+                chips: req.chips,
+            },
+            act,
+        })
     }
-    Ok(())
+
+    /// Refuses `needed` cores when the chips offer fewer slots (`at_least` prefixes the count
+    /// when it is a lower bound rather than the exact need).
+    fn check_cores(&self, needed: usize, at_least: &'static str) -> Result<(), MapError> {
+        let per_chip = self.req.chip.cores_per_chip();
+        if needed > self.mesh.slots() {
+            return Err(MapError::TooManyCores {
+                at_least,
+                needed,
+                available: self.mesh.slots(),
+                chips: self.mesh.chips,
+                per_chip,
+                suggest: needed.div_ceil(per_chip),
+                chip: self.req.chip_path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Feasibility first: when partitioning would be long, a lower bound on the cores needed
+    /// (the neuron count alone) refuses chips that cannot hold the network at once.
+    fn refuse_early(&self, atoms: &AtomSet) -> Result<(), MapError> {
+        if atoms.atoms.len() <= EARLY_REFUSAL_ATOMS {
+            return Ok(());
+        }
+        let neurons: u64 = self
+            .net
+            .plan
+            .layers
+            .iter()
+            .map(|l| l.output.len() as u64)
+            .sum();
+        self.check_cores(
+            neurons.div_ceil(self.limits.max_neurons) as usize,
+            "at least ",
+        )
+    }
+
+    /// Every limit holds on every core (the partitioner only adds atoms that fit; this guards
+    /// against an atom too large for a core on its own).
+    fn check_usage(&self, usage: &[CoreUsage]) -> Result<(), MapError> {
+        let l = &self.limits;
+        match usage.iter().enumerate().find(|(_, u)| {
+            u.neurons > l.max_neurons || u.memory_bits > l.memory_bits || u.fan_in > l.max_fan_in
+        }) {
+            Some((c, u)) => Err(MapError::Usage(format!(
+                "internal error: core {c} would hold {} neurons, {} bits, fan-in {} (limits {}, {}, {}) on {}; please report",
+                u.neurons,
+                u.memory_bits,
+                u.fan_in,
+                l.max_neurons,
+                l.memory_bits,
+                l.max_fan_in,
+                self.req.chip_path
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Routing tables fit: every core's destination count within the chip's fan-out. Checked
+    /// before the core count: more chips do not shrink a routing table, so "try --chips N" would
+    /// be wrong advice when fan-out is what fails.
+    fn check_fan_out(
+        &self,
+        dests: &[Vec<u32>],
+        usage: &[CoreUsage],
+        atoms: &AtomSet,
+    ) -> Result<(), MapError> {
+        match dests
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.len() as u64 > self.limits.max_fan_out)
+        {
+            Some((c, d)) => Err(MapError::FanOut {
+                core: c,
+                layers: layers_on(&usage[c], atoms, &self.net.plan).join("+"),
+                needed: d.len() as u32,
+                allowed: self.limits.max_fan_out,
+                chip: self.req.chip_path.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The two assignments ours is compared with. Each runs the same pipeline: assign neurons to
+/// cores, join enough chips to hold them, place the cores, summarize on the same traffic model.
+#[derive(Clone, Copy)]
+enum Baseline {
+    /// Layer by layer, neurons in index order, each core filled as far as the limits allow.
+    Sequential,
+    /// Atoms in random order onto random cores they fit, about as many cores as ours, placed
+    /// on random slots.
+    Random,
+}
+
+impl Baseline {
+    fn summary(
+        self,
+        p: &Problem,
+        atoms: &AtomSet,
+        costs: &[AtomCost],
+        our_cores: usize,
+    ) -> Summary {
+        let seed = p.req.seed;
+        let map = match self {
+            Baseline::Sequential => sequential_fill(&p.net, &p.limits).0,
+            Baseline::Random => {
+                let part = random_partition(&p.net, costs, &p.limits, our_cores, seed);
+                NeuronMap::from_atoms(&p.net, atoms, &part.core_of)
+            }
+        };
+        let mesh = p.mesh.holding(map.count);
+        let slot_of = match self {
+            Baseline::Sequential => place_sequential(map.count),
+            Baseline::Random => place_random(&mesh, map.count, seed),
+        };
+        summarize(&p.net, &map, &p.act, &mesh, &slot_of)
+    }
 }
 
 /// Evaluates an atom partition placed by `place` (used for the external-partition comparison).
@@ -182,13 +317,9 @@ pub fn evaluate_partition(
     let map = NeuronMap::from_atoms(net, atoms, core_of);
     let st = TrafficStats::evaluate(net, &map, act);
     // An external partition may use more cores than the chips offer: join enough chips.
-    let per_chip = (mesh.width * mesh.height * mesh.cores_per_tile) as usize;
-    let mesh = Mesh {
-        chips: mesh.chips.max(map.count.div_ceil(per_chip.max(1)) as u32),
-        ..*mesh
-    };
+    let mesh = mesh.holding(map.count);
     let slot_of = place_optimized(&mesh, map.count, &st.matrix, seed);
-    summarize(net, &map, act, &mesh, &slot_of).0
+    summary_of(&st, map.count, &mesh, &slot_of)
 }
 
 /// Maps a model onto a chip, minimizing inter-core packets.
@@ -196,150 +327,70 @@ pub fn map_model(req: &MapRequest) -> Result<MapOutcome, MapError> {
     map_model_with(req, Objective::Packets)
 }
 
-/// Maps a model onto a chip with the given objective.
+/// Maps a model onto a chip with the given objective: atoms, hypergraph, partition, the limit
+/// checks, placement and routing; then the baselines and the packet bound for comparison.
 pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutcome, MapError> {
     let t0 = Instant::now();
-    let plan = NetworkPlan::new(&req.model.spec).map_err(|e| MapError::Usage(e.to_string()))?;
-    let net = NetGraph::new(&plan);
-    let limits = CoreLimits::of(req.chip);
-    let mesh = Mesh {
-        width: req.chip.mesh.width.value,
-        height: req.chip.mesh.height.value,
-        cores_per_tile: req.chip.mesh.cores_per_tile.value,
-        chips: req.chips,
-    };
-    let act = req
-        .activity
-        .clone()
-        .unwrap_or_else(|| Activity::uniform(&net, 1.0));
-    let atoms = AtomSet::build(&net, &limits, &req.chip_path, req.atoms_per_core)?;
-    // Feasibility first: when partitioning would be long, a lower bound on the cores needed
-    // (the neuron count alone) refuses chips that cannot hold the network at once.
-    if atoms.atoms.len() > EARLY_REFUSAL_ATOMS {
-        let neurons: u64 = plan.layers.iter().map(|l| l.output.len() as u64).sum();
-        check_cores_bound(
-            neurons.div_ceil(limits.max_neurons) as usize,
-            "at least ",
-            &mesh,
-            req.chip,
-            &req.chip_path,
-        )?;
-    }
-    let hg = Hypergraph::build(&net, &atoms, &act);
-    let costs = AtomCost::all(&net, &atoms, &limits, &hg.load);
+    let p = Problem::new(req)?;
+    let atoms = AtomSet::build(&p.net, &p.limits, &req.chip_path, req.atoms_per_core)?;
+    p.refuse_early(&atoms)?;
+    let hg = Hypergraph::build(&p.net, &atoms, &p.act);
+    let costs = AtomCost::all(&p.net, &atoms, &p.limits, &hg.load);
     let opts = PartitionOptions {
         objective,
         ..PartitionOptions::default()
     };
-    let part = partition(&net, &hg, &costs, &limits, opts, &atoms.fill_order(&net));
-    let map = NeuronMap::from_atoms(&net, &atoms, &part.core_of);
-    let usage = usage_of(&net, &part, &costs);
-    // Every limit holds on every core (the partitioner only adds atoms that fit; this guards
-    // against an atom too large for a core on its own).
-    if let Some((c, u)) = usage.iter().enumerate().find(|(_, u)| {
-        u.neurons > limits.max_neurons
-            || u.memory_bits > limits.memory_bits
-            || u.fan_in > limits.max_fan_in
-    }) {
-        return Err(MapError::Usage(format!(
-            "internal error: core {c} would hold {} neurons, {} bits, fan-in {} (limits {}, {}, {}) on {}; please report",
-            u.neurons,
-            u.memory_bits,
-            u.fan_in,
-            limits.max_neurons,
-            limits.memory_bits,
-            limits.max_fan_in,
-            req.chip_path
-        )));
-    }
+    let part = partition(
+        &p.net,
+        &hg,
+        &costs,
+        &p.limits,
+        opts,
+        &atoms.fill_order(&p.net),
+    );
+    let usage = usage_of(&p.net, &part, &costs);
+    p.check_usage(&usage)?;
+    let map = NeuronMap::from_atoms(&p.net, &atoms, &part.core_of);
     // Routing tables: every (source core → destination core) pair that carries spikes, by
-    // structure (not only where the profile saw activity). The fan-out limit is checked
-    // before the core count: more chips do not shrink a routing table, so "try --chips N"
-    // would be wrong advice when fan-out is what fails.
-    let dests = destinations(&net, &map);
-    for (c, d) in dests.iter().enumerate() {
-        if d.len() as u64 > limits.max_fan_out {
-            return Err(MapError::FanOut {
-                core: c,
-                layers: layers_on(&usage[c], &atoms, &plan).join("+"),
-                needed: d.len() as u32,
-                allowed: limits.max_fan_out,
-                chip: req.chip_path.clone(),
-            });
-        }
-    }
-    check_cores(part.cores, &mesh, req.chip, &req.chip_path)?;
-    let st = TrafficStats::evaluate(&net, &map, &act);
-    let slot_of = place_optimized(&mesh, part.cores, &st.matrix, req.seed);
-    let routes = with_hops(&dests, &mesh, &slot_of);
-    let (ours, _) = summarize(&net, &map, &act, &mesh, &slot_of);
+    // structure (not only where the profile saw activity).
+    let dests = destinations(&p.net, &map);
+    p.check_fan_out(&dests, &usage, &atoms)?;
+    p.check_cores(part.cores, "")?;
+    let traffic = TrafficStats::evaluate(&p.net, &map, &p.act);
+    let slot_of = place_optimized(&p.mesh, part.cores, &traffic.matrix, req.seed);
+    let routes = with_hops(&dests, &p.mesh, &slot_of);
+    let ours = summary_of(&traffic, map.count, &p.mesh, &slot_of);
     let seconds = t0.elapsed().as_secs_f64();
 
-    let cores: Vec<CoreSummary> = usage
-        .iter()
-        .enumerate()
-        .map(|(c, u)| {
-            let s = mesh.slot(slot_of[c]);
-            CoreSummary {
-                core: c,
-                slot: [s.chip, s.x, s.y, s.core],
-                layers: layers_on(u, &atoms, &plan),
-                neuron_utilization: u.neurons as f64 / limits.max_neurons as f64,
-                memory_utilization: u.memory_bits as f64 / limits.memory_bits as f64,
-                fan_in_utilization: u.fan_in as f64 / limits.max_fan_in as f64,
-                fan_out_utilization: routes[c].len() as f64 / limits.max_fan_out as f64,
-                load: st.core_load[c],
-            }
-        })
-        .collect();
+    let [sequential, random] =
+        [Baseline::Sequential, Baseline::Random].map(|b| b.summary(&p, &atoms, &costs, part.cores));
+    let t_bound = Instant::now();
+    let bound = PacketBound::new(&p.net, &p.limits, &p.act);
+    let bound_seconds = t_bound.elapsed().as_secs_f64();
+
+    let cores = core_summaries(&p, &usage, &atoms, &slot_of, &routes, &traffic);
     let records = usage
         .iter()
         .enumerate()
         .map(|(c, u)| CoreRecord {
-            slot: mesh.slot(slot_of[c]),
+            slot: p.mesh.slot(slot_of[c]),
             atoms: u.atoms.clone(),
             neurons: u.neurons,
             fan_in: u.fan_in,
             fan_out: routes[c].len() as u32,
             memory_bits: u.memory_bits,
-            load: st.core_load[c],
+            load: traffic.core_load[c],
             routes: routes[c].clone(),
         })
         .collect();
-
-    // Baselines on the same traffic model.
-    let (seq_map, _) = sequential_fill(&net, &limits);
-    let seq_slots = place_sequential(seq_map.count);
-    let sequential = if seq_map.count <= mesh.slots() {
-        summarize(&net, &seq_map, &act, &mesh, &seq_slots).0
-    } else {
-        let big = Mesh {
-            chips: seq_map.count.div_ceil(req.chip.cores_per_chip()) as u32,
-            ..mesh
-        };
-        summarize(&net, &seq_map, &act, &big, &seq_slots).0
-    };
-    let rnd = random_partition(&net, &costs, &limits, part.cores, req.seed);
-    let rnd_map = NeuronMap::from_atoms(&net, &atoms, &rnd.core_of);
-    let rnd_mesh = Mesh {
-        chips: mesh
-            .chips
-            .max(rnd.cores.div_ceil(req.chip.cores_per_chip()) as u32),
-        ..mesh
-    };
-    let rnd_slots = place_random(&rnd_mesh, rnd.cores, req.seed);
-    let random = summarize(&net, &rnd_map, &act, &rnd_mesh, &rnd_slots).0;
-    let t_bound = Instant::now();
-    let bound = PacketBound::new(&net, &limits, &act);
-    let bound_seconds = t_bound.elapsed().as_secs_f64();
-
+    let act = p.act;
     let mapping = Mapping {
         network: req.model.spec.name.clone(),
-        plan: plan.clone(),
+        plan: p.net.plan.clone(),
         weights_fingerprint: req.model.weights_fingerprint(),
         chip: req.chip.clone(),
         chip_path: req.chip_path.clone(),
-        mesh,
+        mesh: p.mesh,
         atoms,
         core_of_atom: part.core_of.clone(),
         cores: records,
@@ -354,9 +405,9 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         bound,
         bound_seconds,
         cores,
-        traffic: st,
+        traffic,
         seconds,
-        cores_available: mesh.slots(),
+        cores_available: p.mesh.slots(),
         activity: act.origin,
         atom_cores: part.core_of,
         hypergraph: hg,
@@ -364,6 +415,35 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
         activity_rates: req.activity.clone(),
         objective,
     })
+}
+
+/// Per-core numbers of our mapping, for the report.
+fn core_summaries(
+    p: &Problem,
+    usage: &[CoreUsage],
+    atoms: &AtomSet,
+    slot_of: &[usize],
+    routes: &[Vec<Route>],
+    traffic: &TrafficStats,
+) -> Vec<CoreSummary> {
+    let l = &p.limits;
+    usage
+        .iter()
+        .enumerate()
+        .map(|(c, u)| {
+            let s = p.mesh.slot(slot_of[c]);
+            CoreSummary {
+                core: c,
+                slot: [s.chip, s.x, s.y, s.core],
+                layers: layers_on(u, atoms, &p.net.plan),
+                neuron_utilization: u.neurons as f64 / l.max_neurons as f64,
+                memory_utilization: u.memory_bits as f64 / l.memory_bits as f64,
+                fan_in_utilization: u.fan_in as f64 / l.max_fan_in as f64,
+                fan_out_utilization: routes[c].len() as f64 / l.max_fan_out as f64,
+                load: traffic.core_load[c],
+            }
+        })
+        .collect()
 }
 
 fn layers_on(u: &CoreUsage, atoms: &AtomSet, plan: &NetworkPlan) -> Vec<String> {

@@ -43,6 +43,15 @@ pub struct Slot {
 }
 
 impl Mesh {
+    /// This mesh with enough chips joined to hold `cores` cores (never fewer chips than now).
+    pub fn holding(&self, cores: usize) -> Mesh {
+        let per_chip = (self.width * self.height * self.cores_per_tile) as usize;
+        Mesh {
+            chips: self.chips.max(cores.div_ceil(per_chip.max(1)) as u32),
+            ..*self
+        }
+    }
+
     /// Number of core slots.
     pub fn slots(&self) -> usize {
         (self.width * self.height * self.cores_per_tile * self.chips) as usize
