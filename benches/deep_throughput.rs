@@ -30,7 +30,7 @@ mod deep {
 }
 
 use deep::layers::{layer_rows, LayerRow};
-use snn::core::step::CompiledNet;
+use snn::core::runtime::CompiledNet;
 use snn::core::{preset, Model, NetworkSpec};
 use snn::data::augment::Augment;
 use snn::data::dataset::{resolve_data_dir, Dataset, DatasetKind, Split};

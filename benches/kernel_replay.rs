@@ -10,7 +10,7 @@
 //! by running this in each (one at a time: the VM's speed drifts, see README).
 
 use snn::core::gather::{self, GatherScratch, GatherWeights};
-use snn::core::step::{CompiledNet, NetState, PreparedWeights};
+use snn::core::runtime::{CompiledNet, NetState, PreparedWeights};
 use snn::core::{synapse, Model};
 use snn::data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn::data::encode::RateEncoder;

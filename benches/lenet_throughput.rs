@@ -27,7 +27,7 @@
 //! model in reports/mnist-lenet/ is used (realistic spike rates); without it, fresh
 //! initialisation. The peers are dense, so their cost does not depend on the weights.
 
-use snn::core::step::CompiledNet;
+use snn::core::runtime::CompiledNet;
 use snn::core::{preset, Model};
 use snn::data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn::data::encode::RateEncoder;

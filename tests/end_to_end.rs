@@ -4,7 +4,7 @@
 //! with the trainer's evaluation exactly; fixed mode runs in the chip's bits; the report is
 //! written and tells the same numbers.
 
-use snn_core::step::CompiledNet;
+use snn_core::runtime::CompiledNet;
 use snn_core::Model;
 use snn_data::dataset::{DatasetKind, Split};
 use snn_data::encode::RateEncoder;

@@ -8,7 +8,7 @@
 //! little-endian f32, at the offsets `check.json` gives).
 
 use snn::core::model_file::LayerWeights;
-use snn::core::step::{CompiledNet, PreparedWeights};
+use snn::core::runtime::{CompiledNet, PreparedWeights};
 use snn::data::dataset::Dataset;
 use snn::data::encode::RateEncoder;
 use snn::train::batch::{BatchContext, BatchEngine};

@@ -4,7 +4,7 @@
 
 use super::super::Subject;
 use serde::Serialize;
-use snn::core::step::PreparedWeights;
+use snn::core::runtime::PreparedWeights;
 use snn::data::dataset::Dataset;
 use snn::data::encode::RateEncoder;
 use snn::train::eval::{evaluate, layer_reports};

@@ -1,6 +1,6 @@
 //! Which neurons integrated input in a time step ("active" neuron updates: current ≠ 0
 //! exactly, as a neuromorphic core charges them), recorded as bitmaps beside the step's
-//! kernels without changing their arithmetic ([`crate::step::NetState::record_active`]).
+//! kernels without changing their arithmetic ([`crate::runtime::NetState::record_active`]).
 //! Bit `j % 64` of word `j / 64` stands for neuron `j` of a layer.
 
 use crate::simd;

@@ -1,6 +1,7 @@
 //! Writing files so that readers never see a half-written one: write to a temporary name in the
 //! same directory, flush to disk, then rename over the target.
 
+use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -26,4 +27,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes `value` as pretty JSON with a final newline to `path`, atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
 }

@@ -5,6 +5,9 @@
 //! * [`plan`] infers shapes and counts parameters, fan-in and dense MACs per layer;
 //! * [`neuron`] and [`synapse`] are the one reference implementation of a time step
 //!   (SPEC §3): LIF, pooling IF and readout neurons, and the event-driven synaptic kernels;
+//! * [`runtime`] runs a whole network a time step at a time ([`runtime::CompiledNet`] fixed per
+//!   network, [`runtime::NetState`] per sample): the one runtime the trainer's forward pass and
+//!   evaluation and the simulator's layer engine share;
 //! * [`ops`] counts synaptic operations caused by spikes;
 //! * [`aligned`] is the 64-byte-aligned float buffer the step's state and kernels use;
 //! * [`tensor`] views model weights as `ndarray` arrays at the boundaries (kernels use slices);
@@ -31,11 +34,11 @@ pub mod plan;
 pub mod preset;
 pub mod profile;
 pub mod report;
+pub mod runtime;
 pub mod shape;
 pub mod simd;
 pub mod spec;
 pub mod spec_file;
-pub mod step;
 pub mod synapse;
 pub mod tensor;
 #[cfg(test)]

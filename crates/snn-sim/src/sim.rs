@@ -12,7 +12,7 @@ use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::SimError;
 use serde::Serialize;
 use snn_core::profile::ActivityProfile;
-use snn_core::step::{CompiledNet, PreparedWeights};
+use snn_core::runtime::{CompiledNet, PreparedWeights};
 use snn_core::Model;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;

@@ -261,7 +261,7 @@ fn the_simulators_activity_profile_equals_the_trainers() {
     let model = tiny_model();
     let mapping = map(model, &small_core_chip(12), 1);
     let data = mnist_test(12);
-    let net = snn_core::step::CompiledNet::new(&model.spec).unwrap();
+    let net = snn_core::runtime::CompiledNet::new(&model.spec).unwrap();
     let enc = snn_data::encode::RateEncoder::new(SEED, model.spec.input_scale);
     let (_, want) = snn_train::eval::evaluate_with_profile(
         &net,

@@ -145,7 +145,7 @@ fn check(text: &str, neurons: u64) {
     let chips_used: BTreeSet<u32> = mapping.cores.iter().map(|c| c.slot.chip).collect();
     assert_eq!(chips_used.len(), 2, "the mapping must span both chips");
     let data = mnist_test(SAMPLES);
-    let net = snn_core::step::CompiledNet::new(&model.spec).unwrap();
+    let net = snn_core::runtime::CompiledNet::new(&model.spec).unwrap();
     let enc = snn_data::encode::RateEncoder::new(SEED, model.spec.input_scale);
     let (_, profile) = evaluate_with_profile(
         &net,

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
 use snn_core::plan::LayerKind;
-use snn_core::step::{CompiledNet, DropoutMask, PreparedWeights};
+use snn_core::runtime::{CompiledNet, DropoutMask, PreparedWeights};
 use snn_data::augment::Augment;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;

@@ -3,9 +3,10 @@
 //! accuracy (validation where held out, else test) against epochs and against wall hours. The
 //! ablation reports are made of these.
 
-use crate::log::{first_best, read_log, write_json, EpochRecord};
+use crate::log::{first_best, read_log, EpochRecord};
 use crate::TrainError;
 use serde::Serialize;
+use snn_core::atomic::write_json;
 use std::path::{Path, PathBuf};
 
 /// One run in a comparison.

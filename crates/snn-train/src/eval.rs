@@ -7,7 +7,7 @@ use snn_core::model_file::LayerWeights;
 use snn_core::neuron::argmax;
 use snn_core::profile::ActivityProfile;
 pub use snn_core::report::LayerReport;
-use snn_core::step::{CompiledNet, PreparedWeights};
+use snn_core::runtime::{CompiledNet, PreparedWeights};
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 

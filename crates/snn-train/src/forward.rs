@@ -1,12 +1,12 @@
 //! Forward pass of one sample over T steps, built on the one time-step implementation in
-//! `snn_core::step`. Records spikes for the backward (training) or counts them (evaluation).
+//! `snn_core::runtime`. Records spikes for the backward (training) or counts them (evaluation).
 
 use crate::trace::Trace;
 use snn_core::neuron;
 use snn_core::ops::synops;
 use snn_core::plan::Source;
 use snn_core::profile::ActivityProfile;
-use snn_core::step::{CompiledNet, DropoutMask, NetState, PreparedWeights};
+use snn_core::runtime::{CompiledNet, DropoutMask, NetState, PreparedWeights};
 use snn_data::encode::{PreparedImage, RateEncoder};
 
 /// Per-layer counters accumulated by evaluation (integers, so sums never depend on order), and

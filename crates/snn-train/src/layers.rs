@@ -5,10 +5,10 @@
 //! ISSCC 2014: MAC 4.6 / AC 0.9 pJ in 32-bit float, 3.2 / 0.1 pJ in 32-bit integer). Writes
 //! layers.json, layers.md and one chart per network (ACs vs MACs per layer, log scale).
 
-use crate::log::write_json;
 use crate::TrainError;
 use serde::Serialize;
 use serde_json::Value;
+use snn_core::atomic::write_json;
 use std::path::{Path, PathBuf};
 
 /// 45 nm energies per operation, pJ: (FP MAC, FP AC, INT MAC, INT AC).

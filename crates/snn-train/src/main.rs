@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use snn_core::model_file::MAX_TIMESTEPS;
-use snn_core::step::CompiledNet;
+use snn_core::runtime::CompiledNet;
 use snn_core::Model;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
@@ -470,7 +470,7 @@ fn run_plot(a: PlotArgs) -> Result<(), TrainError> {
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|s| {
-            Some(snn_train::log::run_title(
+            Some(snn_train::charts::run_title(
                 s["arch"].as_str()?,
                 s["dataset"].as_str()?,
                 s["grad"].as_str()?,
@@ -478,7 +478,7 @@ fn run_plot(a: PlotArgs) -> Result<(), TrainError> {
             ))
         })
         .unwrap_or_else(|| a.dir.display().to_string());
-    snn_train::log::draw_charts(&a.dir, &title, &records)?;
+    snn_train::charts::draw_charts(&a.dir, &title, &records)?;
     println!(
         "wrote {} and {}",
         a.dir.join("training.png").display(),

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use snn_core::neuron::lif_step;
 use snn_core::plan::LayerKind;
-use snn_core::step::{CompiledNet, DropoutMask};
+use snn_core::runtime::{CompiledNet, DropoutMask};
 use snn_data::encode::RateEncoder;
 use snn_train::forward::Runner;
 use snn_train::grad::{
@@ -80,7 +80,7 @@ fn our_gradient(
     let img = enc.prepare(image);
     let mut runner = Runner::new(net);
     let mut trace = Trace::default();
-    let pw = snn_core::step::PreparedWeights::new(net, w);
+    let pw = snn_core::runtime::PreparedWeights::new(net, w);
     runner.run(net, &pw, &enc, &img, 0, t, dropout, Some(&mut trace), None);
     let mut wt = TransposedWeights::default();
     wt.update(&net.plan, w);

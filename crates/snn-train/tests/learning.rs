@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-fn run(grad: GradMode, out: &Path) -> snn_train::log::Summary {
+fn run(grad: GradMode, out: &Path) -> snn_train::summary::Summary {
     let config = TrainConfig {
         epochs: 2,
         timesteps: 16,

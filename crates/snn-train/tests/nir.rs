@@ -147,7 +147,7 @@ fn snntorch_fixture_predicts_like_snntorch_on_deterministic_input() {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../snn-nir/tests/data/snntorch_mnist.nir");
     let model = snn_nir::load_any(&path, None).unwrap().model;
-    let net = snn_core::step::CompiledNet::new(&model.spec).unwrap();
+    let net = snn_core::runtime::CompiledNet::new(&model.spec).unwrap();
     let mut data = snn_data::load(
         snn_data::dataset::DatasetKind::Mnist,
         &common::mnist_dir(),

@@ -6,7 +6,7 @@
 //! step `g = τ - l` of the global sample stream (sample `g / T`, step `g % T`), using the spikes
 //! layer `l-1` emitted at chip step τ-1. Samples follow each other without a bubble, so a run of
 //! N samples takes `N·T + L - 1` chip steps. Every neuron adds its inputs in ascending order of
-//! the sending neuron (main synapses, then the shortcut), exactly as `snn_core::step` does, so
+//! the sending neuron (main synapses, then the shortcut), exactly as `snn_core::runtime` does, so
 //! float mode reproduces the trainer's evaluation bit for bit, whatever the thread count or
 //! message arrival order.
 

@@ -11,7 +11,7 @@ use snn_core::simd;
 
 /// Adds the spikes `spikes` of one source (value ±1) into the atom's current through edge
 /// `edge`, restricted to the atom's neurons; returns the synaptic operations done. Per target
-/// neuron, inputs are added in the order of `spikes` (ascending), as in `snn_core::step`.
+/// neuron, inputs are added in the order of `spikes` (ascending), as in `snn_core::runtime`.
 /// `gather` is given when the atom's current is still all zero: a dense enough stride-1 conv
 /// input is then gathered per output neuron instead (bit-identical, see
 /// [`snn_core::gather_box`]).

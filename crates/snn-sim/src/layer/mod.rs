@@ -17,7 +17,7 @@ use crate::run::{RunConfig, RunResult};
 use crate::timing::Timing;
 use snn_core::active;
 use snn_core::neuron;
-use snn_core::step::{CompiledNet, NetState, PreparedWeights};
+use snn_core::runtime::{CompiledNet, NetState, PreparedWeights};
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use snn_core::model_file::LayerWeights;
-use snn_core::step::CompiledNet;
+use snn_core::runtime::CompiledNet;
 use snn_core::{Model, NetworkPlan, NetworkSpec};
 use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_data::encode::RateEncoder;

@@ -27,7 +27,7 @@ pub mod group;
 use crate::trace::{SpikeTrain, Trace};
 use serde::{Deserialize, Serialize};
 use snn_core::plan::{LayerKind, Synapses};
-use snn_core::step::CompiledNet;
+use snn_core::runtime::CompiledNet;
 
 /// Which gradient the trainer computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
