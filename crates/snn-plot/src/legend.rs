@@ -1,4 +1,5 @@
-//! Legends drawn in their own band above the plot, so they never cover data.
+//! Legends drawn in their own band above the plot, so they never cover data (plotters' own
+//! series labels are drawn inside the plot area).
 
 use plotters::coord::Shift;
 use plotters::element::{Circle, PathElement, Rectangle, Text};
@@ -34,83 +35,59 @@ pub(crate) struct LegendEntry {
     pub(crate) mark: Mark,
 }
 
+impl LegendEntry {
+    /// An entry reading `label` after `mark` in `color`.
+    pub(crate) fn new(label: &str, color: RGBColor, mark: Mark) -> LegendEntry {
+        let label = label.to_string();
+        LegendEntry { label, color, mark }
+    }
+}
+
 const MARK_W: i32 = 36;
 const MARK_TEXT_GAP: i32 = 8;
 const ENTRY_GAP: i32 = 32;
 const ROW_H: i32 = 30;
 const BAND_PAD: i32 = 6;
 
-/// Entries laid out in centred rows that fit a given width.
-pub(crate) struct Legend<'e> {
-    entries: &'e [LegendEntry],
-    /// Each row: the entries' indices and widths in pixels.
-    rows: Vec<Vec<(usize, i32)>>,
-}
-
-impl<'e> Legend<'e> {
-    /// Wraps `entries` into rows no wider than `width` pixels (an entry wider than that gets a
-    /// row of its own).
-    pub(crate) fn layout<DB: DrawingBackend>(
-        area: &DrawingArea<DB, Shift>,
-        entries: &'e [LegendEntry],
-        width: i32,
-    ) -> Result<Legend<'e>, DrawFailure> {
-        let style = font::text(font::LEGEND_PX, palette::INK);
-        let mut rows: Vec<Vec<(usize, i32)>> = Vec::new();
-        let mut row_width = 0;
-        for (i, entry) in entries.iter().enumerate() {
-            let (text_w, _) = area.estimate_text_size(&entry.label, &style)?;
-            let entry_w = MARK_W + MARK_TEXT_GAP + text_w as i32;
-            match rows.last_mut() {
-                Some(row) if row_width + ENTRY_GAP + entry_w <= width => {
-                    row.push((i, entry_w));
-                    row_width += ENTRY_GAP + entry_w;
-                }
-                _ => {
-                    rows.push(vec![(i, entry_w)]);
-                    row_width = entry_w;
-                }
+/// Draws `entries` in rows centred between pixel columns `left` and `left + width` of a band at
+/// the top of `area` (an entry wider than a row gets a row of its own), and returns the area
+/// under the band (all of `area` without entries).
+pub(crate) fn band<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    left: i32,
+    width: i32,
+) -> Result<DrawingArea<DB, Shift>, DrawFailure> {
+    let style = font::text(font::LEGEND_PX, palette::INK);
+    // Each row: the entries with their widths in pixels, and the row's width.
+    let mut rows: Vec<(Vec<(&LegendEntry, i32)>, i32)> = Vec::new();
+    for entry in entries {
+        let entry_w =
+            MARK_W + MARK_TEXT_GAP + area.estimate_text_size(&entry.label, &style)?.0 as i32;
+        match rows.last_mut() {
+            Some((row, row_w)) if *row_w + ENTRY_GAP + entry_w <= width => {
+                row.push((entry, entry_w));
+                *row_w += ENTRY_GAP + entry_w;
             }
-        }
-        Ok(Legend { entries, rows })
-    }
-
-    /// Height of the band the legend needs (0 when there are no entries).
-    pub(crate) fn height(&self) -> i32 {
-        if self.rows.is_empty() {
-            0
-        } else {
-            self.rows.len() as i32 * ROW_H + 2 * BAND_PAD
+            _ => rows.push((vec![(entry, entry_w)], entry_w)),
         }
     }
-
-    /// Draws the rows into `band`, each centred between pixel columns `left` and `right`.
-    pub(crate) fn draw<DB: DrawingBackend>(
-        &self,
-        band: &DrawingArea<DB, Shift>,
-        left: i32,
-        right: i32,
-    ) -> Result<(), DrawFailure> {
-        let style =
-            font::text(font::LEGEND_PX, palette::INK).pos(Pos::new(HPos::Left, VPos::Center));
-        for (r, row) in self.rows.iter().enumerate() {
-            let row_w: i32 =
-                row.iter().map(|(_, w)| w).sum::<i32>() + ENTRY_GAP * (row.len() as i32 - 1);
-            let mut x = left + ((right - left - row_w) / 2).max(0);
-            let cy = BAND_PAD + r as i32 * ROW_H + ROW_H / 2;
-            for &(i, entry_w) in row {
-                let entry = &self.entries[i];
-                draw_mark(band, entry.mark, entry.color, x, cy)?;
-                band.draw(&Text::new(
-                    entry.label.clone(),
-                    (x + MARK_W + MARK_TEXT_GAP, cy),
-                    style.clone(),
-                ))?;
-                x += entry_w + ENTRY_GAP;
-            }
-        }
-        Ok(())
+    if rows.is_empty() {
+        return Ok(area.clone());
     }
+    let (band, rest) = area.split_vertically(rows.len() as i32 * ROW_H + 2 * BAND_PAD);
+    let style = style.pos(Pos::new(HPos::Left, VPos::Center));
+    for (r, (row, row_w)) in rows.iter().enumerate() {
+        let mut x = left + ((width - row_w) / 2).max(0);
+        let cy = BAND_PAD + r as i32 * ROW_H + ROW_H / 2;
+        for (entry, entry_w) in row {
+            draw_mark(&band, entry.mark, entry.color, x, cy)?;
+            let at = (x + MARK_W + MARK_TEXT_GAP, cy);
+            band.draw(&Text::new(entry.label.as_str(), at, style.clone()))?;
+            x += entry_w + ENTRY_GAP;
+        }
+    }
+    Ok(rest)
 }
 
 fn draw_mark<DB: DrawingBackend>(
@@ -123,10 +100,8 @@ fn draw_mark<DB: DrawingBackend>(
     let mid = x + MARK_W / 2;
     match mark {
         Mark::Line | Mark::LineAndDot => {
-            band.draw(&PathElement::new(
-                vec![(x, cy), (x + MARK_W, cy)],
-                color.stroke_width(3),
-            ))?;
+            let line = [(x, cy), (x + MARK_W, cy)];
+            band.draw(&PathElement::new(line, color.stroke_width(3)))?;
             if mark == Mark::LineAndDot {
                 band.draw(&Circle::new((mid, cy), 5, color.filled()))?;
             }

@@ -13,18 +13,16 @@
 
 #![warn(missing_docs)]
 
-mod axis;
 mod bar;
 mod error;
 mod font;
+mod frame;
 mod heat;
 mod legend;
 mod line;
 mod output;
 mod palette;
-mod panel;
 mod size;
-mod stacked;
 mod training;
 
 use std::path::Path;
@@ -83,26 +81,16 @@ pub fn bar_chart(
     values: &[f64],
     log_y: bool,
 ) -> Result<(), PlotError> {
-    if values.len() != categories.len() {
-        return Err(PlotError::InvalidInput {
-            path: path.to_owned(),
-            reason: format!(
-                "{} categories but {} values",
-                categories.len(),
-                values.len()
-            ),
-        });
-    }
-    output::write(
+    bars(
         path,
-        &bar::BarChart {
+        bar::BarChart {
             title,
             x_label,
             y_label,
             categories,
             series: vec![("", values)],
             log_y,
-            legend: false,
+            layout: bar::Layout::Single,
         },
     )
 }
@@ -121,29 +109,16 @@ pub fn grouped_bar_chart(
     series: &[(String, Vec<f64>)],
     log_y: bool,
 ) -> Result<(), PlotError> {
-    if let Some((name, values)) = series.iter().find(|(_, v)| v.len() != categories.len()) {
-        return Err(PlotError::InvalidInput {
-            path: path.to_owned(),
-            reason: format!(
-                "{} categories but series {name:?} has {} values",
-                categories.len(),
-                values.len()
-            ),
-        });
-    }
-    output::write(
+    bars(
         path,
-        &bar::BarChart {
+        bar::BarChart {
             title,
             x_label,
             y_label,
             categories,
-            series: series
-                .iter()
-                .map(|(name, values)| (name.as_str(), values.as_slice()))
-                .collect(),
+            series: named(series),
             log_y,
-            legend: true,
+            layout: bar::Layout::Grouped,
         },
     )
 }
@@ -179,10 +154,8 @@ pub fn heat_map(
         .enumerate()
         .find(|(_, row)| row.len() != columns)
     {
-        return Err(PlotError::InvalidInput {
-            path: path.to_owned(),
-            reason: format!("row 0 has {columns} cells but row {r} has {}", row.len()),
-        });
+        let reason = format!("row 0 has {columns} cells but row {r} has {}", row.len());
+        return Err(invalid(path, reason));
     }
     output::write(
         path,
@@ -214,37 +187,61 @@ pub fn stacked_bar_chart(
     categories: &[String],
     series: &[(String, Vec<f64>)],
 ) -> Result<(), PlotError> {
-    let invalid = |reason: String| PlotError::InvalidInput {
-        path: path.to_owned(),
-        reason,
-    };
-    for (name, values) in series {
-        if values.len() != categories.len() {
-            return Err(invalid(format!(
-                "{} categories but series {name:?} has {} values",
-                categories.len(),
-                values.len()
-            )));
-        }
-        if let Some((c, v)) = values
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !v.is_finite() || **v < 0.0)
-        {
-            return Err(invalid(format!(
-                "series {name:?} has {v} for category {:?}; stacked bars need finite values of at least 0",
-                categories[c]
-            )));
-        }
-    }
-    output::write(
+    bars(
         path,
-        &stacked::StackedBarChart {
+        bar::BarChart {
             title,
             x_label,
             y_label,
             categories,
-            series,
+            series: named(series),
+            log_y: false,
+            layout: bar::Layout::Stacked,
         },
     )
+}
+
+fn invalid(path: &Path, reason: String) -> PlotError {
+    PlotError::InvalidInput {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+/// The series as (name, values) slices.
+fn named(series: &[(String, Vec<f64>)]) -> Vec<(&str, &[f64])> {
+    series
+        .iter()
+        .map(|(name, v)| (name.as_str(), v.as_slice()))
+        .collect()
+}
+
+/// Writes `chart` to `path` once every series has one value per category (the unnamed series
+/// is the values of [`bar_chart`]) and, for stacked bars, every value is finite and at least 0.
+fn bars(path: &Path, chart: bar::BarChart) -> Result<(), PlotError> {
+    let n = chart.categories.len();
+    for (name, values) in &chart.series {
+        if values.len() != n {
+            let whose = if name.is_empty() {
+                String::new()
+            } else {
+                format!("series {name:?} has ")
+            };
+            return Err(invalid(
+                path,
+                format!("{n} categories but {whose}{} values", values.len()),
+            ));
+        }
+        let bad = values.iter().position(|v| !(*v >= 0.0 && v.is_finite()));
+        if let (Some(c), bar::Layout::Stacked) = (bad, chart.layout) {
+            return Err(invalid(
+                path,
+                format!(
+                    "series {name:?} has {} for category {:?}; stacked bars need finite values of at least 0",
+                    values[c], chart.categories[c]
+                ),
+            ));
+        }
+    }
+    output::write(path, &chart)
 }

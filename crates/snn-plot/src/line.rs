@@ -1,16 +1,20 @@
 //! Line charts: named series of (x, y) points on one pair of linear axes.
 
+use std::ops::Range;
+
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
-use plotters::element::{Circle, PathElement};
-use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::element::Circle;
+use plotters::prelude::{DrawingArea, DrawingBackend, LineSeries};
 use plotters::style::{Color, RGBColor};
 
-use crate::axis::{finite_extent, padded, Axis};
 use crate::error::DrawFailure;
+use crate::frame::{
+    self, bounded, finite_extent, linear_labels, padded, Frame, X_LABELS, Y_LABELS,
+};
 use crate::legend::{LegendEntry, Mark};
 use crate::output::Figure;
 use crate::palette;
-use crate::panel::{self, Panel, PanelChart};
 use crate::size::CHART_SIZE;
 
 /// One named line on a chart.
@@ -33,10 +37,14 @@ impl Series {
 }
 
 /// Series with at most this many points get a dot on every point.
-pub(crate) const MAX_POINTS_WITH_DOTS: usize = 40;
-/// Lines are `2 * BRUSH_RADIUS + 1` pixels wide.
-const BRUSH_RADIUS: i32 = 1;
+const MAX_POINTS_WITH_DOTS: usize = 40;
+const LINE_WIDTH: u32 = 4;
 const DOT_RADIUS: u32 = 5;
+
+/// One line: legend label (empty: left out of the legend), colour and points.
+pub(crate) type Line<'p> = (&'p str, RGBColor, &'p [(f64, f64)]);
+/// Tick label formatters for the x and y axes.
+pub(crate) type Formats<'f> = (&'f dyn Fn(&f64) -> String, &'f dyn Fn(&f64) -> String);
 
 pub(crate) struct LineChart<'a> {
     pub(crate) title: &'a str,
@@ -51,102 +59,77 @@ impl Figure for LineChart<'_> {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawFailure> {
-        let area = panel::title(root, self.title)?;
-        let points = || self.series.iter().flat_map(|s| s.points.iter());
-        let x_extent = finite_extent(finite_points(points()).map(|p| p.0));
-        let y_extent = finite_extent(finite_points(points()).map(|p| p.1));
-        let (Some((x_lo, x_hi)), Some((y_lo, y_hi))) = (x_extent, y_extent) else {
-            let empty = Panel {
-                x: Axis::linear(0.0, 1.0, 10),
-                y: Axis::linear(0.0, 1.0, 8),
-                x_title: self.x_label,
-                y_title: self.y_label,
-                legend: Vec::new(),
-                x_grid: true,
-            };
-            return panel::note(&empty.draw(&area)?, "no data");
+        let area = frame::title(root, self.title)?;
+        let points = || self.series.iter().flat_map(|s| finite(&s.points));
+        let x_extent = finite_extent(points().map(|p| p.0));
+        let (x, y) = match x_extent.zip(finite_extent(points().map(|p| p.1))) {
+            Some(((x0, x1), (y0, y1))) => (padded(x0, x1, 0.02), padded(y0, y1, 0.06)),
+            None => (0.0..1.0, 0.0..1.0),
         };
-
-        let dots = |s: &Series| s.points.len() <= MAX_POINTS_WITH_DOTS;
-        let legend = self
-            .series
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.name.is_empty())
-            .map(|(i, s)| LegendEntry {
-                label: s.name.clone(),
-                color: palette::series(i),
-                mark: if dots(s) {
-                    Mark::LineAndDot
-                } else {
-                    Mark::Line
-                },
-            })
+        let lines: Vec<Line> = (self.series.iter().enumerate())
+            .map(|(i, s)| (s.name.as_str(), palette::series(i), s.points.as_slice()))
             .collect();
-        let (x_lo, x_hi) = padded(x_lo, x_hi, 0.02);
-        let (y_lo, y_hi) = padded(y_lo, y_hi, 0.06);
-        let frame = Panel {
-            x: Axis::linear(x_lo, x_hi, 10),
-            y: Axis::linear(y_lo, y_hi, 8),
-            x_title: self.x_label,
-            y_title: self.y_label,
-            legend,
-            x_grid: true,
-        };
-        let mut chart = frame.draw(&area)?;
-        for (i, s) in self.series.iter().enumerate() {
-            draw_line(&mut chart, &s.points, palette::series(i), dots(s))?;
-        }
-        Ok(())
+        let frame = Frame::new(self.x_label, self.y_label);
+        let formats: Formats = (
+            &linear_labels(x.clone(), X_LABELS),
+            &linear_labels(y.clone(), Y_LABELS),
+        );
+        draw_lines(&area, frame, (x, y), formats, &lines, None)
     }
 }
 
-fn finite_points<'p>(
-    points: impl Iterator<Item = &'p (f64, f64)>,
-) -> impl Iterator<Item = (f64, f64)> {
+/// The points of `points` where both coordinates are finite.
+pub(crate) fn finite(points: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
     points
+        .iter()
         .copied()
         .filter(|(x, y)| x.is_finite() && y.is_finite())
 }
 
-/// Draws `points` as a line in `color`, broken wherever a point is not finite; with `dots`, every
-/// point also gets a dot. A stretch of a single point always gets a dot (a line needs two).
-pub(crate) fn draw_line<DB: DrawingBackend>(
-    chart: &mut PanelChart<DB>,
-    points: &[(f64, f64)],
-    color: RGBColor,
-    dots: bool,
+/// Draws `frame` over `x` × `y`, with the named `lines` (and `ring`'s label) in its legend, and
+/// then the lines: broken wherever a point is not finite, with a dot on every point of a line of
+/// up to 40 points and on a stretch of one point (a line needs two); `ring` (a point and its
+/// legend label) is ringed. Without any finite point the chart says "no data".
+pub(crate) fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    mut frame: Frame,
+    (x, y): (Range<f64>, Range<f64>),
+    (x_format, y_format): Formats,
+    lines: &[Line],
+    ring: Option<((f64, f64), String)>,
 ) -> Result<(), DrawFailure> {
-    // plotters fills a wide line as a polygon, which comes out visibly thinner on steep
-    // segments. Instead we stamp a 1-pixel line (drawn exactly) at every offset of a square
-    // brush, which gives the same width at every slope.
-    let (w, h) = chart.plotting_area().dim_in_pixel();
-    let (xs, ys) = (chart.x_range(), chart.y_range());
-    let pixel = (
-        (xs.end - xs.start) / f64::from(w.max(1)),
-        (ys.end - ys.start) / f64::from(h.max(1)),
-    );
-    for run in points.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
-        if run.len() > 1 {
-            for dx in -BRUSH_RADIUS..=BRUSH_RADIUS {
-                for dy in -BRUSH_RADIUS..=BRUSH_RADIUS {
-                    let shifted: Vec<(f64, f64)> = run
-                        .iter()
-                        .map(|(x, y)| (x + f64::from(dx) * pixel.0, y + f64::from(dy) * pixel.1))
-                        .collect();
-                    chart.draw_series(std::iter::once(PathElement::new(
-                        shifted,
-                        color.stroke_width(1),
-                    )))?;
-                }
-            }
+    let has_data = lines
+        .iter()
+        .any(|(_, _, points)| finite(points).next().is_some());
+    let dots = |points: &[(f64, f64)]| points.len() <= MAX_POINTS_WITH_DOTS;
+    for (label, color, points) in lines.iter().filter(|l| has_data && !l.0.is_empty()) {
+        let mark = if dots(points) {
+            Mark::LineAndDot
+        } else {
+            Mark::Line
+        };
+        frame.legend.push(LegendEntry::new(label, *color, mark));
+    }
+    if let Some((_, label)) = &ring {
+        frame
+            .legend
+            .push(LegendEntry::new(label, palette::HIGHLIGHT, Mark::Ring));
+    }
+    let (x, y) = (RangedCoordf64::from(x), RangedCoordf64::from(y));
+    let mut chart = frame.draw(area, x, y, x_format, y_format)?;
+    if !has_data {
+        return frame::note(&chart.plotting_area().strip_coord_spec(), "no data");
+    }
+    for (_, color, points) in lines {
+        for run in points.split(|(x, y)| !(x.is_finite() && y.is_finite())) {
+            let dot = DOT_RADIUS * u32::from(dots(points) || run.len() == 1);
+            let style = color.filled().stroke_width(LINE_WIDTH);
+            let run = run.iter().map(|(x, y)| (bounded(*x), bounded(*y)));
+            chart.draw_series(LineSeries::new(run, style).point_size(dot))?;
         }
-        if dots || run.len() == 1 {
-            chart.draw_series(
-                run.iter()
-                    .map(|p| Circle::new(*p, DOT_RADIUS, color.filled())),
-            )?;
-        }
+    }
+    if let Some((point, _)) = ring {
+        chart.draw_series([Circle::new(point, 11, palette::HIGHLIGHT.stroke_width(3))])?;
     }
     Ok(())
 }

@@ -20,33 +20,15 @@ pub(crate) trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawFailure>;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Png,
-    Svg,
-}
-
-impl Format {
-    fn of(path: &Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "png" => Some(Format::Png),
-            "svg" => Some(Format::Svg),
-            _ => None,
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Png => "png",
-            Format::Svg => "svg",
-        }
-    }
+/// The image format named by the file's extension, "png" or "svg" (in any case).
+fn format(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    ["png", "svg"].into_iter().find(|f| *f == ext)
 }
 
 /// Draws `figure` and writes it to `path` (PNG or SVG by extension), atomically.
 pub(crate) fn write(path: &Path, figure: &impl Figure) -> Result<(), PlotError> {
-    let format = Format::of(path).ok_or_else(|| PlotError::UnsupportedFormat {
+    let format = format(path).ok_or_else(|| PlotError::UnsupportedFormat {
         path: path.to_owned(),
     })?;
     if !font::ensure_registered() {
@@ -69,8 +51,8 @@ pub(crate) fn write(path: &Path, figure: &impl Figure) -> Result<(), PlotError> 
     // The backend is dropped at the end of `draw_to`, before the temporary file is renamed or
     // removed (plotters' backends save on drop).
     let drawn = match format {
-        Format::Png => draw_to(BitMapBackend::new(&temp, figure.size()), figure),
-        Format::Svg => draw_to(SVGBackend::new(&temp, figure.size()), figure),
+        "png" => draw_to(BitMapBackend::new(&temp, figure.size()), figure),
+        _ => draw_to(SVGBackend::new(&temp, figure.size()), figure),
     };
     if let Err(DrawFailure(message)) = drawn {
         let _ = fs::remove_file(&temp);
@@ -96,14 +78,14 @@ fn draw_to<DB: DrawingBackend>(backend: DB, figure: &impl Figure) -> Result<(), 
 /// `dir/.name.<pid>-<n>.tmp.png` for `dir/name.png`: same directory (so the rename is atomic),
 /// hidden, unique per process and call, and still ending in the extension the backend's encoder
 /// goes by.
-fn temp_path(path: &Path, format: Format) -> Option<PathBuf> {
+fn temp_path(path: &Path, format: &str) -> Option<PathBuf> {
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let stem = path.file_stem()?.to_str()?;
     let name = format!(
         ".{stem}.{}-{}.tmp.{}",
         std::process::id(),
         CALLS.fetch_add(1, Ordering::Relaxed),
-        format.extension()
+        format
     );
     Some(path.with_file_name(name))
 }
@@ -114,7 +96,7 @@ mod tests {
 
     #[test]
     fn temp_file_is_a_hidden_sibling_with_the_same_extension() {
-        let temp = temp_path(Path::new("out/curves.png"), Format::Png).unwrap();
+        let temp = temp_path(Path::new("out/curves.png"), "png").unwrap();
         assert_eq!(temp.parent(), Some(Path::new("out")));
         let name = temp.file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with(".curves."), "{name}");
@@ -123,9 +105,9 @@ mod tests {
 
     #[test]
     fn format_follows_the_extension_case_insensitively() {
-        assert_eq!(Format::of(Path::new("a.PNG")), Some(Format::Png));
-        assert_eq!(Format::of(Path::new("a.svg")), Some(Format::Svg));
-        assert_eq!(Format::of(Path::new("a.jpg")), None);
-        assert_eq!(Format::of(Path::new("a")), None);
+        assert_eq!(format(Path::new("a.PNG")), Some("png"));
+        assert_eq!(format(Path::new("a.svg")), Some("svg"));
+        assert_eq!(format(Path::new("a.jpg")), None);
+        assert_eq!(format(Path::new("a")), None);
     }
 }

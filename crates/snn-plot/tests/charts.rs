@@ -380,3 +380,39 @@ fn an_unknown_extension_is_refused_before_anything_is_written() {
     assert!(error.to_string().contains("curves.jpg"));
     assert_only_files(dir.path(), &[]);
 }
+
+#[test]
+fn charts_survive_one_or_thousands_of_categories_and_extreme_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = vec!["only".to_string()];
+    for log_y in [false, true] {
+        let path = dir.path().join(format!("one_{log_y}.png"));
+        bar_chart(&path, "one", "layer", "v", &one, &[3.0], log_y).unwrap();
+        let image = assert_drawn_png(&path, CHART_SIZE);
+        assert!(image.count(FIRST_SERIES) > 5000, "the single bar is drawn");
+    }
+    let many: Vec<String> = (0..3000).map(|i| format!("layer {i}")).collect();
+    let values: Vec<f64> = (0..3000).map(|i| i as f64).collect();
+    let path = dir.path().join("many.png");
+    bar_chart(&path, "many", "layer", "v", &many, &values, true).unwrap();
+    assert_drawn_png(&path, CHART_SIZE);
+
+    let extreme = [f64::MAX, -f64::MAX, 1e300, 0.0, 5e-320];
+    for (name, values, log_y) in [
+        ("extreme.png", extreme, false),
+        ("extreme_log.png", extreme, true),
+        ("equal_log.png", [2.0; 5], true),
+    ] {
+        let path = dir.path().join(name);
+        bar_chart(&path, "odd", "layer", "v", &layers(), &values, log_y).unwrap();
+        assert_drawn_png(&path, CHART_SIZE);
+    }
+    let points: Vec<(f64, f64)> = extreme.iter().map(|v| (*v, *v)).collect();
+    let path = dir.path().join("extreme_line.png");
+    let series = [
+        Series::new("extreme", points),
+        Series::new("one", vec![(1.0, 1.0)]),
+    ];
+    line_chart(&path, "extreme", "x", "y", &series).unwrap();
+    assert_drawn_png(&path, CHART_SIZE);
+}

@@ -122,6 +122,16 @@ fn heat_map_without_values_still_draws() {
     heat_map(&non_finite, "odd", "x", "y", "v", &cells, 1).unwrap();
     assert!(decode(&non_finite).2 > 3);
 
+    let extreme = dir.path().join("extreme.png");
+    let cells = vec![vec![
+        Some(f64::MAX),
+        Some(-f64::MAX),
+        Some(5e-320),
+        Some(0.0),
+    ]];
+    heat_map(&extreme, "extreme", "x", "y", "v", &cells, 2).unwrap();
+    assert!(decode(&extreme).2 > 3);
+
     for (name, cells) in [
         ("no_rows.png", vec![]),
         ("no_cols.png", vec![vec![], vec![]]),
