@@ -10,10 +10,10 @@ use snn_core::{Model, NetworkPlan, NetworkSpec};
 use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
-use snn_map::map::{map_model, MapRequest};
 use snn_map::mapping::Mapping;
+use snn_map::pipeline::{map_model, MapRequest};
 use snn_sim::engine::{Mode, Workers};
-use snn_sim::sim::{simulate, Engine, SimRequest};
+use snn_sim::simulation::{simulate, Engine, SimRequest};
 use snn_train::eval::{evaluate, evaluate_with_profile};
 use std::path::{Path, PathBuf};
 

@@ -11,43 +11,13 @@
 //! are bit-identical (tested below).
 
 use crate::gather::window;
+pub use crate::shape::OutBox;
 use crate::simd::FastDiv;
 use crate::synapse::ConvGeometry;
 
 /// Largest channel block the vector kernel keeps in registers (8 registers of 8 floats);
 /// larger blocks fall back to the scalar loop.
 pub const MAX_BLOCK: usize = 64;
-
-/// An output box: rows `y0..y1`, columns `x0..x1`, channels `c0..c1` of the conv's output.
-/// The current it fills is box-local and channel-last: `((y − y0)·(x1 − x0) + x − x0)·(c1 − c0)
-/// + c − c0`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OutBox {
-    /// First output row.
-    pub y0: usize,
-    /// One past the last output row.
-    pub y1: usize,
-    /// First output column.
-    pub x0: usize,
-    /// One past the last output column.
-    pub x1: usize,
-    /// First output channel.
-    pub c0: usize,
-    /// One past the last output channel.
-    pub c1: usize,
-}
-
-impl OutBox {
-    /// Neurons in the box.
-    pub fn len(&self) -> usize {
-        (self.y1 - self.y0) * (self.x1 - self.x0) * (self.c1 - self.c0)
-    }
-
-    /// True when the box holds no neuron.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Scratch space reused between calls.
 #[derive(Clone, Debug, Default)]

@@ -35,6 +35,7 @@ pub mod preset;
 pub mod profile;
 pub mod report;
 pub mod runtime;
+pub mod scatter_box;
 pub mod shape;
 pub mod simd;
 pub mod spec;

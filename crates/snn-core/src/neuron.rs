@@ -231,11 +231,263 @@ const COMPRESS: [u64; 256] = {
     t
 };
 
-/// [`lif_avx2`] sixteen neurons at a time with AVX-512F: the comparison gives a mask register,
-/// the reset is a zero-masked multiply, the hits a zero-masked move and the firing indices are
-/// compressed in a register (its memory form is slow on AMD) and stored 8 at a time.
-/// Bit-identical: the same add, compare and multiply per neuron, `+0.0` where [`lif_avx2`]
-/// and-nots to zero.
+/// One vector width of the LIF kernel: the few operations in which AVX2 and AVX-512 differ.
+/// [`lif_lanes`] is the one body over them, so both kernels do the same add, compare and
+/// multiply per neuron and are bit-identical to [`lif_scalar`].
+///
+/// # Safety
+/// Every method is an intrinsic of its instruction set: call them only from a function
+/// compiled with that set enabled (the `#[target_feature]` wrappers [`lif_avx2`] and
+/// [`lif_avx512`]), into which they are inlined.
+#[cfg(target_arch = "x86_64")]
+trait LifLanes {
+    /// Neurons per register.
+    const W: usize;
+    /// A register of W floats.
+    type F: Copy;
+    /// Which of W lanes fired.
+    type M: Copy;
+    /// A register of W neuron indices.
+    type I: Copy;
+    unsafe fn splat(x: f32) -> Self::F;
+    unsafe fn load(p: *const f32) -> Self::F;
+    unsafe fn store(p: *mut f32, x: Self::F);
+    unsafe fn add(a: Self::F, b: Self::F) -> Self::F;
+    /// Whether `a | b` is all zero bits (membrane and current both +0.0 in every lane).
+    unsafe fn both_zero(a: Self::F, b: Self::F) -> bool;
+    /// `u > threshold` per lane (ordered, quiet).
+    unsafe fn above(u: Self::F, threshold: Self::F) -> Self::M;
+    /// `leak · u` where the lane did not fire, +0.0 where it did.
+    unsafe fn leak_unless(fire: Self::M, leak: Self::F, u: Self::F) -> Self::F;
+    /// `q` where the lane fired, +0.0 elsewhere.
+    unsafe fn where_fired(fire: Self::M, q: Self::F) -> Self::F;
+    /// Indices `base .. base + W`.
+    unsafe fn first_indices(base: i32) -> Self::I;
+    /// The indices W further on.
+    unsafe fn next_indices(idx: Self::I) -> Self::I;
+    /// Stores the indices of the lanes that fired, packed and ascending, at `out` (which has
+    /// room for W), and returns how many fired.
+    unsafe fn push_fired(fire: Self::M, idx: Self::I, out: *mut u32) -> usize;
+}
+
+/// Eight neurons per AVX2 register; the firing indices are compressed by a table-driven
+/// permute and stored branch-free.
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl LifLanes for Avx2 {
+    const W: usize = 8;
+    type F = std::arch::x86_64::__m256;
+    type M = std::arch::x86_64::__m256;
+    type I = std::arch::x86_64::__m256i;
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self::F {
+        std::arch::x86_64::_mm256_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::F {
+        std::arch::x86_64::_mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, x: Self::F) {
+        std::arch::x86_64::_mm256_storeu_ps(p, x)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::F, b: Self::F) -> Self::F {
+        std::arch::x86_64::_mm256_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn both_zero(a: Self::F, b: Self::F) -> bool {
+        use std::arch::x86_64::*;
+        let bits = _mm256_castps_si256(_mm256_or_ps(a, b));
+        _mm256_testz_si256(bits, bits) == 1
+    }
+    #[inline(always)]
+    unsafe fn above(u: Self::F, threshold: Self::F) -> Self::M {
+        use std::arch::x86_64::*;
+        _mm256_cmp_ps::<_CMP_GT_OQ>(u, threshold)
+    }
+    #[inline(always)]
+    unsafe fn leak_unless(fire: Self::M, leak: Self::F, u: Self::F) -> Self::F {
+        use std::arch::x86_64::*;
+        _mm256_andnot_ps(fire, _mm256_mul_ps(leak, u))
+    }
+    #[inline(always)]
+    unsafe fn where_fired(fire: Self::M, q: Self::F) -> Self::F {
+        std::arch::x86_64::_mm256_and_ps(fire, q)
+    }
+    #[inline(always)]
+    unsafe fn first_indices(base: i32) -> Self::I {
+        use std::arch::x86_64::*;
+        _mm256_add_epi32(
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+            _mm256_set1_epi32(base),
+        )
+    }
+    #[inline(always)]
+    unsafe fn next_indices(idx: Self::I) -> Self::I {
+        use std::arch::x86_64::*;
+        _mm256_add_epi32(idx, _mm256_set1_epi32(8))
+    }
+    #[inline(always)]
+    unsafe fn push_fired(fire: Self::M, idx: Self::I, out: *mut u32) -> usize {
+        use std::arch::x86_64::*;
+        let mask = _mm256_movemask_ps(fire) as usize;
+        let perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(COMPRESS[mask] as i64));
+        _mm256_storeu_si256(out as *mut __m256i, _mm256_permutevar8x32_epi32(idx, perm));
+        mask.count_ones() as usize
+    }
+}
+
+/// Sixteen neurons per AVX-512 register: the comparison gives a mask register, the reset is a
+/// zero-masked multiply, the hits a zero-masked move, and the firing indices are compressed in
+/// a register (its memory form is slow on AMD).
+#[cfg(target_arch = "x86_64")]
+struct Avx512;
+
+#[cfg(target_arch = "x86_64")]
+impl LifLanes for Avx512 {
+    const W: usize = 16;
+    type F = std::arch::x86_64::__m512;
+    type M = std::arch::x86_64::__mmask16;
+    type I = std::arch::x86_64::__m512i;
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self::F {
+        std::arch::x86_64::_mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self::F {
+        std::arch::x86_64::_mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, x: Self::F) {
+        std::arch::x86_64::_mm512_storeu_ps(p, x)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self::F, b: Self::F) -> Self::F {
+        std::arch::x86_64::_mm512_add_ps(a, b)
+    }
+    #[inline(always)]
+    unsafe fn both_zero(a: Self::F, b: Self::F) -> bool {
+        use std::arch::x86_64::*;
+        let bits = _mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b));
+        _mm512_test_epi32_mask(bits, bits) == 0
+    }
+    #[inline(always)]
+    unsafe fn above(u: Self::F, threshold: Self::F) -> Self::M {
+        use std::arch::x86_64::*;
+        _mm512_cmp_ps_mask::<_CMP_GT_OQ>(u, threshold)
+    }
+    #[inline(always)]
+    unsafe fn leak_unless(fire: Self::M, leak: Self::F, u: Self::F) -> Self::F {
+        std::arch::x86_64::_mm512_maskz_mul_ps(!fire, leak, u)
+    }
+    #[inline(always)]
+    unsafe fn where_fired(fire: Self::M, q: Self::F) -> Self::F {
+        std::arch::x86_64::_mm512_maskz_mov_ps(fire, q)
+    }
+    #[inline(always)]
+    unsafe fn first_indices(base: i32) -> Self::I {
+        use std::arch::x86_64::*;
+        _mm512_add_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32(base),
+        )
+    }
+    #[inline(always)]
+    unsafe fn next_indices(idx: Self::I) -> Self::I {
+        use std::arch::x86_64::*;
+        _mm512_add_epi32(idx, _mm512_set1_epi32(16))
+    }
+    #[inline(always)]
+    unsafe fn push_fired(fire: Self::M, idx: Self::I, out: *mut u32) -> usize {
+        use std::arch::x86_64::*;
+        // The packed indices go out 8 at a time, the upper 8 only when more than 8 fired
+        // (rare): the list's end sits anywhere, so a 64-byte store nearly always straddles two
+        // cache lines and a 32-byte one less than half the time (measured +3.1 % on LeNet's
+        // evaluation against one 64-byte store; 16 bytes plus a branch was 5 % slower).
+        let packed = _mm512_maskz_compress_epi32(fire, idx);
+        let count = fire.count_ones() as usize;
+        _mm256_storeu_si256(out as *mut __m256i, _mm512_castsi512_si256(packed));
+        if count > 8 {
+            _mm256_storeu_si256(
+                out.add(8) as *mut __m256i,
+                _mm512_extracti64x4_epi64::<1>(packed),
+            );
+        }
+        count
+    }
+}
+
+/// The vector LIF update of a multiple-of-`L::W` prefix of the layer slice, bit-identical to
+/// [`lif_scalar`]. `HITS` is 0 (no record), 1 ([`Hits::Store`] into `hits`) or 2
+/// ([`Hits::Add`]), with `q` the recorded value.
+///
+/// # Safety
+/// The CPU must run `L`'s instruction set and the caller must be compiled with it; `hits`
+/// (when recording) must be valid for `v.len()` floats.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn lif_lanes<L: LifLanes, const HITS: u8>(
+    v: &mut [f32],
+    current: &mut [f32],
+    leak: f32,
+    threshold: f32,
+    base: usize,
+    spikes: &mut Vec<u32>,
+    hits: *mut f32,
+    q: f32,
+) {
+    let n = v.len().min(current.len());
+    spikes.reserve(n + L::W);
+    let out = spikes.as_mut_ptr();
+    let mut len = spikes.len();
+    let (th, lk, zero, qv) = (
+        L::splat(threshold),
+        L::splat(leak),
+        L::splat(0.0),
+        L::splat(q),
+    );
+    let mut idx = L::first_indices(base as i32);
+    let (vp, ip) = (v.as_mut_ptr(), current.as_mut_ptr());
+    // A block whose membranes and currents are all +0.0 stays +0.0 (λ·(0+0) = +0) and cannot
+    // fire when threshold ≥ 0: skip its stores (silent regions, e.g. image background).
+    let skip_zero = threshold >= 0.0;
+    let mut c = 0;
+    while c + L::W <= n {
+        let (vv, ii) = (L::load(vp.add(c)), L::load(ip.add(c)));
+        if skip_zero && L::both_zero(vv, ii) {
+            if HITS == 1 {
+                L::store(hits.add(c), zero);
+            }
+            idx = L::next_indices(idx);
+            c += L::W;
+            continue;
+        }
+        let u = L::add(vv, ii);
+        let fire = L::above(u, th);
+        L::store(vp.add(c), L::leak_unless(fire, lk, u));
+        L::store(ip.add(c), zero);
+        if HITS != 0 {
+            let h = L::where_fired(fire, qv);
+            let h = if HITS == 2 {
+                L::add(L::load(hits.add(c)), h)
+            } else {
+                h
+            };
+            L::store(hits.add(c), h);
+        }
+        // SAFETY: capacity ≥ len + W since at most one spike per neuron precedes this store.
+        len += L::push_fired(fire, idx, out.add(len));
+        idx = L::next_indices(idx);
+        c += L::W;
+    }
+    spikes.set_len(len);
+}
+
+/// [`lif_lanes`] over AVX-512F, sixteen neurons at a time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma,popcnt")]
 #[allow(clippy::too_many_arguments)]
@@ -249,76 +501,10 @@ unsafe fn lif_avx512<const HITS: u8>(
     hits: *mut f32,
     q: f32,
 ) {
-    use std::arch::x86_64::*;
-    let n = v.len().min(current.len());
-    spikes.reserve(n + 16);
-    let out = spikes.as_mut_ptr();
-    let mut len = spikes.len();
-    let th = _mm512_set1_ps(threshold);
-    let lk = _mm512_set1_ps(leak);
-    let zero = _mm512_setzero_ps();
-    let mut idx = _mm512_add_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32(base as i32),
-    );
-    let sixteen = _mm512_set1_epi32(16);
-    let q16 = _mm512_set1_ps(q);
-    let vp = v.as_mut_ptr();
-    let ip = current.as_mut_ptr();
-    // As in `lif_avx2`: an all-+0.0 block stays +0.0 and cannot fire when threshold ≥ 0.
-    let skip_zero = threshold >= 0.0;
-    let mut c = 0;
-    while c + 16 <= n {
-        let (vv, ii) = (_mm512_loadu_ps(vp.add(c)), _mm512_loadu_ps(ip.add(c)));
-        if skip_zero {
-            let bits = _mm512_or_si512(_mm512_castps_si512(vv), _mm512_castps_si512(ii));
-            if _mm512_test_epi32_mask(bits, bits) == 0 {
-                if HITS == 1 {
-                    _mm512_storeu_ps(hits.add(c), zero);
-                }
-                idx = _mm512_add_epi32(idx, sixteen);
-                c += 16;
-                continue;
-            }
-        }
-        let u = _mm512_add_ps(vv, ii);
-        let fire = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(u, th);
-        _mm512_storeu_ps(vp.add(c), _mm512_maskz_mul_ps(!fire, lk, u));
-        _mm512_storeu_ps(ip.add(c), zero);
-        if HITS != 0 {
-            let h = _mm512_maskz_mov_ps(fire, q16);
-            let h = if HITS == 2 {
-                _mm512_add_ps(_mm512_loadu_ps(hits.add(c)), h)
-            } else {
-                h
-            };
-            _mm512_storeu_ps(hits.add(c), h);
-        }
-        // The packed indices go out 8 at a time, the upper 8 only when more than 8 fired
-        // (rare): the list's end sits anywhere, so a 64-byte store nearly always straddles two
-        // cache lines and a 32-byte one less than half the time (measured +3.1 % on LeNet's
-        // evaluation against one 64-byte store; 16 bytes plus a branch was 5 % slower).
-        // SAFETY: capacity ≥ len + 16 since at most one spike per neuron precedes these stores.
-        let packed = _mm512_maskz_compress_epi32(fire, idx);
-        let count = fire.count_ones() as usize;
-        _mm256_storeu_si256(out.add(len) as *mut __m256i, _mm512_castsi512_si256(packed));
-        if count > 8 {
-            _mm256_storeu_si256(
-                out.add(len + 8) as *mut __m256i,
-                _mm512_extracti64x4_epi64::<1>(packed),
-            );
-        }
-        len += count;
-        idx = _mm512_add_epi32(idx, sixteen);
-        c += 16;
-    }
-    spikes.set_len(len);
+    lif_lanes::<Avx512, HITS>(v, current, leak, threshold, base, spikes, hits, q)
 }
 
-/// AVX2 LIF update of a multiple-of-8 prefix; bit-identical to [`lif_scalar`]. Firing indices
-/// are written branch-free: all 8 lanes' indices are compressed by a table-driven permute and
-/// stored, and the length advances by the number of spikes. `HITS` is 0 (no record), 1
-/// ([`Hits::Store`] into `hits`) or 2 ([`Hits::Add`]), with `q` the recorded value.
+/// [`lif_lanes`] over AVX2, eight neurons at a time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -332,64 +518,7 @@ unsafe fn lif_avx2<const HITS: u8>(
     hits: *mut f32,
     q: f32,
 ) {
-    use std::arch::x86_64::*;
-    let n = v.len().min(current.len());
-    spikes.reserve(n + 8);
-    let out = spikes.as_mut_ptr();
-    let mut len = spikes.len();
-    let th = _mm256_set1_ps(threshold);
-    let lk = _mm256_set1_ps(leak);
-    let zero = _mm256_setzero_ps();
-    let mut idx = _mm256_add_epi32(
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        _mm256_set1_epi32(base as i32),
-    );
-    let eight = _mm256_set1_epi32(8);
-    let q8 = _mm256_set1_ps(q);
-    let vp = v.as_mut_ptr();
-    let ip = current.as_mut_ptr();
-    // A block whose membranes and currents are all +0.0 stays +0.0 (λ·(0+0) = +0) and cannot
-    // fire when threshold ≥ 0: skip its stores (silent regions, e.g. image background).
-    let skip_zero = threshold >= 0.0;
-    let mut c = 0;
-    while c + 8 <= n {
-        let (vv, ii) = (_mm256_loadu_ps(vp.add(c)), _mm256_loadu_ps(ip.add(c)));
-        if skip_zero {
-            let bits = _mm256_castps_si256(_mm256_or_ps(vv, ii));
-            if _mm256_testz_si256(bits, bits) == 1 {
-                if HITS == 1 {
-                    _mm256_storeu_ps(hits.add(c), zero);
-                }
-                idx = _mm256_add_epi32(idx, eight);
-                c += 8;
-                continue;
-            }
-        }
-        let u = _mm256_add_ps(vv, ii);
-        let fire = _mm256_cmp_ps::<_CMP_GT_OQ>(u, th);
-        _mm256_storeu_ps(vp.add(c), _mm256_andnot_ps(fire, _mm256_mul_ps(lk, u)));
-        _mm256_storeu_ps(ip.add(c), zero);
-        if HITS != 0 {
-            let h = _mm256_and_ps(fire, q8);
-            let h = if HITS == 2 {
-                _mm256_add_ps(_mm256_loadu_ps(hits.add(c)), h)
-            } else {
-                h
-            };
-            _mm256_storeu_ps(hits.add(c), h);
-        }
-        let mask = _mm256_movemask_ps(fire) as usize;
-        let perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(COMPRESS[mask] as i64));
-        // SAFETY: capacity ≥ len + 8 since at most one spike per neuron precedes this store.
-        _mm256_storeu_si256(
-            out.add(len) as *mut __m256i,
-            _mm256_permutevar8x32_epi32(idx, perm),
-        );
-        len += mask.count_ones() as usize;
-        idx = _mm256_add_epi32(idx, eight);
-        c += 8;
-    }
-    spikes.set_len(len);
+    lif_lanes::<Avx2, HITS>(v, current, leak, threshold, base, spikes, hits, q)
 }
 
 /// Pooling IF step restricted to the neurons whose bit is set in `touched` (bit `j` of word

@@ -60,3 +60,46 @@ impl std::fmt::Display for Shape3 {
         }
     }
 }
+
+/// An output box: rows `y0..y1`, columns `x0..x1`, channels `c0..c1` of a layer's output.
+/// The current it fills is box-local and channel-last: `((y − y0)·(x1 − x0) + x − x0)·(c1 − c0)
+/// + c − c0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutBox {
+    /// First output row.
+    pub y0: usize,
+    /// One past the last output row.
+    pub y1: usize,
+    /// First output column.
+    pub x0: usize,
+    /// One past the last output column.
+    pub x1: usize,
+    /// First output channel.
+    pub c0: usize,
+    /// One past the last output channel.
+    pub c1: usize,
+}
+
+impl OutBox {
+    /// The whole of a layer's output `shape`.
+    pub fn full(shape: Shape3) -> Self {
+        OutBox {
+            y0: 0,
+            y1: shape.height,
+            x0: 0,
+            x1: shape.width,
+            c0: 0,
+            c1: shape.channels,
+        }
+    }
+
+    /// Neurons in the box.
+    pub fn len(&self) -> usize {
+        (self.y1 - self.y0) * (self.x1 - self.x0) * (self.c1 - self.c0)
+    }
+
+    /// True when the box holds no neuron.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

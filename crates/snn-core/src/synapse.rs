@@ -5,7 +5,8 @@
 //! Every kernel has a naive dense reference ([`mod@reference`]) used by tests.
 
 use crate::plan::Synapses;
-use crate::shape::Shape3;
+use crate::scatter_box::{self, FloatRows};
+use crate::shape::{OutBox, Shape3};
 use crate::simd;
 
 /// Precomputed geometry of a convolution for scattering: for each input row `iy`, the list of
@@ -234,64 +235,12 @@ fn conv_scatter_prepared_body(
     let (k, cin, cout) = (geo.kernel, geo.input.channels, geo.output.channels);
     assert_eq!(prepared.len(), k * k * cin * cout, "conv weight count");
     assert_eq!(current.len(), geo.output.len(), "conv output length");
-    let pixels = geo.input.height * geo.input.width;
-    let (dc, dw) = (simd::FastDiv::new(cin), simd::FastDiv::new(geo.input.width));
-    if cin == 1 {
-        // One input channel (an image layer): every spike is its own pixel, with one weight
-        // row per tap (a constant-length row list, so the single-row kernel is inlined).
-        for &pix in spikes {
-            assert!((pix as usize) < pixels, "spike index out of range");
-            scatter_pixel(geo, prepared, dw.div_rem(pix), &[0], value, current);
-        }
-        return;
-    }
-    let mut base = [0usize; simd::MAX_ROWS];
-    let mut i = 0;
-    while i < spikes.len() {
-        let (pix, ci) = dc.div_rem(spikes[i]);
-        assert!((pix as usize) < pixels, "spike index out of range");
-        base[0] = ci as usize * k * k * cout;
-        let mut g = 1;
-        while g < simd::MAX_ROWS && i + g < spikes.len() {
-            let (p, c) = dc.div_rem(spikes[i + g]);
-            if p != pix {
-                break;
-            }
-            base[g] = c as usize * k * k * cout;
-            g += 1;
-        }
-        i += g;
-        scatter_pixel(geo, prepared, dw.div_rem(pix), &base[..g], value, current);
-    }
-}
-
-/// Adds, over the outputs that input pixel `(iy, ix)` reaches, the weights of its spikes:
-/// `base[j]` is spike `j`'s offset (its channel's) into the prepared weights, ascending.
-#[inline(always)]
-fn scatter_pixel(
-    geo: &ConvGeometry,
-    prepared: &[f32],
-    (iy, ix): (u32, u32),
-    base: &[usize],
-    value: f32,
-    current: &mut [f32],
-) {
-    let (k, cout, wout) = (geo.kernel, geo.output.channels, geo.output.width);
-    let (ox_lo, pos_lo, n) = geo.col_run[ix as usize];
-    let len = n as usize * cout;
-    if len == 0 {
-        return;
-    }
-    let mut offs = [0usize; simd::MAX_ROWS];
-    let offs = &mut offs[..base.len()];
-    for &(ky, oy) in geo.rows(iy as usize) {
-        let w0 = (ky as usize * k + pos_lo as usize) * cout;
-        for (o, b) in offs.iter_mut().zip(base) {
-            *o = b + w0;
-        }
-        let o = (oy as usize * wout + ox_lo as usize) * cout;
-        simd::accumulate_rows(&mut current[o..o + len], prepared, offs, value);
-    }
+    let mut sink = FloatRows {
+        current,
+        weights: prepared,
+        value,
+    };
+    scatter_box::conv_rows(geo, spikes, OutBox::full(geo.output), &mut sink);
 }
 
 /// Like [`dense_scatter`], processing up to [`simd::MAX_ROWS`] spikes per pass over the output
@@ -314,14 +263,17 @@ fn dense_grouped_body(
     value: f32,
     current: &mut [f32],
 ) {
-    let current = &mut current[..outputs];
-    let mut offs = [0usize; simd::MAX_ROWS];
-    for chunk in spikes.chunks(simd::MAX_ROWS) {
-        for (o, &s) in offs.iter_mut().zip(chunk) {
-            *o = s as usize * outputs;
-        }
-        simd::accumulate_rows(current, weights, &offs[..chunk.len()], value);
-    }
+    let mut sink = FloatRows {
+        current: &mut current[..outputs],
+        weights,
+        value,
+    };
+    scatter_box::dense_rows(
+        outputs,
+        spikes,
+        OutBox::full(Shape3::flat(outputs)),
+        &mut sink,
+    );
 }
 
 /// `y += a·x` over equal-length slices (vectorizes).
@@ -361,19 +313,9 @@ fn dense_scatter_body(
 /// Calls `f(o)` with the pooling neuron `o` reached by each spike (2×2 windows, stride 2);
 /// inputs in a dropped odd last row or column reach nothing.
 #[inline(always)]
-fn for_each_pool_target(input: Shape3, output: Shape3, spikes: &[u32], mut f: impl FnMut(usize)) {
-    let (dc, dw) = (
-        simd::FastDiv::new(input.channels),
-        simd::FastDiv::new(input.width),
-    );
-    for &s in spikes {
-        let (p, c) = dc.div_rem(s);
-        let (y, x) = dw.div_rem(p);
-        let (y, x, c) = (y as usize / 2, x as usize / 2, c as usize);
-        if y < output.height && x < output.width {
-            f(output.index(y, x, c));
-        }
-    }
+fn for_each_pool_target(input: Shape3, output: Shape3, spikes: &[u32], f: impl FnMut(usize)) {
+    let syn = Synapses::AvgPool2 { input, output };
+    scatter_box::for_each_pool_target(&syn, spikes, OutBox::full(output), f);
 }
 
 /// 2×2 average pooling of spikes: each spike adds `value/4` to its pooling neuron. Inputs in a
@@ -416,15 +358,12 @@ pub fn subsample_scatter(
     value: f32,
     current: &mut [f32],
 ) {
-    for &s in spikes {
-        let s = s as usize;
-        let c = s % input.channels;
-        let p = s / input.channels;
-        let (y, x) = (p / input.width, p % input.width);
-        if y % stride == 0 && x % stride == 0 {
-            current[output.index(y / stride, x / stride, c)] += value;
-        }
-    }
+    let syn = Synapses::Subsample {
+        stride,
+        input,
+        output,
+    };
+    scatter_box::for_each_pool_target(&syn, spikes, OutBox::full(output), |o| current[o] += value);
 }
 
 /// Scatters spikes through any synapses. `conv` must be the geometry when `syn` is a convolution.

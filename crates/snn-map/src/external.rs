@@ -3,8 +3,8 @@
 
 use crate::error::MapError;
 use crate::limits::CoreLimits;
-use crate::map::{evaluate_partition, MapOutcome};
 use crate::network::NetGraph;
+use crate::pipeline::{evaluate_partition, MapOutcome};
 use crate::traffic::Activity;
 use crate::usage::CoreUsage;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! `mesh_utilization.png` (core utilization over the mesh) and `traffic_vs_baselines.png`.
 
 use crate::error::MapError;
-use crate::map::{MapOutcome, Summary};
+use crate::pipeline::{MapOutcome, Summary};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;

@@ -380,8 +380,8 @@ fn interior_tiles_fit_even_when_corner_tiles_are_cheaper() {
 /// packets than `--objective cores`.
 #[test]
 fn objectives_trade_cores_for_packets() {
-    use snn_map::map::{map_model_with, MapRequest};
     use snn_map::partition::Objective;
+    use snn_map::pipeline::{map_model_with, MapRequest};
     let s = snn_core::preset::lenet();
     let plan = NetworkPlan::new(&s).unwrap();
     let act = random_activity(&plan, 5);

@@ -11,7 +11,7 @@ use snn_map::network::NetGraph;
 use snn_map::partition::sequential_fill;
 use snn_map::place::Mesh;
 
-fn check_ours(o: &snn_map::map::MapOutcome, act: &snn_map::traffic::Activity) {
+fn check_ours(o: &snn_map::pipeline::MapOutcome, act: &snn_map::traffic::Activity) {
     let m = &o.mapping;
     let b = brute(
         &m.plan,
@@ -63,7 +63,7 @@ fn check_ours(o: &snn_map::map::MapOutcome, act: &snn_map::traffic::Activity) {
     );
 }
 
-fn check_sequential(o: &snn_map::map::MapOutcome, act: &snn_map::traffic::Activity) {
+fn check_sequential(o: &snn_map::pipeline::MapOutcome, act: &snn_map::traffic::Activity) {
     let m = &o.mapping;
     let net = NetGraph::new(&m.plan);
     let limits = CoreLimits::of(&m.chip);

@@ -22,7 +22,7 @@ pub mod program;
 pub mod quant;
 pub mod report;
 pub mod run;
-pub mod sim;
+pub mod simulation;
 mod timing;
 
 pub use error::SimError;

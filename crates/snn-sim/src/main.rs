@@ -7,7 +7,7 @@ use snn_data::load;
 use snn_map::chip::ChipModel;
 use snn_sim::engine::{Mode, Workers};
 use snn_sim::report::{write_all, RunInfo, SweepPoint};
-use snn_sim::sim::{
+use snn_sim::simulation::{
     load_mapping, simulate, simulate_with_profile, Engine, SimRequest, GENERIC_45NM,
 };
 use snn_sim::SimError;

@@ -3,7 +3,7 @@
 //! component, accuracy vs time steps (when swept) and NoC traffic over the mesh.
 
 use crate::engine::Mode;
-use crate::sim::SimOutcome;
+use crate::simulation::SimOutcome;
 use crate::SimError;
 use serde_json::{json, Value};
 use snn_map::mapping::Mapping;

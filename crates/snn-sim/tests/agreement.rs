@@ -9,7 +9,7 @@ use common::*;
 use snn_core::Model;
 use snn_map::mapping::Mapping;
 use snn_sim::engine::Mode;
-use snn_sim::sim::Engine;
+use snn_sim::simulation::Engine;
 use std::sync::OnceLock;
 
 /// A residual block first, so its (strided identity) shortcut reads the input spikes.
@@ -282,19 +282,20 @@ fn the_simulators_activity_profile_equals_the_trainers() {
         ((2, 1), Engine::Layer),
     ] {
         let (threads, replicas) = workers;
-        let (_, got) = snn_sim::sim::simulate_with_profile(&snn_sim::sim::SimRequest {
-            model,
-            mapping: &mapping,
-            ann_chip: &generic_45nm(),
-            data: &data,
-            seed: SEED,
-            timesteps: T,
-            samples: 12,
-            workers: snn_sim::engine::Workers { threads, replicas },
-            mode: Mode::Float,
-            engine,
-        })
-        .unwrap();
+        let (_, got) =
+            snn_sim::simulation::simulate_with_profile(&snn_sim::simulation::SimRequest {
+                model,
+                mapping: &mapping,
+                ann_chip: &generic_45nm(),
+                data: &data,
+                seed: SEED,
+                timesteps: T,
+                samples: 12,
+                workers: snn_sim::engine::Workers { threads, replicas },
+                mode: Mode::Float,
+                engine,
+            })
+            .unwrap();
         assert_eq!((got.samples, got.timesteps), (want.samples, want.timesteps));
         assert_eq!(got.input, want.input, "input spikes per pixel, {workers:?}");
         for (g, w) in got.layers.iter().zip(&want.layers) {

@@ -174,7 +174,7 @@ fn a_small_run_writes_a_report_with_the_trainers_counts() {
     }
     assert!(ev.stats.layer_spikes[0] > 0 && ev.stats.layer_spikes[1] > 0);
     // The library gives the same numbers as the binary.
-    let mapping = snn_sim::sim::load_mapping(&model, &model_path, &mapping_path).unwrap();
+    let mapping = snn_sim::simulation::load_mapping(&model, &model_path, &mapping_path).unwrap();
     let o = sim(&model, &mapping, &data, 9, 5, 6, 1, Mode::Float);
     assert_eq!(r["synaptic_ops"].as_u64(), Some(o.total.synaptic_ops));
 }

@@ -7,7 +7,7 @@ use common::*;
 use snn_core::Model;
 use snn_map::mapping::Mapping;
 use snn_map::place::Slot;
-use snn_sim::sim::load_mapping;
+use snn_sim::simulation::load_mapping;
 use snn_sim::SimError;
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@
 use snn_core::plan::Synapses;
 use snn_core::{LayerSpec, Model, NetworkPlan, NetworkSpec, NeuronParams, Shape3};
 use snn_map::chip::ChipModel;
-use snn_map::map::{map_model, MapOutcome, MapRequest};
+use snn_map::pipeline::{map_model, MapOutcome, MapRequest};
 use snn_map::traffic::Activity;
 use snn_map::MapError;
 use std::collections::HashSet;

@@ -11,3 +11,20 @@ pub(super) struct AtomState {
     /// Spikes per local neuron (only when profiling).
     pub(super) spikes: Vec<u64>,
 }
+
+impl AtomState {
+    /// The state of an atom of `n` neurons at rest, in `mode`'s arithmetic.
+    pub(super) fn new(n: usize, mode: crate::run::Mode, profile: bool) -> Self {
+        let (float, fixed) = match mode {
+            crate::run::Mode::Float => (n, 0),
+            crate::run::Mode::Fixed => (0, n),
+        };
+        AtomState {
+            v: vec![0.0; float],
+            i: vec![0.0; float],
+            vq: vec![0; fixed],
+            iq: vec![0; fixed],
+            spikes: vec![0; if profile { n } else { 0 }],
+        }
+    }
+}

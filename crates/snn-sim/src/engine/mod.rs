@@ -16,16 +16,13 @@ mod pending;
 mod scatter;
 mod step;
 
-use crate::counters::Counts;
 use crate::part::{join_all, merge, Part};
 use crate::program::ChipProgram;
 pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
-use atom::AtomState;
 use barrier::SpinBarrier;
 use crossbeam_channel::{unbounded, Sender};
-use pending::{BufferPool, PendingSet};
-use snn_core::gather_box::BoxScratch;
+use pending::BufferPool;
 use snn_core::neuron;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
@@ -77,7 +74,55 @@ struct Shared<'a> {
     input_counts: Mutex<Vec<u64>>,
 }
 
-impl Shared<'_> {
+impl<'a> Shared<'a> {
+    /// The state every worker shares for a part of `samples` samples starting at `first`.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        prog: &'a ChipProgram,
+        chip: &ChipModel,
+        cfg: RunConfig,
+        data: &'a Dataset,
+        encoder: &'a RateEncoder,
+        first: usize,
+        samples: u64,
+        senders: Vec<Sender<Batch>>,
+        threads: usize,
+    ) -> Self {
+        // Input slots: enough samples ahead for the deepest layer still working on the first.
+        let ring = prog.net.layers().div_ceil(cfg.timesteps as usize) + 3;
+        Shared {
+            prog,
+            cfg,
+            data,
+            encoder,
+            samples,
+            first: first as u64,
+            senders,
+            pool: BufferPool::new(),
+            inputs: (0..ring)
+                .map(|_| {
+                    RwLock::new(InputSample {
+                        sample: u64::MAX,
+                        steps: Vec::new(),
+                    })
+                })
+                .collect(),
+            barrier: SpinBarrier::new(threads),
+            step_max: [
+                (0..threads).map(|_| AtomicU64::new(0)).collect(),
+                (0..threads).map(|_| AtomicU64::new(0)).collect(),
+            ],
+            timing: Timing::of(chip),
+            input_packets: AtomicU64::new(0),
+            input_spikes: AtomicU64::new(0),
+            input_counts: Mutex::new(if cfg.profile {
+                vec![0; prog.net.plan.input.len()]
+            } else {
+                Vec::new()
+            }),
+        }
+    }
+
     fn encode(&self, sample: u64) {
         let ring = self.inputs.len() as u64;
         let mut slot = self.inputs[(sample % ring) as usize]
@@ -161,7 +206,8 @@ pub fn run(
     )
 }
 
-/// One chip running samples `first .. first + samples` of `data` (see [`run`]).
+/// One chip running samples `first .. first + samples` of `data` (see [`run`]): the cores'
+/// states, the workers stepping them chip step by chip step, then the results collected.
 fn run_part(
     prog: &ChipProgram,
     chip: &ChipModel,
@@ -174,45 +220,66 @@ fn run_part(
     let start = std::time::Instant::now();
     let n_cores = prog.cores.len();
     let layers = prog.net.layers();
-    let t = cfg.timesteps as u64;
     let samples = samples.min(data.len().saturating_sub(first)) as u64;
     let threads = cfg.threads.clamp(1, n_cores.max(1));
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..n_cores).map(|_| unbounded::<Batch>()).unzip();
-    let ring = layers.div_ceil(t as usize) + 3;
-    let shared = Shared {
-        prog,
-        cfg,
-        data,
-        encoder,
-        samples,
-        first: first as u64,
-        senders,
-        pool: BufferPool::new(),
-        inputs: (0..ring)
-            .map(|_| {
-                RwLock::new(InputSample {
-                    sample: u64::MAX,
-                    steps: Vec::new(),
-                })
-            })
-            .collect(),
-        barrier: SpinBarrier::new(threads),
-        step_max: [
-            (0..threads).map(|_| AtomicU64::new(0)).collect(),
-            (0..threads).map(|_| AtomicU64::new(0)).collect(),
-        ],
-        timing: Timing::of(chip),
-        input_packets: AtomicU64::new(0),
-        input_spikes: AtomicU64::new(0),
-        input_counts: Mutex::new(if cfg.profile {
-            vec![0; prog.net.plan.input.len()]
-        } else {
-            Vec::new()
-        }),
-    };
+    let shared = Shared::new(
+        prog, chip, cfg, data, encoder, first, samples, senders, threads,
+    );
+    let mut states: Vec<Option<CoreState>> = receivers
+        .into_iter()
+        .zip(&prog.cores)
+        .map(|(rx, core)| Some(CoreState::new(core, &cfg, rx, n_cores, layers)))
+        .collect();
     // Workers claim cores dynamically every step, heaviest expected load first (a core's
     // results do not depend on which worker runs it).
-    let mut order: Vec<usize> = (0..n_cores).collect();
+    let order = heaviest_first(prog);
+    let cells: Vec<Mutex<CoreState>> = order
+        .iter()
+        .map(|&c| Mutex::new(states[c].take().expect("core state")))
+        .collect();
+    let interior_fs = drive(&shared, &cells, &order, threads);
+    for (k, cell) in cells.into_iter().enumerate() {
+        states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));
+    }
+    let states: Vec<CoreState> = states
+        .into_iter()
+        .map(|s| s.expect("every core returned"))
+        .collect();
+    let outputs = readouts(prog, &states, samples as usize);
+    let neuron_spikes = cfg
+        .profile
+        .then(|| neuron_spikes(prog, &states, &shared.input_counts));
+    let t = cfg.timesteps as u64;
+    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (c, st) in states.iter().enumerate() {
+        for &(tau, b) in &st.edge {
+            edge.entry(first as u64 * t + tau)
+                .or_insert_with(|| vec![0; n_cores])[c] += b;
+        }
+    }
+    Part {
+        result: RunResult {
+            predictions: outputs.iter().map(|o| neuron::argmax(o) as u8).collect(),
+            neuron_spikes,
+            outputs,
+            per_core_layer: states.iter().map(|s| s.counts.clone()).collect(),
+            input_packets: shared.input_packets.load(Ordering::Relaxed),
+            input_spikes: shared.input_spikes.load(Ordering::Relaxed),
+            chip_seconds: 0.0,
+            core_busy_seconds: Vec::new(),
+            chip_steps: 0,
+            replicas: 1,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+        interior_fs,
+        edge,
+        busy_fs: states.iter().map(|s| s.busy).collect(),
+    }
+}
+
+/// Core indices by expected load (synaptic operations plus neuron updates), heaviest first.
+fn heaviest_first(prog: &ChipProgram) -> Vec<usize> {
     let load: Vec<f64> = prog
         .cores
         .iter()
@@ -220,73 +287,36 @@ fn run_part(
             c.expected_synops + 2.0 * c.atoms.iter().map(|a| a.region.len() as f64).sum::<f64>()
         })
         .collect();
+    let mut order: Vec<usize> = (0..prog.cores.len()).collect();
     order.sort_by(|&a, &b| load[b].total_cmp(&load[a]).then(a.cmp(&b)));
-    let mut states: Vec<Option<CoreState>> = receivers
-        .into_iter()
-        .enumerate()
-        .map(|(c, rx)| {
-            let p = &prog.cores[c];
-            Some(CoreState {
-                atoms: p
-                    .atoms
-                    .iter()
-                    .map(|a| {
-                        let n = a.region.len();
-                        match cfg.mode {
-                            Mode::Float => AtomState {
-                                v: vec![0.0; n],
-                                i: vec![0.0; n],
-                                vq: Vec::new(),
-                                iq: Vec::new(),
-                                spikes: if cfg.profile { vec![0; n] } else { Vec::new() },
-                            },
-                            Mode::Fixed => AtomState {
-                                v: Vec::new(),
-                                i: Vec::new(),
-                                vq: vec![0; n],
-                                iq: vec![0; n],
-                                spikes: if cfg.profile { vec![0; n] } else { Vec::new() },
-                            },
-                        }
-                    })
-                    .collect(),
-                pending: PendingSet::default(),
-                local: Vec::new(),
-                counts: vec![Counts::default(); layers],
-                busy: 0,
-                edge: Vec::new(),
-                readouts: Vec::new(),
-                out: Vec::new(),
-                outbox: vec![Vec::new(); n_cores],
-                dest_list: Vec::new(),
-                gather: BoxScratch::default(),
-                order_bits: Vec::new(),
-                rx,
-            })
-        })
-        .collect();
-    let total_steps = if samples == 0 {
+    order
+}
+
+/// Steps every core through every chip step on `threads` workers: each step, workers claim
+/// cores (`cells`, in `order`) until none is left, then meet at the barrier. Worker 0 also
+/// encodes the next sample's input and sums the chip time of the steps that no neighbouring
+/// replica overlaps (the pipeline's fill and drain are kept per core in `edge`); returns it.
+fn drive(sh: &Shared, cells: &[Mutex<CoreState>], order: &[usize], threads: usize) -> u128 {
+    let t = sh.cfg.timesteps as u64;
+    let layers = sh.prog.net.layers() as u64;
+    let total_steps = if sh.samples == 0 {
         0
     } else {
-        samples * t + layers as u64 - 1
+        sh.samples * t + layers - 1
     };
-    if samples > 0 {
-        shared.encode(0);
+    if sh.samples > 0 {
+        sh.encode(0);
     }
-    let cells: Vec<Mutex<CoreState>> = order
-        .iter()
-        .map(|&c| Mutex::new(states[c].take().expect("core state")))
-        .collect();
     let claims = [AtomicUsize::new(0), AtomicUsize::new(0)];
     // A progress line for people watching a long run (not when stderr is a file or pipe).
-    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && samples >= 500;
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr()) && sh.samples >= 500;
     // Steps that may overlap a neighbouring replica's: the pipeline fill and drain.
-    let fill = layers as u64 - 1;
-    let drain = samples * t;
+    let fill = layers - 1;
+    let drain = sh.samples * t;
     let times: Vec<u128> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|w| {
-                let (sh, cells, order, claims) = (&shared, &cells, &order, &claims);
+                let claims = &claims;
                 scope.spawn(move || {
                     let mut chip_time: u128 = 0;
                     for tau in 0..total_steps {
@@ -338,70 +368,41 @@ fn run_part(
     if progress {
         eprint!("\r{:60}\r", "");
     }
-    let interior_fs = times[0];
-    for (k, cell) in cells.into_iter().enumerate() {
-        states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));
-    }
-    let states: Vec<CoreState> = states
-        .into_iter()
-        .map(|s| s.expect("every core returned"))
-        .collect();
-    // Assemble readouts.
-    let readout_layer = layers - 1;
-    let n_out = prog.net.plan.layers[readout_layer].output.len();
-    let mut outputs = vec![vec![0.0f32; n_out]; samples as usize];
-    for st in &states {
+    times[0]
+}
+
+/// The readout values of every sample, assembled from the cores holding readout neurons.
+fn readouts(prog: &ChipProgram, states: &[CoreState], samples: usize) -> Vec<Vec<f32>> {
+    let n_out = prog.net.plan.layers[prog.net.layers() - 1].output.len();
+    let mut outputs = vec![vec![0.0f32; n_out]; samples];
+    for st in states {
         for (s, c0, vals) in &st.readouts {
             outputs[*s as usize][*c0 as usize..*c0 as usize + vals.len()].copy_from_slice(vals);
         }
     }
-    let predictions = outputs.iter().map(|o| neuron::argmax(o) as u8).collect();
-    let neuron_spikes = cfg.profile.then(|| {
-        let mut per_layer: Vec<Vec<u64>> = prog
-            .net
-            .plan
-            .layers
-            .iter()
-            .map(|l| vec![0; l.output.len()])
-            .collect();
-        for (core, st) in prog.cores.iter().zip(&states) {
-            for (a, s) in core.atoms.iter().zip(&st.atoms) {
-                for (j, &n) in s.spikes.iter().enumerate() {
-                    per_layer[a.layer][a.globals[j] as usize] += n;
-                }
+    outputs
+}
+
+/// Spikes per input pixel and per neuron of every layer (profiling), gathered from the atoms.
+fn neuron_spikes(
+    prog: &ChipProgram,
+    states: &[CoreState],
+    input_counts: &Mutex<Vec<u64>>,
+) -> (Vec<u64>, Vec<Vec<u64>>) {
+    let mut per_layer: Vec<Vec<u64>> = prog
+        .net
+        .plan
+        .layers
+        .iter()
+        .map(|l| vec![0; l.output.len()])
+        .collect();
+    for (core, st) in prog.cores.iter().zip(states) {
+        for (a, s) in core.atoms.iter().zip(&st.atoms) {
+            for (j, &n) in s.spikes.iter().enumerate() {
+                per_layer[a.layer][a.globals[j] as usize] += n;
             }
         }
-        let input = std::mem::take(
-            &mut *shared
-                .input_counts
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        (input, per_layer)
-    });
-    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for (c, st) in states.iter().enumerate() {
-        for &(tau, b) in &st.edge {
-            edge.entry(first as u64 * t + tau)
-                .or_insert_with(|| vec![0; n_cores])[c] += b;
-        }
     }
-    Part {
-        result: RunResult {
-            predictions,
-            neuron_spikes,
-            outputs,
-            per_core_layer: states.iter().map(|s| s.counts.clone()).collect(),
-            input_packets: shared.input_packets.load(Ordering::Relaxed),
-            input_spikes: shared.input_spikes.load(Ordering::Relaxed),
-            chip_seconds: 0.0,
-            core_busy_seconds: Vec::new(),
-            chip_steps: 0,
-            replicas: 1,
-            wall_seconds: start.elapsed().as_secs_f64(),
-        },
-        interior_fs,
-        edge,
-        busy_fs: states.iter().map(|s| s.busy).collect(),
-    }
+    let input = std::mem::take(&mut *input_counts.lock().unwrap_or_else(|e| e.into_inner()));
+    (input, per_layer)
 }

@@ -35,6 +35,38 @@ pub(super) struct CoreState {
     pub(super) rx: Receiver<Batch>,
 }
 
+impl CoreState {
+    /// The state of `core` before the first step, receiving on `rx`, in a chip of `n_cores`
+    /// cores running a network of `layers` layers.
+    pub(super) fn new(
+        core: &CoreProgram,
+        cfg: &crate::run::RunConfig,
+        rx: Receiver<Batch>,
+        n_cores: usize,
+        layers: usize,
+    ) -> Self {
+        CoreState {
+            atoms: core
+                .atoms
+                .iter()
+                .map(|a| AtomState::new(a.region.len(), cfg.mode, cfg.profile))
+                .collect(),
+            pending: PendingSet::default(),
+            local: Vec::new(),
+            counts: vec![Counts::default(); layers],
+            busy: 0,
+            edge: Vec::new(),
+            readouts: Vec::new(),
+            out: Vec::new(),
+            outbox: vec![Vec::new(); n_cores],
+            dest_list: Vec::new(),
+            gather: BoxScratch::default(),
+            order_bits: Vec::new(),
+            rx,
+        }
+    }
+}
+
 /// One chip step of one core; returns its modeled busy time (fs).
 pub(super) fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> u64 {
     let prog = sh.prog;
