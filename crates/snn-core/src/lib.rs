@@ -22,6 +22,7 @@ pub mod atomic;
 pub mod bounded;
 pub mod command;
 pub mod container;
+pub mod conv_geometry;
 pub mod error;
 pub mod gather;
 pub mod gather_box;

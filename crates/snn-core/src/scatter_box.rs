@@ -10,10 +10,10 @@
 //! (ascending) spike list, whatever the box, so a box's current equals the matching part of
 //! the whole layer's bit for bit (tested below).
 
+use crate::conv_geometry::ConvGeometry;
 use crate::plan::Synapses;
 use crate::shape::OutBox;
 use crate::simd::{self, FastDiv, MAX_ROWS};
-use crate::synapse::ConvGeometry;
 
 /// Adds runs of weight rows to a box's current: `out[o .. o + len] += Σ_j w[offsets[j] ..
 /// offsets[j] + len] · value`, rows in the order of `offsets` (at most [`MAX_ROWS`]).

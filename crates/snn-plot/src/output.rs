@@ -1,9 +1,8 @@
 //! Writing a figure to disk: pick the backend from the file name, draw into a temporary sibling
-//! file, and rename it into place, so a reader never sees a half-written chart.
+//! file, and persist it over the target (tempfile's atomic rename, as `snn_core::atomic` does
+//! for every other file the tools write), so a reader never sees a half-written chart.
 
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
@@ -36,35 +35,48 @@ pub(crate) fn write(path: &Path, figure: &impl Figure) -> Result<(), PlotError> 
             path: path.to_owned(),
         });
     }
-    let temp = temp_path(path, format).ok_or_else(|| PlotError::InvalidInput {
-        path: path.to_owned(),
-        reason: "the path has no file name".to_string(),
-    })?;
     let write_error = |source| PlotError::Write {
         path: path.to_owned(),
         source,
     };
     // Creating the file ourselves first turns a missing or read-only directory into the
     // operating system's own message instead of an image-encoder error.
-    fs::File::create(&temp).map_err(write_error)?;
+    let temp = temp_sibling(path, format).map_err(write_error)?;
 
-    // The backend is dropped at the end of `draw_to`, before the temporary file is renamed or
-    // removed (plotters' backends save on drop).
+    // The backend is dropped at the end of `draw_to`, before the temporary file is persisted
+    // or removed (plotters' backends save on drop). The encoder goes by the extension.
     let drawn = match format {
-        "png" => draw_to(BitMapBackend::new(&temp, figure.size()), figure),
-        _ => draw_to(SVGBackend::new(&temp, figure.size()), figure),
+        "png" => draw_to(BitMapBackend::new(temp.path(), figure.size()), figure),
+        _ => draw_to(SVGBackend::new(temp.path(), figure.size()), figure),
     };
     if let Err(DrawFailure(message)) = drawn {
-        let _ = fs::remove_file(&temp);
         return Err(PlotError::Draw {
             path: path.to_owned(),
             message,
         });
     }
-    fs::rename(&temp, path).map_err(|source| {
-        let _ = fs::remove_file(&temp);
-        write_error(source)
-    })
+    temp.persist(path)
+        .map(|_| ())
+        .map_err(|e| write_error(e.error))
+}
+
+/// A new hidden temporary file beside `path` ending in `.{format}` (so the rename is atomic and
+/// the backend's encoder sees the extension), with the permissions `File::create` would give.
+fn temp_sibling(path: &Path, format: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (prefix, suffix) = (format!(".{stem}."), format!(".tmp.{format}"));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
 }
 
 fn draw_to<DB: DrawingBackend>(backend: DB, figure: &impl Figure) -> Result<(), DrawFailure> {
@@ -75,30 +87,16 @@ fn draw_to<DB: DrawingBackend>(backend: DB, figure: &impl Figure) -> Result<(), 
     Ok(())
 }
 
-/// `dir/.name.<pid>-<n>.tmp.png` for `dir/name.png`: same directory (so the rename is atomic),
-/// hidden, unique per process and call, and still ending in the extension the backend's encoder
-/// goes by.
-fn temp_path(path: &Path, format: &str) -> Option<PathBuf> {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let stem = path.file_stem()?.to_str()?;
-    let name = format!(
-        ".{stem}.{}-{}.tmp.{}",
-        std::process::id(),
-        CALLS.fetch_add(1, Ordering::Relaxed),
-        format
-    );
-    Some(path.with_file_name(name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn temp_file_is_a_hidden_sibling_with_the_same_extension() {
-        let temp = temp_path(Path::new("out/curves.png"), "png").unwrap();
-        assert_eq!(temp.parent(), Some(Path::new("out")));
-        let name = temp.file_name().unwrap().to_str().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let temp = temp_sibling(&dir.path().join("curves.png"), "png").unwrap();
+        assert_eq!(temp.path().parent(), Some(dir.path()));
+        let name = temp.path().file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with(".curves."), "{name}");
         assert!(name.ends_with(".tmp.png"), "{name}");
     }
