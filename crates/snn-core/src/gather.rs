@@ -23,7 +23,7 @@ pub const MAX_COUT: usize = 64;
 
 /// Largest number of output channels the AVX-512 gather supports, used where the CPU has
 /// AVX-512 (the 128- to 512-channel layers of VGG9 and ResNet11). One pass over the window
-/// accumulates up to [`BLOCK_AVX512`] channels; wider layers take one pass per block.
+/// accumulates up to `BLOCK_AVX512` (256) channels; wider layers take one pass per block.
 pub const MAX_COUT_AVX512: usize = 512;
 
 /// Output channels one AVX-512 pass accumulates (16 registers of 16 lanes).

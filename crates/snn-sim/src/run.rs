@@ -30,7 +30,7 @@ pub struct RunConfig {
 }
 
 /// How a run uses the machine's threads: `threads` workers in all, over `replicas` independent
-/// chip copies (see [`run`]). A plain thread count means one chip.
+/// chip copies (see [`crate::engine::run`]). A plain thread count means one chip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Workers {
     /// Worker threads in all.

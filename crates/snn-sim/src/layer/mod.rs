@@ -1,12 +1,12 @@
 //! The layer engine: each time step computes every layer once with the same `snn-core` kernels
 //! as `snn-train eval` (so predictions, outputs, spikes and synaptic operations are equal by
-//! construction), and charges the step's spikes to the mapped cores through [`tables`]: per
+//! construction), and charges the step's spikes to the mapped cores through `tables`: per
 //! (core, layer) synaptic operations, active and idle neuron updates (active = input current
 //! ≠ 0, recorded by [`NetState::record_active`]), spikes received and emitted, local
 //! deliveries, packets and hops, and from them each core's busy time per chip step with the
 //! layers pipelined one step apart, exactly as the event engine ([`crate::engine`]) counts
 //! them by really sending every packet. Samples are cut into one contiguous share per worker;
-//! the shares merge like the event engine's chip replicas ([`crate::part`]).
+//! the shares merge like the event engine's chip replicas (`crate::part`).
 
 mod tables;
 
