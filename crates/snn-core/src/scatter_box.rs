@@ -118,8 +118,8 @@ fn conv_pixel<S: RowSink>(
         let o0 = ((oy - b.y0) * bw + a - b.x0) * cb;
         if cb == cout {
             // Whole channel rows: the columns' weights and targets are one contiguous run.
-            for (o, b) in offs.iter_mut().zip(base) {
-                *o = b + w0;
+            for (o, bb) in offs.iter_mut().zip(base) {
+                *o = bb + w0;
             }
             sink.add(o0, cols * cout, offs);
         } else {

@@ -145,15 +145,9 @@ pub fn evaluate_into_report(
             "hop_weighted_traffic": o.ours.hop_weighted_traffic / s.hop_weighted_traffic.max(1e-12),
         },
     });
-    let text = serde_json::to_string_pretty(&v).map_err(|e| MapError::Output {
+    snn_core::atomic::write_json(report, &v).map_err(|e| MapError::Output {
         path: report.into(),
         msg: e.to_string(),
-    })?;
-    snn_core::atomic::write_atomic(report, format!("{text}\n").as_bytes()).map_err(|e| {
-        MapError::Output {
-            path: report.into(),
-            msg: e.to_string(),
-        }
     })?;
     println!(
         "external partition {}: {} cores ({} over limits), {:.1} inter-core packets/step, {:.1} hop-weighted; ours/external = {:.3} / {:.3}",

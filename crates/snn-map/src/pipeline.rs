@@ -353,10 +353,15 @@ pub fn map_model_with(req: &MapRequest, objective: Objective) -> Result<MapOutco
     let map = NeuronMap::from_atoms(&p.net, &atoms, &part.core_of);
     // Routing tables: every (source core → destination core) pair that carries spikes, by
     // structure (not only where the profile saw activity).
-    let dests = destinations(&p.net, &map);
+    let structural = structural_traffic(&p.net, &map);
+    let dests = destinations(&structural, map.count);
     p.check_fan_out(&dests, &usage, &atoms)?;
     p.check_cores(part.cores, "")?;
-    let traffic = TrafficStats::evaluate(&p.net, &map, &p.act);
+    // Without a profile the activity is uniform: the traffic is the structural one.
+    let traffic = match req.activity {
+        None => structural,
+        Some(_) => TrafficStats::evaluate(&p.net, &map, &p.act),
+    };
     let slot_of = place_optimized(&p.mesh, part.cores, &traffic.matrix, req.seed);
     let routes = with_hops(&dests, &p.mesh, &slot_of);
     let ours = summary_of(&traffic, map.count, &p.mesh, &slot_of);
@@ -466,15 +471,23 @@ pub fn routing_tables(
     mesh: &Mesh,
     slot_of: &[usize],
 ) -> Vec<Vec<Route>> {
-    with_hops(&destinations(net, map), mesh, slot_of)
+    with_hops(
+        &destinations(&structural_traffic(net, map), map.count),
+        mesh,
+        slot_of,
+    )
 }
 
-/// Destination cores of every core, by structure (every pair connected by a synapse).
-fn destinations(net: &NetGraph, map: &NeuronMap) -> Vec<Vec<u32>> {
-    let ones = Activity::uniform(net, 1.0);
-    let st = TrafficStats::evaluate(net, map, &ones);
-    let mut dests = vec![Vec::new(); map.count];
-    for &(p, q) in st.matrix.keys() {
+/// The traffic of an assignment when every neuron fires once per step: every pair of cores
+/// connected by a synapse carries some.
+fn structural_traffic(net: &NetGraph, map: &NeuronMap) -> TrafficStats {
+    TrafficStats::evaluate(net, map, &Activity::uniform(net, 1.0))
+}
+
+/// Destination cores of every one of `cores` cores: the pairs `structural` traffic connects.
+fn destinations(structural: &TrafficStats, cores: usize) -> Vec<Vec<u32>> {
+    let mut dests = vec![Vec::new(); cores];
+    for &(p, q) in structural.matrix.keys() {
         dests[p as usize].push(q);
     }
     dests

@@ -23,6 +23,18 @@ pub struct Region {
 }
 
 impl Region {
+    /// The same box as snn-core's kernels take it (the simulator scatters into it).
+    pub fn out_box(&self) -> snn_core::shape::OutBox {
+        snn_core::shape::OutBox {
+            y0: self.y0 as usize,
+            y1: self.y1 as usize,
+            x0: self.x0 as usize,
+            x1: self.x1 as usize,
+            c0: self.c0 as usize,
+            c1: self.c1 as usize,
+        }
+    }
+
     /// The whole of a layer.
     pub fn whole(shape: Shape3) -> Self {
         Region {

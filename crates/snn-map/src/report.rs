@@ -217,9 +217,7 @@ pub fn markdown(o: &MapOutcome, model: &str, command: &str) -> String {
 /// Writes mapping.json, mapping.md and the two charts into `dir`.
 pub fn write_all(o: &MapOutcome, dir: &Path, model: &str, command: &str) -> Result<(), MapError> {
     let j = dir.join("mapping.json");
-    let text = serde_json::to_string_pretty(&summary_json(o, model, command))
-        .map_err(|e| out_err(&j, e))?;
-    snn_core::atomic::write_atomic(&j, format!("{text}\n").as_bytes())
+    snn_core::atomic::write_json(&j, &summary_json(o, model, command))
         .map_err(|e| out_err(&j, e))?;
     let md = dir.join("mapping.md");
     snn_core::atomic::write_atomic(&md, markdown(o, model, command).as_bytes())

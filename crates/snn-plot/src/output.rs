@@ -1,7 +1,8 @@
 //! Writing a figure to disk: pick the backend from the file name, draw into a temporary sibling
-//! file, and persist it over the target (tempfile's atomic rename, as `snn_core::atomic` does
-//! for every other file the tools write), so a reader never sees a half-written chart.
+//! file ([`snn_core::atomic::temp_sibling`], the one mechanism every file the tools write goes
+//! through), and persist it over the target, so a reader never sees a half-written chart.
 
+use snn_core::atomic::temp_sibling;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -41,7 +42,8 @@ pub(crate) fn write(path: &Path, figure: &impl Figure) -> Result<(), PlotError> 
     };
     // Creating the file ourselves first turns a missing or read-only directory into the
     // operating system's own message instead of an image-encoder error.
-    let temp = temp_sibling(path, format).map_err(write_error)?;
+    // The temporary name ends in `.tmp.{format}`: the backend's encoder goes by the extension.
+    let temp = temp_sibling(path, &format!(".tmp.{format}")).map_err(write_error)?;
 
     // The backend is dropped at the end of `draw_to`, before the temporary file is persisted
     // or removed (plotters' backends save on drop). The encoder goes by the extension.
@@ -60,25 +62,6 @@ pub(crate) fn write(path: &Path, figure: &impl Figure) -> Result<(), PlotError> 
         .map_err(|e| write_error(e.error))
 }
 
-/// A new hidden temporary file beside `path` ending in `.{format}` (so the rename is atomic and
-/// the backend's encoder sees the extension), with the permissions `File::create` would give.
-fn temp_sibling(path: &Path, format: &str) -> std::io::Result<tempfile::NamedTempFile> {
-    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let (prefix, suffix) = (format!(".{stem}."), format!(".tmp.{format}"));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(&suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
-}
-
 fn draw_to<DB: DrawingBackend>(backend: DB, figure: &impl Figure) -> Result<(), DrawFailure> {
     let root = backend.into_drawing_area();
     root.fill(&palette::BACKGROUND)?;
@@ -94,7 +77,7 @@ mod tests {
     #[test]
     fn temp_file_is_a_hidden_sibling_with_the_same_extension() {
         let dir = tempfile::tempdir().unwrap();
-        let temp = temp_sibling(&dir.path().join("curves.png"), "png").unwrap();
+        let temp = temp_sibling(&dir.path().join("curves.png"), ".tmp.png").unwrap();
         assert_eq!(temp.path().parent(), Some(dir.path()));
         let name = temp.path().file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with(".curves."), "{name}");

@@ -79,8 +79,6 @@ pub struct ChipProgram {
     pub geometry: Vec<Option<ConvGeometry>>,
     /// Weights per edge (float and fixed-point).
     pub weights: Weights,
-    /// (y, x, c) of every neuron of each source: index 0 = input, `l + 1` = layer `l`.
-    pub coords: Vec<Vec<[u16; 3]>>,
     /// Last layer reading each layer's spikes (its own index when none does).
     pub last_consumer: Vec<usize>,
 }
@@ -226,21 +224,6 @@ impl ChipProgram {
                 matches!(e.synapses, Synapses::Conv { .. }).then(|| ConvGeometry::new(&e.synapses))
             })
             .collect();
-        let shape_coords = |sh: snn_core::Shape3| {
-            let mut v = Vec::with_capacity(sh.len());
-            for y in 0..sh.height {
-                for x in 0..sh.width {
-                    for c in 0..sh.channels {
-                        v.push([y as u16, x as u16, c as u16]);
-                    }
-                }
-            }
-            v
-        };
-        let coords = std::iter::once(mapping.plan.input)
-            .chain(mapping.plan.layers.iter().map(|l| l.output))
-            .map(shape_coords)
-            .collect();
         let last_consumer = (0..net.layers())
             .map(|l| {
                 net.edges_from(Source::Layer(l))
@@ -250,7 +233,6 @@ impl ChipProgram {
             })
             .collect();
         ChipProgram {
-            coords,
             last_consumer,
             net,
             cores,

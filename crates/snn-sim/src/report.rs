@@ -223,10 +223,7 @@ pub fn markdown(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> String {
 pub fn write_all(o: &SimOutcome, m: &Mapping, info: &RunInfo, dir: &Path) -> Result<(), SimError> {
     std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
     let j = dir.join("report.json");
-    let text =
-        serde_json::to_string_pretty(&report_json(o, m, info)).map_err(|e| out_err(&j, e))?;
-    snn_core::atomic::write_atomic(&j, format!("{text}\n").as_bytes())
-        .map_err(|e| out_err(&j, e))?;
+    snn_core::atomic::write_json(&j, &report_json(o, m, info)).map_err(|e| out_err(&j, e))?;
     let md = dir.join("report.md");
     snn_core::atomic::write_atomic(&md, markdown(o, m, info).as_bytes())
         .map_err(|e| out_err(&md, e))?;

@@ -7,7 +7,6 @@ use crate::program::{AtomProgram, InputProgram};
 use snn_core::gather_box::{conv_gather_box, BoxScratch};
 use snn_core::plan::{LayerKind, Synapses};
 use snn_core::scatter_box::{conv_rows, dense_rows, for_each_pool_target, FloatRows, RowSink};
-use snn_core::shape::OutBox;
 
 /// Adds the spikes `spikes` of one source (value ±1) into the atom's current through edge
 /// `edge`, restricted to the atom's neurons; returns the synaptic operations done. Per target
@@ -49,15 +48,7 @@ fn scatter_body(
     let edge = inp.edge;
     let prog = sh.prog;
     let syn = &prog.net.edges[edge].synapses;
-    let r = atom.region;
-    let b = OutBox {
-        y0: r.y0 as usize,
-        y1: r.y1 as usize,
-        x0: r.x0 as usize,
-        x1: r.x1 as usize,
-        c0: r.c0 as usize,
-        c1: r.c1 as usize,
-    };
+    let b = atom.region.out_box();
     let vf = value as f32;
     let wf = &prog.weights.float[edge];
     let fixed = prog
