@@ -27,6 +27,10 @@ pub struct FileKind {
     pub magic: &'static [u8; 8],
     /// Version written by this build; files with a higher version are refused.
     pub version: u32,
+    /// Oldest version this build decodes; older files are refused with `remedy`.
+    pub oldest: u32,
+    /// What to do with a file older than `oldest` (e.g. "map the model again").
+    pub remedy: &'static str,
     /// What the file is, for messages ("model", "mapping").
     pub name: &'static str,
     /// Largest file accepted, checked before reading ([`crate::bounded`]).
@@ -91,6 +95,15 @@ impl FileKind {
                 kind,
                 found: version,
                 supported: self.version,
+            });
+        }
+        if version < self.oldest {
+            return Err(FileError::OlderVersion {
+                path: p(),
+                kind,
+                found: version,
+                oldest: self.oldest,
+                remedy: self.remedy,
             });
         }
         let mut len8 = [0u8; 8];

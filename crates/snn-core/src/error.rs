@@ -44,6 +44,15 @@ pub enum FileError {
         found: u32,
         supported: u32,
     },
+    /// The file has an older format that this build no longer reads (its payload changed).
+    #[error("{path}: {kind} file format version {found} is older than this build reads ({oldest} or newer); {remedy}")]
+    OlderVersion {
+        path: PathBuf,
+        kind: &'static str,
+        found: u32,
+        oldest: u32,
+        remedy: &'static str,
+    },
     /// A header field holds a value no snn build writes (version 0, flags set).
     #[error("{path}: bad {kind} file header: {msg}")]
     Header {

@@ -33,6 +33,8 @@ pub const MAX_TIMESTEPS: u32 = 100_000;
 pub const MODEL_FILE: FileKind = FileKind {
     magic: MAGIC,
     version: FORMAT_VERSION,
+    oldest: 1,
+    remedy: "",
     name: "model",
     max_bytes: crate::bounded::MAX_MODEL_BYTES,
 };

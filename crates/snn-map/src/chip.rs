@@ -145,6 +145,11 @@ pub struct LatencySpec {
     pub hop_y_ns: Constant<f64>,
     /// Global synchronisation at the end of every time step.
     pub barrier_ns: Constant<f64>,
+    /// *Optional.* Time one spike packet occupies one direction of one mesh link: a step whose
+    /// busiest link carries `n` packets lasts at least `n` × this. Absent or 0: link bandwidth is
+    /// not modeled (links never stretch a step).
+    #[serde(default)]
+    pub link_packet_ns: Option<Constant<f64>>,
 }
 
 /// One modeled chip, as read from `hardware-models/<name>.toml`.
@@ -434,6 +439,9 @@ impl ChipModel {
             ("latency.barrier_ns", &l.barrier_ns),
         ] {
             check_cost(key, constant, MAX_LATENCY_NS)?;
+        }
+        if let Some(link) = &l.link_packet_ns {
+            check_cost("latency.link_packet_ns", link, MAX_LATENCY_NS)?;
         }
         Ok(())
     }

@@ -493,7 +493,7 @@ fn arb_model() -> impl Strategy<Value = ChipModel> {
     let text = any::<String>().prop_map(|s| format!("s{s}"));
     (
         (text.clone(), any::<String>()),
-        prop::collection::vec((text, arb_basis()), 26),
+        prop::collection::vec((text, arb_basis()), 27),
         (1u32..=64, 1u32..=64, 1u32..=16),
         (
             1u32..=MAX_PER_CORE as u32,
@@ -503,13 +503,13 @@ fn arb_model() -> impl Strategy<Value = ChipModel> {
         ),
         (1u32..=32, 1u32..=64, any::<bool>()),
         prop::collection::vec(arb_cost(), 14),
-        prop::option::of(arb_cost()),
+        (prop::option::of(arb_cost()), prop::option::of(arb_cost())),
     )
-        .prop_map(|(names, prov, mesh, counts, bits, costs, mac)| {
+        .prop_map(|(names, prov, mesh, counts, bits, costs, (mac, link))| {
             let mut prov = prov.into_iter();
             // Each constant takes the next (source, basis) pair.
             fn next<T>(prov: &mut impl Iterator<Item = (String, Basis)>, value: T) -> Constant<T> {
-                let (source, basis) = prov.next().expect("26 provenances");
+                let (source, basis) = prov.next().expect("27 provenances");
                 constant(value, &source, basis)
             }
             let p = &mut prov;
@@ -548,6 +548,7 @@ fn arb_model() -> impl Strategy<Value = ChipModel> {
                     hop_x_ns: next(p, costs[11]),
                     hop_y_ns: next(p, costs[12]),
                     barrier_ns: next(p, costs[13]),
+                    link_packet_ns: link.map(|l| next(p, l)),
                 },
             }
         })

@@ -38,7 +38,7 @@ const TITLE_H: i32 = 9 + font::TITLE_PX as i32 * 5 / 4 + 10;
 /// frame's top margin), and that block; the "no data" swatch beside it, and the gap before it.
 const BAR_H: i32 = 22;
 const BAR_TOP: i32 = 10;
-const BAR_BLOCK: i32 = BAR_TOP + BAR_H + X_AREA_H + MARGIN;
+pub(crate) const BAR_BLOCK: i32 = BAR_TOP + BAR_H + X_AREA_H + MARGIN;
 const SWATCH: i32 = 22;
 const SWATCH_GAP: i32 = 36;
 /// Cells at least this big get a white gap around them, and hatching when empty.
@@ -51,7 +51,7 @@ const EMPTY_FILL: RGBColor = RGBColor(242, 242, 242);
 const EMPTY_HATCH: RGBColor = RGBColor(190, 190, 190);
 
 /// A chart over cell coordinates: cell (row r, column c) spans c ± 0.5 and r ± 0.5.
-type Grid<'c, DB> = Chart<'c, DB, RangedCoordf64, RangedCoordf64>;
+pub(crate) type Grid<'c, DB> = Chart<'c, DB, RangedCoordf64, RangedCoordf64>;
 
 pub(crate) struct HeatMap<'a> {
     pub(crate) title: &'a str,
@@ -71,28 +71,38 @@ impl HeatMap<'_> {
 
     /// Side of one cell in pixels, and the grid's width and height.
     fn grid(&self) -> (f64, i32, i32) {
-        let (rows, cols) = (self.shape().0 as f64, self.shape().1 as f64);
-        let cell = (MAX_GRID.0 / cols).min(MAX_GRID.1 / rows).min(MAX_CELL);
-        (
-            cell,
-            (cell * cols).round() as i32,
-            (cell * rows).round() as i32,
-        )
+        grid(self.shape())
     }
+}
+
+/// Side of one cell in pixels, and the width and height of a grid of (`rows`, `cols`) cells.
+pub(crate) fn grid((rows, cols): (usize, usize)) -> (f64, i32, i32) {
+    let (rows, cols) = (rows as f64, cols as f64);
+    let cell = (MAX_GRID.0 / cols).min(MAX_GRID.1 / rows).min(MAX_CELL);
+    (
+        cell,
+        (cell * cols).round() as i32,
+        (cell * rows).round() as i32,
+    )
+}
+
+/// Image size of a grid of `shape` cells with its title and colour bar.
+pub(crate) fn image_size(shape: (usize, usize)) -> (u32, u32) {
+    if shape.0 == 0 || shape.1 == 0 {
+        return CHART_SIZE;
+    }
+    let (_, grid_w, grid_h) = grid(shape);
+    // Left of the grid: the axis title and row labels of up to four digits.
+    let width = MIN_IMAGE_W.max(2 * MARGIN + 90 + grid_w + 12);
+    (
+        width as u32,
+        (TITLE_H + 10 + grid_h + X_AREA_H + BAR_BLOCK) as u32,
+    )
 }
 
 impl Figure for HeatMap<'_> {
     fn size(&self) -> (u32, u32) {
-        if self.shape().0 == 0 || self.shape().1 == 0 {
-            return CHART_SIZE;
-        }
-        let (_, grid_w, grid_h) = self.grid();
-        // Left of the grid: the axis title and row labels of up to four digits.
-        let width = MIN_IMAGE_W.max(2 * MARGIN + 90 + grid_w + 12);
-        (
-            width as u32,
-            (TITLE_H + 10 + grid_h + X_AREA_H + BAR_BLOCK) as u32,
-        )
+        image_size(self.shape())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawFailure> {
@@ -252,11 +262,11 @@ fn draw_empty<DB: DrawingBackend>(
 }
 
 /// Values from `scale.start` (dark purple) to `scale.end` (yellow).
-type ColourScale = Range<f64>;
+pub(crate) type ColourScale = Range<f64>;
 
 /// The colour scale for values from `smallest` to `largest`: from `min(0, smallest)` to the
 /// largest value (never empty).
-fn colour_scale((smallest, largest): (f64, f64)) -> ColourScale {
+pub(crate) fn colour_scale((smallest, largest): (f64, f64)) -> ColourScale {
     let lo = smallest.min(0.0);
     let hi = if largest > lo {
         largest
@@ -270,7 +280,7 @@ fn colour_scale((smallest, largest): (f64, f64)) -> ColourScale {
 
 /// Draws the colour bar over `scale`, titled `value_label`, `bar_w` pixels wide in the middle of
 /// `area`, and returns the pixel column of its left end.
-fn draw_colour_bar<DB: DrawingBackend>(
+pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     scale: ColourScale,
     value_label: &str,

@@ -20,6 +20,7 @@ mod frame;
 mod heat;
 mod legend;
 mod line;
+mod link_map;
 mod output;
 mod palette;
 mod size;
@@ -165,6 +166,61 @@ pub fn heat_map(
             y_label,
             value_label,
             cells,
+            column_separator_every,
+        },
+    )
+}
+
+/// One directed link between neighbouring tiles of a mesh and its value, for [`link_map`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkValue {
+    /// Tile (x, y) the link leaves.
+    pub from: (u32, u32),
+    /// The neighbouring tile it enters (one step along x or along y).
+    pub to: (u32, u32),
+    /// What it carried (e.g. packets per step).
+    pub value: f64,
+}
+
+/// Draws the load of a mesh's links to `path` (`.png` or `.svg`): a grid of `tiles` (across,
+/// down) drawn as small squares (darker where listed in `used`), and each link of `links` as a
+/// bar between its two tiles coloured on the heat map's scale (viridis, from `min(0, smallest)`
+/// to the largest value, colour bar titled `value_label`). The two directions between a pair of
+/// tiles are two lanes: eastward above westward, southward (down the picture) left of northward.
+/// Neighbour pairs without a listed link show faint grey lanes. `column_separator_every = n`
+/// draws thick lines every `n` columns (chip boundaries); 0 for none.
+///
+/// Every link must join neighbouring tiles inside the grid; otherwise nothing is written and the
+/// error is [`PlotError::InvalidInput`]. Non-finite values are left out; with no value at all
+/// the chart says so.
+pub fn link_map(
+    path: &Path,
+    title: &str,
+    value_label: &str,
+    tiles: (usize, usize),
+    used: &[(u32, u32)],
+    links: &[LinkValue],
+    column_separator_every: usize,
+) -> Result<(), PlotError> {
+    let inside = |(x, y): (u32, u32)| (x as usize) < tiles.0 && (y as usize) < tiles.1;
+    if let Some(bad) = links.iter().find(|l| {
+        let step = l.from.0.abs_diff(l.to.0) + l.from.1.abs_diff(l.to.1);
+        step != 1 || !inside(l.from) || !inside(l.to)
+    }) {
+        let reason = format!(
+            "link {:?} -> {:?} does not join neighbouring tiles of the {}x{} grid",
+            bad.from, bad.to, tiles.0, tiles.1
+        );
+        return Err(invalid(path, reason));
+    }
+    output::write(
+        path,
+        &link_map::LinkMap {
+            title,
+            value_label,
+            tiles,
+            used,
+            links,
             column_separator_every,
         },
     )

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod layer;
 pub mod ledger;
+pub mod links;
 mod part;
 pub mod program;
 pub mod quant;

@@ -4,6 +4,7 @@
 //! core the work of both, then the busiest core), in exact integer femtoseconds; and
 //! [`join_all`], which joins the threads that ran the shares.
 
+use crate::links::LinkLoad;
 use crate::run::RunResult;
 use crate::timing::{Timing, FS};
 use snn_map::chip::ChipModel;
@@ -13,13 +14,36 @@ use std::collections::BTreeMap;
 pub(crate) struct Part {
     /// Everything but `chip_seconds`, `core_busy_seconds`, `chip_steps`.
     pub(crate) result: RunResult,
-    /// Σ over the steps no other share can touch of (busiest core + barrier), fs.
+    /// Σ over the steps no other share can touch of (busiest core or link + barrier), fs; the
+    /// link load of those steps is in `result.links`.
     pub(crate) interior_fs: u128,
-    /// Per global chip step that another share may touch (its pipeline fill and drain): busy
-    /// time of every core, fs.
-    pub(crate) edge: BTreeMap<u64, Vec<u64>>,
+    /// Per global chip step that another share may touch (its pipeline fill and drain): what
+    /// every core and link did.
+    pub(crate) edge: BTreeMap<u64, EdgeStep>,
     /// Busy time per core, fs.
     pub(crate) busy_fs: Vec<u128>,
+}
+
+/// One chip step at the edge of a share: busy time per core (fs) and packets per mesh link.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EdgeStep {
+    pub(crate) busy: Vec<u64>,
+    pub(crate) links: Vec<u32>,
+}
+
+impl EdgeStep {
+    /// Adds another share's work at the same step.
+    fn add(&mut self, other: &EdgeStep) {
+        self.busy.resize(self.busy.len().max(other.busy.len()), 0);
+        for (a, b) in self.busy.iter_mut().zip(&other.busy) {
+            *a += b;
+        }
+        self.links
+            .resize(self.links.len().max(other.links.len()), 0);
+        for (a, b) in self.links.iter_mut().zip(&other.links) {
+            *a += b;
+        }
+    }
 }
 
 /// Merges the shares (in sample order) of a run of `samples` samples into one result.
@@ -32,21 +56,22 @@ pub(crate) fn merge(
     replicas: usize,
     start: std::time::Instant,
 ) -> RunResult {
-    let barrier = Timing::of(chip).barrier as u128;
+    let tm = Timing::of(chip);
     let mut chip_fs: u128 = parts.iter().map(|p| p.interior_fs).sum();
-    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut edge: BTreeMap<u64, EdgeStep> = BTreeMap::new();
     for p in &parts {
-        for (&g, busy) in &p.edge {
-            let e = edge.entry(g).or_insert_with(|| vec![0; busy.len()]);
-            for (a, b) in e.iter_mut().zip(busy) {
-                *a += b;
-            }
+        for (&g, step) in &p.edge {
+            edge.entry(g).or_default().add(step);
         }
     }
-    chip_fs += edge
-        .values()
-        .map(|busy| busy.iter().copied().max().unwrap_or(0) as u128 + barrier)
-        .sum::<u128>();
+    let mut links = LinkLoad::default();
+    for p in &parts {
+        links.add(&p.result.links);
+    }
+    for step in edge.values() {
+        let core = step.busy.iter().copied().max().unwrap_or(0);
+        chip_fs += u128::from(links.step(&step.links, core, tm.link, tm.barrier));
+    }
     let n_cores = parts.first().map_or(0, |p| p.busy_fs.len());
     let mut busy_fs = vec![0u128; n_cores];
     for p in &parts {
@@ -75,6 +100,7 @@ pub(crate) fn merge(
         out.input_packets += p.input_packets;
         out.input_spikes += p.input_spikes;
     }
+    out.links = links;
     out.chip_seconds = chip_fs as f64 / FS;
     out.core_busy_seconds = busy_fs.iter().map(|&b| b as f64 / FS).collect();
     out.chip_steps = if samples == 0 {

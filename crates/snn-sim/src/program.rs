@@ -2,6 +2,7 @@
 //! (a box of one layer each) with the synapse sets feeding them, and, for every neuron, the
 //! cores its spikes must reach (the routing tables expanded to neurons).
 
+use crate::links::MeshLinks;
 use crate::quant::Weights;
 use snn_core::plan::Source;
 use snn_core::plan::{LayerKind, Synapses};
@@ -81,6 +82,8 @@ pub struct ChipProgram {
     pub weights: Weights,
     /// Last layer reading each layer's spikes (its own index when none does).
     pub last_consumer: Vec<usize>,
+    /// The mesh links the routes use, and each core pair's route over them.
+    pub links: MeshLinks,
 }
 
 impl ChipProgram {
@@ -232,7 +235,23 @@ impl ChipProgram {
                     .unwrap_or(l)
             })
             .collect();
+        let mut dests: Vec<Vec<u32>> = vec![Vec::new(); cores.len()];
+        for (r, layer_cores) in routes.iter().zip(&core_of) {
+            if r.start.is_empty() {
+                continue; // the readout sends nothing
+            }
+            for (j, &own) in layer_cores.iter().enumerate() {
+                let d = &r.dests[r.start[j] as usize..r.start[j + 1] as usize];
+                dests[own as usize].extend(d.iter().map(|&(c, _, _)| c));
+            }
+        }
+        for d in &mut dests {
+            d.sort_unstable();
+            d.dedup();
+        }
+        let tiles: Vec<(u32, u32)> = cores.iter().map(|c| c.tile).collect();
         ChipProgram {
+            links: MeshLinks::new(&tiles, &dests),
             last_consumer,
             net,
             cores,

@@ -98,7 +98,7 @@ pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
         "hops": o.total.hops(),
         "neuron_updates": { "active": o.total.active_updates, "idle": o.total.idle_updates },
         "energy_joules": { "synaptic": e.synaptic, "neuron": e.neuron, "routing": e.routing, "static": e.r#static, "total": e.total() },
-        "energy_note": "per inference; static = static power x cores used x modeled chip time (busiest core per step + barrier), pipelined",
+        "energy_note": "per inference; static = static power x cores used x modeled chip time (per step the busiest core, or the busiest mesh link when it needs longer, + barrier), pipelined",
         "energy_constants": o.constants,
         "ann_macs": o.ann_macs,
         "ann_energy_joules": o.ann_energy,
@@ -119,6 +119,7 @@ pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
             "footprint_bytes": info.static_metrics.2,
             "definitions": "hardware-notes.md §3: dense ops count every input x weight pair per step; effective ACs only pairs with a spike (binary input) and a weight; activation sparsity = zero outputs / all outputs over spiking layers, steps and samples; connection sparsity = zero weights / all weights; footprint = weights at the simulated precision + neuron state",
         },
+        "links": links_json(o, m),
         "chip_seconds_per_inference": o.run.chip_seconds / per,
         "latency_seconds_per_inference": o.run.chip_seconds / o.run.chip_steps.max(1) as f64 * (o.timesteps as f64 + o.layers.len() as f64 - 1.0),
         "sim_seconds": o.run.wall_seconds,
@@ -129,6 +130,34 @@ pub fn report_json(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> Value {
         "cores": o.cores,
         "sweep": info.sweep,
         "command": info.command,
+    })
+}
+
+/// Link load: the chip's time per packet and link, packets per link, the busiest link per step,
+/// its utilization and the stretch it caused.
+fn links_json(o: &SimOutcome, m: &Mapping) -> Value {
+    let per = o.samples.max(1) as f64;
+    let steps = o.run.chip_steps.max(1) as f64;
+    let l = &o.run.links;
+    let total: u64 = l.per_link.iter().sum();
+    let chip_fs = o.run.chip_seconds.max(1e-30);
+    json!({
+        "link_packet_ns": m.chip.latency.link_packet_ns.as_ref().map(|c| c.value),
+        "links_used": l.per_link.len(),
+        "packets_over_links": total,
+        "mean_packets_per_used_link_per_step": total as f64 / (l.per_link.len().max(1) as f64 * steps),
+        "busiest_link_mean_packets_per_step": l.busiest_sum as f64 / steps,
+        "busiest_link_max_packets_in_a_step": l.busiest_max,
+        "busiest_link_mean_utilization": l.busiest_seconds() / chip_fs,
+        "busiest_link_peak_utilization": l.peak_utilization,
+        "stretched_steps": l.stretched_steps,
+        "stretch_seconds_per_inference": l.stretch_seconds() / per,
+        "per_link": o.links.iter().zip(&l.per_link).map(|(k, &n)| json!({
+            "from": [k.from.0, k.from.1],
+            "to": [k.to.0, k.to.1],
+            "packets_per_inference": n as f64 / per,
+        })).collect::<Vec<_>>(),
+        "note": "directed links between neighbouring tiles that some route uses (dimension-order, x then y); a packet crosses one link per hop, so packets_over_links = hops. Utilization = busiest link's packets x link_packet_ns / step time; a step lasts max(busiest core, busiest link) + barrier. Host input packets use no link; links between joined chips are modeled like links inside a chip",
     })
 }
 
@@ -172,6 +201,39 @@ pub fn markdown(o: &SimOutcome, m: &Mapping, info: &RunInfo) -> String {
         o.total.packets(),
         o.total.hops()
     );
+    let l = &o.run.links;
+    let steps = o.run.chip_steps.max(1) as f64;
+    let link_ns = m
+        .chip
+        .latency
+        .link_packet_ns
+        .as_ref()
+        .map_or(0.0, |c| c.value);
+    if l.per_link.is_empty() {
+        let _ = writeln!(s, "- mesh links: no packet crosses a link");
+    } else if link_ns > 0.0 {
+        let _ = writeln!(
+            s,
+            "- mesh links: {} used; busiest link {:.1} packets per step on average, {} at most ({} ns per packet): {:.1} % of chip time on average, {:.1} % at peak; {} of {} steps stretched by it ({:.3} µs per inference)",
+            l.per_link.len(),
+            l.busiest_sum as f64 / steps,
+            l.busiest_max,
+            link_ns,
+            100.0 * l.busiest_seconds() / o.run.chip_seconds.max(1e-30),
+            100.0 * l.peak_utilization,
+            l.stretched_steps,
+            o.run.chip_steps,
+            l.stretch_seconds() / per * 1e6
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "- mesh links: {} used; busiest link {:.1} packets per step on average, {} at most (link bandwidth not modeled for this chip)",
+            l.per_link.len(),
+            l.busiest_sum as f64 / steps,
+            l.busiest_max
+        );
+    }
     let _ = writeln!(
         s,
         "- simulated by the {} engine in {:.2} s on {} worker(s), {} chip replica(s): {:.1} samples/s, {:.3e} synaptic events/s\n",
@@ -362,5 +424,41 @@ pub fn write_all(o: &SimOutcome, m: &Mapping, info: &RunInfo, dir: &Path) -> Res
         },
     )
     .map_err(|e| out_err(&p, e))?;
-    Ok(())
+    link_chart(o, m, dir, &title("packets per mesh link per chip step"))
+}
+
+/// The link-load map: every used link coloured by its packets per chip step, on the mesh.
+fn link_chart(o: &SimOutcome, m: &Mapping, dir: &Path, title: &str) -> Result<(), SimError> {
+    let mesh = m.mesh;
+    let tiles = ((mesh.width * mesh.chips) as usize, mesh.height as usize);
+    let steps = o.run.chip_steps.max(1) as f64;
+    let mut used: Vec<(u32, u32)> = o.cores.iter().map(|c| c.tile).collect();
+    used.sort_unstable();
+    used.dedup();
+    let links: Vec<snn_plot::LinkValue> = o
+        .links
+        .iter()
+        .zip(&o.run.links.per_link)
+        .map(|(k, &n)| snn_plot::LinkValue {
+            from: k.from,
+            to: k.to,
+            value: n as f64 / steps,
+        })
+        .collect();
+    let p = dir.join("link_load.png");
+    let every = if mesh.chips > 1 {
+        mesh.width as usize
+    } else {
+        0
+    };
+    snn_plot::link_map(
+        &p,
+        title,
+        "packets per chip step (mean over the run)",
+        tiles,
+        &used,
+        &links,
+        every,
+    )
+    .map_err(|e| out_err(&p, e))
 }

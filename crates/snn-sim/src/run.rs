@@ -3,6 +3,7 @@
 //! modeled times).
 
 use crate::counters::Counts;
+use crate::links::LinkLoad;
 
 /// Arithmetic of the cores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,8 +64,11 @@ pub struct RunResult {
     pub input_packets: u64,
     /// Input spikes presented.
     pub input_spikes: u64,
-    /// Modeled chip time, seconds: Σ over chip steps of (busiest core + barrier).
+    /// Modeled chip time, seconds: Σ over chip steps of (the busiest core, or the busiest mesh
+    /// link when it needs longer, + barrier).
     pub chip_seconds: f64,
+    /// Packets per mesh link, the busiest link per step and the steps it stretched.
+    pub links: LinkLoad,
     /// Modeled busy time of each core, seconds.
     pub core_busy_seconds: Vec<f64>,
     /// Chip steps run.

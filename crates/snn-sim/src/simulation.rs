@@ -91,6 +91,8 @@ pub struct SimOutcome {
     pub timesteps: u32,
     /// The engine that ran it.
     pub engine: Engine,
+    /// The mesh links the routes use, numbered as in [`RunResult::links`]'s per-link counts.
+    pub links: Vec<crate::links::Link>,
 }
 
 impl SimOutcome {
@@ -327,5 +329,6 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
         run,
         timesteps,
         engine,
+        links: prog.links.links.clone(),
     })
 }

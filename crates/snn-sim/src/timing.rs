@@ -14,6 +14,8 @@ pub(crate) struct Timing {
     pub(crate) hop_x: u64,
     pub(crate) hop_y: u64,
     pub(crate) barrier: u64,
+    /// One packet on one direction of a mesh link (0: links are not modeled).
+    pub(crate) link: u64,
 }
 
 /// Femtoseconds per second.
@@ -31,6 +33,7 @@ impl Timing {
             hop_x: fs(l.hop_x_ns.value),
             hop_y: fs(l.hop_y_ns.value),
             barrier: fs(l.barrier_ns.value),
+            link: l.link_packet_ns.as_ref().map_or(0, |c| fs(c.value)),
         }
     }
 }

@@ -18,7 +18,7 @@ use snn_map::pipeline::{map_model, MapRequest};
 use snn_sim::counters::Counts;
 use snn_sim::engine::Mode;
 use snn_train::eval::evaluate_with_profile;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const SEED: u64 = 5;
 const T: u32 = 8;
@@ -114,6 +114,61 @@ fn recount(model: &Model, mapping: &Mapping, input: &[u64], spikes: &[Vec<u64>])
     out
 }
 
+/// A directed mesh link: (from tile, to tile).
+type Link = ((u32, u32), (u32, u32));
+
+/// Packets per directed mesh link from per-neuron spike counts: every spike sends one packet to
+/// each other core holding a target, along x in the sender's row, then along y.
+fn recount_links(model: &Model, mapping: &Mapping, spikes: &[Vec<u64>]) -> BTreeMap<Link, u64> {
+    let plan = NetworkPlan::new(&model.spec).unwrap();
+    let tile = |c: u32| {
+        (
+            mapping.cores[c as usize].slot.x,
+            mapping.cores[c as usize].slot.y,
+        )
+    };
+    let mut links = BTreeMap::new();
+    for (s, layer) in plan.layers.iter().enumerate() {
+        if !layer.spikes() {
+            continue;
+        }
+        let targets: Vec<(usize, Synapses)> = plan
+            .layers
+            .iter()
+            .enumerate()
+            .flat_map(|(l, t)| {
+                let main = (l == s + 1).then_some((l, t.synapses));
+                let short = t.shortcut.filter(|sc| sc.source == Some(s));
+                main.into_iter().chain(short.map(|sc| (l, sc.synapses)))
+            })
+            .collect();
+        for (j, &n) in spikes[s].iter().enumerate().filter(|(_, &n)| n > 0) {
+            let own = mapping.core_of(s, j);
+            let mut cores = BTreeSet::new();
+            for &(l, syn) in &targets {
+                for (t, _) in synapses_of(&syn, j, plan.layers[l].output.len()) {
+                    cores.insert(mapping.core_of(l, t));
+                }
+            }
+            for c in cores.into_iter().filter(|&c| c != own) {
+                let ((mut x, y0), (x1, y1)) = (tile(own), tile(c));
+                while x != x1 {
+                    let next = if x1 > x { x + 1 } else { x - 1 };
+                    *links.entry(((x, y0), (next, y0))).or_default() += n;
+                    x = next;
+                }
+                let mut y = y0;
+                while y != y1 {
+                    let next = if y1 > y { y + 1 } else { y - 1 };
+                    *links.entry(((x1, y), (x1, next))).or_default() += n;
+                    y = next;
+                }
+            }
+        }
+    }
+    links
+}
+
 /// Maps `model` over two chips of `neurons`-neuron cores on a 3×3 mesh of 2-core tiles.
 fn two_chip_mapping(model: &Model, neurons: u64) -> Mapping {
     let chip = chip(&ChipSpec {
@@ -176,6 +231,28 @@ fn check(text: &str, neurons: u64) {
         "no route took a y hop: the test would miss that axis"
     );
     assert!(multi_dest, "no spike reached several cores");
+    // Packets per mesh link: recounted, and a packet crosses one link per hop.
+    let got: BTreeMap<_, u64> = o
+        .links
+        .iter()
+        .zip(&o.run.links.per_link)
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, &n)| ((k.from, k.to), n))
+        .collect();
+    assert_eq!(
+        got,
+        recount_links(&model, &mapping, &spikes),
+        "packets per link"
+    );
+    assert_eq!(
+        o.run.links.per_link.iter().sum::<u64>(),
+        o.total.hops_x + o.total.hops_y,
+        "link crossings = hops"
+    );
+    assert!(
+        o.run.links.busiest_max <= *got.values().max().unwrap(),
+        "one step's busiest link carries at most that link's total"
+    );
     // Priced by hand (pJ per event, as set above): synaptic, neuron (the engines' active and
     // idle counts: not recountable from spike counts), routing.
     let (mut syn, mut neuron, mut routing) = (0.0f64, 0.0f64, 0.0f64);
@@ -215,4 +292,70 @@ fn tiny_net_on_two_chips_recounts_exactly() {
 #[test]
 fn residual_net_on_two_chips_recounts_exactly() {
     check(RESIDUAL, 16);
+}
+
+/// A chip whose cores and barrier take no time and whose links take 1 ns per packet: every step
+/// lasts exactly as long as its busiest link, so the chip time is the busiest links' time, and
+/// each step with a packet on a link is a stretched one. Both engines (`sim` asserts them
+/// equal) on 1, 2 and 3 workers.
+#[test]
+fn steps_last_as_long_as_their_busiest_link_when_links_are_the_bottleneck() {
+    let model = random_model(spec(TINY), 7, 0.6, 0.12);
+    let chip = chip(&ChipSpec {
+        neurons: 16,
+        width: 3,
+        height: 3,
+        cores_per_tile: 2,
+        latency: [0.0; 7],
+        link_ns: 1.0,
+        ..ChipSpec::default()
+    });
+    let mapping = map_model(&MapRequest {
+        model: &model,
+        chip: &chip,
+        chip_path: "test/chip.toml".into(),
+        chips: 2,
+        activity: None,
+        seed: 3,
+        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+    .mapping;
+    let data = mnist_test(SAMPLES);
+    let runs: Vec<_> = [1, 2, 3]
+        .map(|threads| {
+            sim(
+                &model,
+                &mapping,
+                &data,
+                SEED,
+                T,
+                SAMPLES,
+                threads,
+                Mode::Float,
+            )
+        })
+        .into();
+    let o = &runs[0];
+    let l = &o.run.links;
+    assert!(
+        l.busiest_max > 0 && l.stretched_steps > 0,
+        "no link carried a packet"
+    );
+    assert_eq!(
+        o.run.chip_seconds,
+        l.busiest_seconds(),
+        "chip time = link time"
+    );
+    assert_eq!(
+        l.stretch_seconds(),
+        l.busiest_seconds(),
+        "all of it is stretch"
+    );
+    assert!(l.stretched_steps <= o.run.chip_steps);
+    assert!((l.busiest_sum as f64 * 1e-9 - l.busiest_seconds()).abs() < 1e-18);
+    assert_eq!(l.peak_utilization, 1.0);
+    for other in &runs[1..] {
+        assert_same_outcome(o, other, "1 worker vs more");
+    }
 }

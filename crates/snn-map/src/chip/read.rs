@@ -40,6 +40,7 @@ const LATENCY_KEYS: &[&str] = &[
     "hop_x_ns",
     "hop_y_ns",
     "barrier_ns",
+    "link_packet_ns",
 ];
 const CONSTANT_KEYS: &[&str] = &["value", "source", "basis"];
 
@@ -101,6 +102,10 @@ pub(super) fn from_toml_str(text: &str, path: &Path) -> Result<ChipModel, ChipEr
             hop_x_ns: latency.constant(&reader, "hop_x_ns")?,
             hop_y_ns: latency.constant(&reader, "hop_y_ns")?,
             barrier_ns: latency.constant(&reader, "barrier_ns")?,
+            link_packet_ns: match latency.entries.get("link_packet_ns") {
+                Some(_) => Some(latency.constant(&reader, "link_packet_ns")?),
+                None => None,
+            },
         },
     };
     model.validate().map_err(|v| {

@@ -66,6 +66,9 @@ pub(super) fn to_toml_string(model: &ChipModel) -> String {
     constant(&mut out, "hop_x_ns", &l.hop_x_ns, |v| float(*v));
     constant(&mut out, "hop_y_ns", &l.hop_y_ns, |v| float(*v));
     constant(&mut out, "barrier_ns", &l.barrier_ns, |v| float(*v));
+    if let Some(link) = &l.link_packet_ns {
+        constant(&mut out, "link_packet_ns", link, |v| float(*v));
+    }
     out
 }
 

@@ -17,7 +17,10 @@ mod validate;
 /// Framing of mapping files.
 pub const MAPPING_FILE: FileKind = FileKind {
     magic: b"SNNMAPNG",
-    version: 1,
+    // Version 2 added the chip's optional `latency.link_packet_ns`.
+    version: 2,
+    oldest: 2,
+    remedy: "run snn-map again to write it in the current format",
     name: "mapping",
     max_bytes: snn_core::bounded::MAX_MAPPING_BYTES,
 };

@@ -16,7 +16,8 @@ mod pending;
 mod scatter;
 mod step;
 
-use crate::part::{join_all, merge, Part};
+use crate::links::LinkLoad;
+use crate::part::{join_all, merge, EdgeStep, Part};
 use crate::program::ChipProgram;
 pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
@@ -67,6 +68,8 @@ struct Shared<'a> {
     inputs: Vec<RwLock<InputSample>>,
     barrier: SpinBarrier,
     step_max: [Vec<AtomicU64>; 2],
+    /// Packets per mesh link of the step, per worker (by step parity, like `step_max`).
+    link_rows: [Vec<Mutex<Vec<u32>>>; 2],
     timing: Timing,
     input_packets: AtomicU64,
     input_spikes: AtomicU64,
@@ -112,6 +115,11 @@ impl<'a> Shared<'a> {
                 (0..threads).map(|_| AtomicU64::new(0)).collect(),
                 (0..threads).map(|_| AtomicU64::new(0)).collect(),
             ],
+            link_rows: [0, 1].map(|_| {
+                (0..threads)
+                    .map(|_| Mutex::new(vec![0; prog.links.len()]))
+                    .collect()
+            }),
             timing: Timing::of(chip),
             input_packets: AtomicU64::new(0),
             input_spikes: AtomicU64::new(0),
@@ -238,7 +246,7 @@ fn run_part(
         .iter()
         .map(|&c| Mutex::new(states[c].take().expect("core state")))
         .collect();
-    let interior_fs = drive(&shared, &cells, &order, threads);
+    let (interior_fs, links, edge_links) = drive(&shared, &cells, &order, threads);
     for (k, cell) in cells.into_iter().enumerate() {
         states[order[k]] = Some(cell.into_inner().unwrap_or_else(|e| e.into_inner()));
     }
@@ -251,12 +259,16 @@ fn run_part(
         .profile
         .then(|| neuron_spikes(prog, &states, &shared.input_counts));
     let t = cfg.timesteps as u64;
-    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut edge: BTreeMap<u64, EdgeStep> = BTreeMap::new();
     for (c, st) in states.iter().enumerate() {
         for &(tau, b) in &st.edge {
-            edge.entry(first as u64 * t + tau)
-                .or_insert_with(|| vec![0; n_cores])[c] += b;
+            let step = edge.entry(first as u64 * t + tau).or_default();
+            step.busy.resize(n_cores, 0);
+            step.busy[c] += b;
         }
+    }
+    for (tau, row) in edge_links {
+        edge.entry(first as u64 * t + tau).or_default().links = row;
     }
     Part {
         result: RunResult {
@@ -267,6 +279,7 @@ fn run_part(
             input_packets: shared.input_packets.load(Ordering::Relaxed),
             input_spikes: shared.input_spikes.load(Ordering::Relaxed),
             chip_seconds: 0.0,
+            links,
             core_busy_seconds: Vec::new(),
             chip_steps: 0,
             replicas: 1,
@@ -295,8 +308,14 @@ fn heaviest_first(prog: &ChipProgram) -> Vec<usize> {
 /// Steps every core through every chip step on `threads` workers: each step, workers claim
 /// cores (`cells`, in `order`) until none is left, then meet at the barrier. Worker 0 also
 /// encodes the next sample's input and sums the chip time of the steps that no neighbouring
-/// replica overlaps (the pipeline's fill and drain are kept per core in `edge`); returns it.
-fn drive(sh: &Shared, cells: &[Mutex<CoreState>], order: &[usize], threads: usize) -> u128 {
+/// replica overlaps, with their link load (the pipeline's fill and drain are kept per core in
+/// `edge`, and their packets per link returned by step); returns those three.
+fn drive(
+    sh: &Shared,
+    cells: &[Mutex<CoreState>],
+    order: &[usize],
+    threads: usize,
+) -> (u128, LinkLoad, BTreeMap<u64, Vec<u32>>) {
     let t = sh.cfg.timesteps as u64;
     let layers = sh.prog.net.layers() as u64;
     let total_steps = if sh.samples == 0 {
@@ -313,12 +332,17 @@ fn drive(sh: &Shared, cells: &[Mutex<CoreState>], order: &[usize], threads: usiz
     // Steps that may overlap a neighbouring replica's: the pipeline fill and drain.
     let fill = layers - 1;
     let drain = sh.samples * t;
-    let times: Vec<u128> = std::thread::scope(|scope| {
+    type WorkerResult = (u128, LinkLoad, BTreeMap<u64, Vec<u32>>);
+    let results: Vec<WorkerResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|w| {
                 let claims = &claims;
                 scope.spawn(move || {
                     let mut chip_time: u128 = 0;
+                    let n_links = sh.prog.links.len();
+                    let mut links = LinkLoad::new(if w == 0 { n_links } else { 0 });
+                    let mut edge_links = BTreeMap::new();
+                    let mut step_links = vec![0u32; if w == 0 { n_links } else { 0 }];
                     for tau in 0..total_steps {
                         let parity = (tau % 2) as usize;
                         if w == 0 {
@@ -336,30 +360,46 @@ fn drive(sh: &Shared, cells: &[Mutex<CoreState>], order: &[usize], threads: usiz
                         }
                         let edge = tau < fill || tau >= drain;
                         let mut max_dt = 0u64;
+                        let mut link_row = lock(&sh.link_rows[parity][w]);
                         loop {
                             let k = claims[parity].fetch_add(1, Ordering::AcqRel);
                             if k >= cells.len() {
                                 break;
                             }
-                            let mut st = cells[k].lock().unwrap_or_else(|e| e.into_inner());
-                            let dt = step_core(sh, &sh.prog.cores[order[k]], &mut st, tau);
+                            let mut st = lock(&cells[k]);
+                            let core = &sh.prog.cores[order[k]];
+                            let dt = step_core(sh, core, &mut st, &mut link_row, tau);
                             if edge {
                                 st.edge.push((tau, dt));
                             }
                             max_dt = max_dt.max(dt);
                         }
+                        drop(link_row);
                         sh.step_max[parity][w].store(max_dt, Ordering::Relaxed);
                         sh.barrier.wait();
-                        if w == 0 && !edge {
-                            let m = sh.step_max[parity]
-                                .iter()
-                                .map(|a| a.load(Ordering::Relaxed))
-                                .max()
-                                .unwrap_or(0);
-                            chip_time += m as u128 + sh.timing.barrier as u128;
+                        if w == 0 {
+                            // The other workers are on the next step (the other parity) now.
+                            for row in &sh.link_rows[parity] {
+                                let mut row = lock(row);
+                                for (a, b) in step_links.iter_mut().zip(row.iter_mut()) {
+                                    *a += std::mem::take(b);
+                                }
+                            }
+                            if edge {
+                                edge_links.insert(tau, step_links.clone());
+                            } else {
+                                let m = sh.step_max[parity]
+                                    .iter()
+                                    .map(|a| a.load(Ordering::Relaxed))
+                                    .max()
+                                    .unwrap_or(0);
+                                let (tm, row) = (&sh.timing, &step_links);
+                                chip_time += u128::from(links.step(row, m, tm.link, tm.barrier));
+                            }
+                            step_links.fill(0);
                         }
                     }
-                    chip_time
+                    (chip_time, links, edge_links)
                 })
             })
             .collect();
@@ -368,7 +408,12 @@ fn drive(sh: &Shared, cells: &[Mutex<CoreState>], order: &[usize], threads: usiz
     if progress {
         eprint!("\r{:60}\r", "");
     }
-    times[0]
+    results.into_iter().next().expect("worker 0")
+}
+
+/// Locks a mutex, going on with the data of a worker that panicked (the run fails anyway).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The readout values of every sample, assembled from the cores holding readout neurons.

@@ -67,8 +67,15 @@ impl CoreState {
     }
 }
 
-/// One chip step of one core; returns its modeled busy time (fs).
-pub(super) fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau: u64) -> u64 {
+/// One chip step of one core; adds its packets to `link_row` (per mesh link) and returns its
+/// modeled busy time (fs).
+pub(super) fn step_core(
+    sh: &Shared,
+    core: &CoreProgram,
+    st: &mut CoreState,
+    link_row: &mut [u32],
+    tau: u64,
+) -> u64 {
     let prog = sh.prog;
     let t = sh.cfg.timesteps as u64;
     let end = sh.samples * t;
@@ -218,6 +225,9 @@ pub(super) fn step_core(sh: &Shared, core: &CoreProgram, st: &mut CoreState, tau
         st.local = local;
         for &d in &st.dest_list {
             let neurons = std::mem::take(&mut st.outbox[d as usize]);
+            for &k in prog.links.route(core.core, d) {
+                link_row[k as usize] += neurons.len() as u32;
+            }
             let (dx, dy) = prog.cores[d as usize].tile;
             let hops = (
                 dx.abs_diff(core.tile.0) as u16,

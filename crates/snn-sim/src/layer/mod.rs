@@ -11,7 +11,8 @@
 mod tables;
 
 use crate::counters::Counts;
-use crate::part::{join_all, merge, Part};
+use crate::links::LinkLoad;
+use crate::part::{join_all, merge, EdgeStep, Part};
 use crate::program::ChipProgram;
 use crate::run::{RunConfig, RunResult};
 use crate::timing::Timing;
@@ -92,9 +93,14 @@ fn run_share(
     let n_slots = tables.slots.len();
     let mut counts = vec![Counts::default(); n_slots];
     let mut step = vec![StepCounts::default(); n_slots];
+    // Per chip step still open (one row per pipeline stage): busy time per core, packets per
+    // mesh link.
+    let n_links = prog.links.len();
     let mut ring = vec![vec![0u64; n_cores]; layers];
+    let mut link_ring = vec![vec![0u32; n_links]; layers];
+    let mut links = LinkLoad::new(n_links);
     let mut busy_fs = vec![0u128; n_cores];
-    let mut edge: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut edge: BTreeMap<u64, EdgeStep> = BTreeMap::new();
     let mut interior_fs = 0u128;
     // Spikes per input pixel and per neuron: every counter that does not enter the busy time
     // is derived from them once at the end ([`Tables::add_totals`]).
@@ -106,7 +112,10 @@ fn run_share(
         .iter()
         .map(|l| vec![0u64; l.output.len()])
         .collect();
-    let route_fs = tables.route_fs(prog, &tm);
+    let routes = tables.route_classes(prog, &tm);
+    let max_classes = routes.iter().map(|r| r.classes.len()).max().unwrap_or(0);
+    let mut class_count = vec![0u32; max_classes];
+    let mut touched: Vec<u32> = Vec::new();
     let mut outputs = Vec::with_capacity(hi - lo);
     let fill = layers as u64 - 1;
     for (local_sample, index) in (lo..hi).enumerate() {
@@ -123,30 +132,31 @@ fn run_share(
                 }
                 charge_synops(&tables.edges_from[0], list, &mut step);
             }
-            // Spikes of every layer.
+            // Spikes of every layer: counted per route class, then each class charged once.
             for l in 0..layers {
                 let spikes = &state.spikes[l];
-                let (cost, classes) = (&route_fs[l].per_neuron, &route_fs[l].classes);
+                let rc = &routes[l];
                 let count = &mut neuron_count[l];
-                if cost.is_empty() {
+                if rc.class_of.is_empty() {
                     continue; // the readout
                 }
-                // Spikes ascend, so a slot's come in runs: sum a run in a register.
-                let (mut run_slot, mut run_fs) = (u32::MAX, 0u64);
+                touched.clear();
                 for &j in spikes {
-                    let (sl, class) = cost[j as usize];
-                    let fs = classes[class as usize];
-                    if sl != run_slot {
-                        if run_slot != u32::MAX {
-                            step[run_slot as usize].route_fs += run_fs;
-                        }
-                        (run_slot, run_fs) = (sl, 0);
+                    let c = rc.class_of[j as usize];
+                    if class_count[c as usize] == 0 {
+                        touched.push(c);
                     }
-                    run_fs += fs;
+                    class_count[c as usize] += 1;
                     count[j as usize] += 1;
                 }
-                if run_slot != u32::MAX {
-                    step[run_slot as usize].route_fs += run_fs;
+                let link_row = &mut link_ring[((g + l as u64) % layers as u64) as usize];
+                for &c in &touched {
+                    let n = std::mem::take(&mut class_count[c as usize]);
+                    let class = rc.classes[c as usize];
+                    step[class.slot as usize].route_fs += u64::from(n) * class.fs;
+                    for &k in &rc.link_hops[class.links.0 as usize..class.links.1 as usize] {
+                        link_row[k as usize] += n;
+                    }
                 }
                 charge_synops(&tables.edges_from[l + 1], spikes, &mut step);
             }
@@ -171,14 +181,20 @@ fn run_share(
                 busy_fs[core as usize] += u128::from(dt);
             }
             // Chip step g is complete.
-            let row = &mut ring[(g % layers as u64) as usize];
+            let at = (g % layers as u64) as usize;
+            let (row, link_row) = (&mut ring[at], &mut link_ring[at]);
             if g < fill {
-                edge.insert(lo as u64 * t + g, row.clone());
+                let step = EdgeStep {
+                    busy: row.clone(),
+                    links: link_row.clone(),
+                };
+                edge.insert(lo as u64 * t + g, step);
             } else {
-                interior_fs +=
-                    u128::from(row.iter().copied().max().unwrap_or(0)) + u128::from(tm.barrier);
+                let core = row.iter().copied().max().unwrap_or(0);
+                interior_fs += u128::from(links.step(link_row, core, tm.link, tm.barrier));
             }
             row.fill(0);
+            link_row.fill(0);
         }
         outputs.push(neuron::readout_output(state.readout(), cfg.timesteps));
     }
@@ -187,8 +203,12 @@ fn run_share(
     if hi > lo {
         for tau in end..end + fill {
             // Each ring row is taken once: the drain is shorter than the ring.
-            let row = std::mem::take(&mut ring[(tau % layers as u64) as usize]);
-            edge.insert(lo as u64 * t + tau, row);
+            let at = (tau % layers as u64) as usize;
+            let step = EdgeStep {
+                busy: std::mem::take(&mut ring[at]),
+                links: std::mem::take(&mut link_ring[at]),
+            };
+            edge.insert(lo as u64 * t + tau, step);
         }
     }
     let (input_spikes, input_packets) =
@@ -206,6 +226,7 @@ fn run_share(
             input_packets,
             input_spikes,
             chip_seconds: 0.0,
+            links,
             core_busy_seconds: Vec::new(),
             chip_steps: 0,
             replicas: 1,

@@ -11,7 +11,7 @@ use crate::timing::Timing;
 use snn_core::plan::Source;
 use snn_core::plan::Synapses;
 use snn_map::region::Region;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Routing cost of one spike of a neuron: delivery in its own core, packets to other cores of
 /// its tile and over the mesh, and the hops those take.
@@ -44,11 +44,22 @@ impl RouteCost {
     }
 }
 
-/// Routing times of one layer's spikes: per neuron its slot and time class, and each class's
-/// time in fs.
-pub(crate) struct RouteTimes {
-    pub(crate) per_neuron: Vec<(u32, u32)>,
-    pub(crate) classes: Vec<u64>,
+/// Neurons of one slot whose spikes go the same way (own core or not, same destination cores):
+/// their slot, the modeled routing time of one spike, fs, and the mesh links one spike's
+/// packets cross (`RouteClasses::link_hops[links.0..links.1]`, a link once per packet).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RouteClass {
+    pub(crate) slot: u32,
+    pub(crate) fs: u64,
+    pub(crate) links: (u32, u32),
+}
+
+/// How one layer's spikes are routed: each neuron's class, and the classes.
+pub(crate) struct RouteClasses {
+    /// Class of every neuron (empty for the readout).
+    pub(crate) class_of: Vec<u32>,
+    pub(crate) classes: Vec<RouteClass>,
+    pub(crate) link_hops: Vec<u32>,
 }
 
 /// Compressed rows: `items[start[k]..start[k + 1]]` belong to key `k`.
@@ -101,43 +112,49 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
-    /// Per layer, each neuron's slot and the class of its spike's routing time, and the
-    /// classes' times in fs (local delivery and packets at the local-spike time, hops at the
-    /// hop times); empty for the readout. A layer's neurons have few distinct routes, so the
-    /// per-neuron entry stays at 8 bytes whatever the times are.
-    pub(crate) fn route_fs(&self, prog: &ChipProgram, tm: &Timing) -> Vec<RouteTimes> {
+    /// Per layer, the route class of each neuron (local delivery and packets at the
+    /// local-spike time, hops at the hop times, packets over the mesh links); empty for the
+    /// readout. A layer's neurons have few distinct routes, so a spike costs one class lookup.
+    pub(crate) fn route_classes(&self, prog: &ChipProgram, tm: &Timing) -> Vec<RouteClasses> {
         prog.routes
             .iter()
             .zip(&self.slot_of)
             .map(|(routes, slots)| {
-                let mut classes: Vec<u64> = Vec::new();
-                let mut index: std::collections::HashMap<u64, u32> = Default::default();
+                let mut out = RouteClasses {
+                    class_of: Vec::new(),
+                    classes: Vec::new(),
+                    link_hops: Vec::new(),
+                };
                 if routes.start.is_empty() {
-                    // The readout sends nothing.
-                    return RouteTimes {
-                        per_neuron: Vec::new(),
-                        classes,
-                    };
+                    return out; // the readout sends nothing
                 }
-                let per_neuron = slots
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &s)| {
+                // (slot, own core reads it, destinations) → class.
+                type Key<'r> = (u32, bool, &'r [(u32, u16, u16)]);
+                let mut index: HashMap<Key, u32> = HashMap::new();
+                for (j, &slot) in slots.iter().enumerate() {
+                    let dests =
+                        &routes.dests[routes.start[j] as usize..routes.start[j + 1] as usize];
+                    let key = (slot, routes.local[j], dests);
+                    let class = *index.entry(key).or_insert_with(|| {
                         let r = RouteCost::of(routes, j);
                         let fs = (r.local + r.tile) * tm.local
                             + r.hops_x * tm.hop_x
                             + r.hops_y * tm.hop_y;
-                        let class = *index.entry(fs).or_insert_with(|| {
-                            classes.push(fs);
-                            classes.len() as u32 - 1
+                        let own = self.slots[slot as usize].0;
+                        let lo = out.link_hops.len() as u32;
+                        for &(d, _, _) in dests {
+                            out.link_hops.extend_from_slice(prog.links.route(own, d));
+                        }
+                        out.classes.push(RouteClass {
+                            slot,
+                            fs,
+                            links: (lo, out.link_hops.len() as u32),
                         });
-                        (s, class)
-                    })
-                    .collect();
-                RouteTimes {
-                    per_neuron,
-                    classes,
+                        out.classes.len() as u32 - 1
+                    });
+                    out.class_of.push(class);
                 }
+                out
             })
             .collect()
     }

@@ -65,6 +65,8 @@ pub struct ChipSpec {
     pub energy: [f64; 7],
     /// synop, neuron active, neuron idle, spike local, hop x, hop y, barrier (ns).
     pub latency: [f64; 7],
+    /// One packet on one mesh link (ns).
+    pub link_ns: f64,
 }
 
 impl Default for ChipSpec {
@@ -81,6 +83,7 @@ impl Default for ChipSpec {
             cores_per_tile: 4,
             energy: [1.0; 7],
             latency: [1.0; 7],
+            link_ns: 1.0,
         }
     }
 }
@@ -130,6 +133,10 @@ pub fn chip(s: &ChipSpec) -> ChipModel {
     {
         k.value = v;
     }
+    t.link_packet_ns
+        .as_mut()
+        .expect("the Loihi model has a link time")
+        .value = s.link_ns;
     m.validate().unwrap_or_else(|e| panic!("{e:?}"));
     m
 }
@@ -372,6 +379,8 @@ pub fn assert_same_outcome(a: &SimOutcome, b: &SimOutcome, what: &str) {
         a.run.core_busy_seconds, b.run.core_busy_seconds,
         "{what}: core busy seconds"
     );
+    assert_eq!(a.run.links, b.run.links, "{what}: link load");
+    assert_eq!(a.links, b.links, "{what}: links");
     assert_eq!(a.energy, b.energy, "{what}: energy");
     assert_eq!(
         a.run.neuron_spikes, b.run.neuron_spikes,
