@@ -39,6 +39,28 @@ pub struct AtomProgram {
     /// On the first input-fed atom of a layer on its core: which input pixels reach that
     /// layer's atoms on the core (empty otherwise).
     pub input_reach: Vec<bool>,
+    /// How each local neuron's spikes are routed: an index into `routes` (empty for the
+    /// readout). The neurons of a box share a few routes, so routing a spike reads one small,
+    /// cache-resident entry instead of the layer-wide tables.
+    pub route_of: Vec<u32>,
+    /// The distinct routes of the atom's neurons.
+    pub routes: Vec<AtomRoute>,
+}
+
+/// One way an atom's spike is routed: whether its own core reads it, the other cores it goes to
+/// and what that costs in deliveries, packets and hops.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AtomRoute {
+    /// Its own core holds targets (local delivery).
+    pub local: bool,
+    /// Other cores it reaches, each by one packet.
+    pub dests: Vec<u32>,
+    /// Packets to cores of the same tile.
+    pub tile: u64,
+    /// Packets over the mesh.
+    pub mesh: u64,
+    /// Hops of those packets along x and y.
+    pub hops: (u64, u64),
 }
 
 /// Everything one core runs.
@@ -135,6 +157,8 @@ impl ChipProgram {
                 cores[c].atoms.push(AtomProgram {
                     globals,
                     input_reach: Vec::new(),
+                    route_of: Vec::new(),
+                    routes: Vec::new(),
                     layer: l,
                     kind: layer.kind,
                     region,
@@ -235,6 +259,11 @@ impl ChipProgram {
                     .unwrap_or(l)
             })
             .collect();
+        for core in &mut cores {
+            for atom in &mut core.atoms {
+                atom_routes(atom, &routes[atom.layer]);
+            }
+        }
         let mut dests: Vec<Vec<u32>> = vec![Vec::new(); cores.len()];
         for (r, layer_cores) in routes.iter().zip(&core_of) {
             if r.start.is_empty() {
@@ -260,6 +289,38 @@ impl ChipProgram {
             geometry,
             weights,
         }
+    }
+}
+
+/// Fills in `atom`'s route classes from its layer's per-neuron routes.
+fn atom_routes(atom: &mut AtomProgram, routes: &LayerRoutes) {
+    if routes.start.is_empty() {
+        return; // the readout sends nothing
+    }
+    let mut index: std::collections::HashMap<AtomRoute, u32> = Default::default();
+    for &g in &atom.globals {
+        let g = g as usize;
+        let dests = &routes.dests[routes.start[g] as usize..routes.start[g + 1] as usize];
+        let mut r = AtomRoute {
+            local: routes.local[g],
+            dests: dests.iter().map(|&(d, _, _)| d).collect(),
+            ..AtomRoute::default()
+        };
+        for &(_, hx, hy) in dests {
+            if hx == 0 && hy == 0 {
+                r.tile += 1;
+            } else {
+                r.mesh += 1;
+                r.hops.0 += u64::from(hx);
+                r.hops.1 += u64::from(hy);
+            }
+        }
+        let next = atom.routes.len() as u32;
+        let k = *index.entry(r.clone()).or_insert_with(|| {
+            atom.routes.push(r);
+            next
+        });
+        atom.route_of.push(k);
     }
 }
 

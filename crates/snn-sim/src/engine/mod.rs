@@ -1,6 +1,8 @@
-//! The event-driven engine. Every modeled core is a unit of work owned by one worker thread;
-//! spikes travel between cores as batches of packets over crossbeam channels (one receiver per
-//! core), and a barrier per step models the chip's time step.
+//! The event-driven engine. Every modeled core is a unit of work claimed by a worker thread each
+//! step; spikes travel between cores as batches of packets, which the sending worker files by
+//! destination core in its own outbox (two per worker, by chip step parity) and the destination
+//! takes at the next step, when every sender is done; a barrier per step models the chip's time
+//! step.
 //!
 //! Layers are pipelined the way a chip runs them: at chip step τ, layer `l` processes network
 //! step `g = τ - l` of the global sample stream (sample `g / T`, step `g % T`), using the spikes
@@ -22,8 +24,7 @@ use crate::program::ChipProgram;
 pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
 use barrier::SpinBarrier;
-use crossbeam_channel::{unbounded, Sender};
-use pending::BufferPool;
+use pending::Buffers;
 use snn_core::neuron;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
@@ -63,8 +64,8 @@ struct Shared<'a> {
     samples: u64,
     /// Data-set index of local sample 0 (this replica's share starts there).
     first: u64,
-    senders: Vec<Sender<Batch>>,
-    pool: BufferPool,
+    /// Per step parity and worker, the batches it sent at that step, by destination core.
+    outboxes: [Vec<Mutex<Vec<Vec<Batch>>>>; 2],
     inputs: Vec<RwLock<InputSample>>,
     barrier: SpinBarrier,
     step_max: [Vec<AtomicU64>; 2],
@@ -88,7 +89,6 @@ impl<'a> Shared<'a> {
         encoder: &'a RateEncoder,
         first: usize,
         samples: u64,
-        senders: Vec<Sender<Batch>>,
         threads: usize,
     ) -> Self {
         // Input slots: enough samples ahead for the deepest layer still working on the first.
@@ -100,8 +100,11 @@ impl<'a> Shared<'a> {
             encoder,
             samples,
             first: first as u64,
-            senders,
-            pool: BufferPool::new(),
+            outboxes: [0, 1].map(|_| {
+                (0..threads)
+                    .map(|_| Mutex::new((0..prog.cores.len()).map(|_| Vec::new()).collect()))
+                    .collect()
+            }),
             inputs: (0..ring)
                 .map(|_| {
                     RwLock::new(InputSample {
@@ -230,14 +233,11 @@ fn run_part(
     let layers = prog.net.layers();
     let samples = samples.min(data.len().saturating_sub(first)) as u64;
     let threads = cfg.threads.clamp(1, n_cores.max(1));
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..n_cores).map(|_| unbounded::<Batch>()).unzip();
-    let shared = Shared::new(
-        prog, chip, cfg, data, encoder, first, samples, senders, threads,
-    );
-    let mut states: Vec<Option<CoreState>> = receivers
-        .into_iter()
-        .zip(&prog.cores)
-        .map(|(rx, core)| Some(CoreState::new(core, &cfg, rx, n_cores, layers)))
+    let shared = Shared::new(prog, chip, cfg, data, encoder, first, samples, threads);
+    let mut states: Vec<Option<CoreState>> = prog
+        .cores
+        .iter()
+        .map(|core| Some(CoreState::new(core, &cfg, n_cores, layers)))
         .collect();
     // Workers claim cores dynamically every step, heaviest expected load first (a core's
     // results do not depend on which worker runs it).
@@ -343,6 +343,7 @@ fn drive(
                     let mut links = LinkLoad::new(if w == 0 { n_links } else { 0 });
                     let mut edge_links = BTreeMap::new();
                     let mut step_links = vec![0u32; if w == 0 { n_links } else { 0 }];
+                    let mut buffers = Buffers::default();
                     for tau in 0..total_steps {
                         let parity = (tau % 2) as usize;
                         if w == 0 {
@@ -361,6 +362,12 @@ fn drive(
                         let edge = tau < fill || tau >= drain;
                         let mut max_dt = 0u64;
                         let mut link_row = lock(&sh.link_rows[parity][w]);
+                        let mut outbox = lock(&sh.outboxes[parity][w]);
+                        let mut io = step::WorkerIo {
+                            links: &mut link_row,
+                            outbox: &mut outbox,
+                            buffers: &mut buffers,
+                        };
                         loop {
                             let k = claims[parity].fetch_add(1, Ordering::AcqRel);
                             if k >= cells.len() {
@@ -368,13 +375,13 @@ fn drive(
                             }
                             let mut st = lock(&cells[k]);
                             let core = &sh.prog.cores[order[k]];
-                            let dt = step_core(sh, core, &mut st, &mut link_row, tau);
+                            let dt = step_core(sh, core, &mut st, &mut io, tau);
                             if edge {
                                 st.edge.push((tau, dt));
                             }
                             max_dt = max_dt.max(dt);
                         }
-                        drop(link_row);
+                        drop((outbox, link_row));
                         sh.step_max[parity][w].store(max_dt, Ordering::Relaxed);
                         sh.barrier.wait();
                         if w == 0 {

@@ -1,15 +1,12 @@
-//! Spike lists waiting on a core, by (layer, network step), and the pool of spike-list buffers
-//! the cores share.
-
-use crossbeam_channel::{Receiver, Sender};
+//! Spike lists waiting on a core, by (layer, network step), and a worker's spare spike-list
+//! buffers.
 
 /// Spike lists a core has received (or produced for itself), by (layer, network step).
-/// A handful are alive at a time, so a vector beats a hash map; emptied buffers are kept for
-/// reuse.
+/// A handful are alive at a time, so a vector beats a hash map; emptied buffers go back to the
+/// worker's [`Buffers`].
 #[derive(Default)]
 pub(super) struct PendingSet {
     pub(super) entries: Vec<Pending>,
-    pub(super) spare: Vec<Vec<u32>>,
 }
 
 /// One received (or locally produced) spike list.
@@ -89,75 +86,68 @@ impl PendingSet {
             .find(|p| p.layer == layer && p.step == step)
     }
 
-    pub(super) fn add(&mut self, layer: u32, step: u64, neurons: &[u32]) {
+    pub(super) fn add(&mut self, layer: u32, step: u64, neurons: &[u32], buffers: &mut Buffers) {
         if let Some(e) = self.get_mut(layer, step) {
             e.append(neurons);
         } else {
-            let mut buf = self.spare.pop().unwrap_or_default();
+            let mut buf = buffers.take();
             buf.extend_from_slice(neurons);
             self.entries.push(Pending::new(layer, step, buf));
         }
     }
 
-    pub(super) fn retain(&mut self, keep: impl Fn(u32, u64) -> bool, pool: &BufferPool) {
+    pub(super) fn retain(&mut self, keep: impl Fn(u32, u64) -> bool, buffers: &mut Buffers) {
         let mut i = 0;
         while i < self.entries.len() {
             if keep(self.entries[i].layer, self.entries[i].step) {
                 i += 1;
             } else {
                 let p = self.entries.swap_remove(i);
-                self.recycle(p.neurons, pool);
+                buffers.give(p.neurons);
             }
         }
     }
 
     /// Takes a received batch's spike list: adopted as is when it opens a new (layer, step)
-    /// entry, else appended and its buffer recycled.
+    /// entry, else appended and its buffer given back.
     pub(super) fn add_owned(
         &mut self,
         layer: u32,
         step: u64,
         neurons: Vec<u32>,
-        pool: &BufferPool,
+        buffers: &mut Buffers,
     ) {
         if let Some(e) = self.get_mut(layer, step) {
             e.append(&neurons);
-            self.recycle(neurons, pool);
+            buffers.give(neurons);
         } else {
             self.entries.push(Pending::new(layer, step, neurons));
         }
     }
+}
 
-    /// A buffer for an outgoing batch: a spare one of this core, else one from the pool.
-    pub(super) fn buffer(&mut self, pool: &BufferPool) -> Vec<u32> {
-        self.spare
-            .pop()
-            .or_else(|| pool.rx.try_recv().ok())
-            .unwrap_or_else(|| Vec::with_capacity(64))
+/// One worker's emptied spike-list buffers: the cores it steps take them for outgoing batches
+/// and give back the ones they are done with, so batches rarely allocate. Cores move between
+/// workers from step to step, which evens out senders and receivers.
+#[derive(Default)]
+pub(super) struct Buffers {
+    free: Vec<Vec<u32>>,
+}
+
+impl Buffers {
+    /// Most buffers kept; more are dropped.
+    const KEEP: usize = 1 << 12;
+
+    /// An empty buffer.
+    pub(super) fn take(&mut self) -> Vec<u32> {
+        self.free.pop().unwrap_or_else(|| Vec::with_capacity(64))
     }
 
-    /// Keeps an emptied buffer for reuse: here, or in the pool when this core has enough.
-    pub(super) fn recycle(&mut self, mut v: Vec<u32>, pool: &BufferPool) {
-        v.clear();
-        if self.spare.len() < 16 {
-            self.spare.push(v);
-        } else {
-            // A full pool drops the buffer.
-            let _ = pool.tx.try_send(v);
+    /// Keeps an emptied buffer for reuse.
+    pub(super) fn give(&mut self, mut v: Vec<u32>) {
+        if self.free.len() < Self::KEEP {
+            v.clear();
+            self.free.push(v);
         }
-    }
-}
-
-/// Emptied spike-list buffers shared by all cores: cores that mostly send take them, cores
-/// that mostly receive give them back, so batches rarely allocate.
-pub(super) struct BufferPool {
-    pub(super) tx: Sender<Vec<u32>>,
-    pub(super) rx: Receiver<Vec<u32>>,
-}
-
-impl BufferPool {
-    pub(super) fn new() -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(1 << 14);
-        BufferPool { tx, rx }
     }
 }

@@ -2,12 +2,11 @@
 //! routing of the emitted spikes (local delivery or one batch per destination core).
 
 use super::atom::AtomState;
-use super::pending::PendingSet;
+use super::pending::{Buffers, PendingSet};
 use super::scatter::{fixed_update, scatter};
 use super::{Batch, Mode, Shared};
 use crate::counters::Counts;
 use crate::program::CoreProgram;
-use crossbeam_channel::Receiver;
 use snn_core::gather_box::BoxScratch;
 use snn_core::neuron;
 use snn_core::plan::LayerKind;
@@ -32,16 +31,16 @@ pub(super) struct CoreState {
     pub(super) gather: BoxScratch,
     /// Scratch bitmap for ordering received spike lists.
     pub(super) order_bits: Vec<u64>,
-    pub(super) rx: Receiver<Batch>,
+    /// The batches taken from the inbox this step (kept for its allocation).
+    pub(super) received: Vec<Batch>,
 }
 
 impl CoreState {
-    /// The state of `core` before the first step, receiving on `rx`, in a chip of `n_cores`
-    /// cores running a network of `layers` layers.
+    /// The state of `core` before the first step, in a chip of `n_cores` cores running a
+    /// network of `layers` layers.
     pub(super) fn new(
         core: &CoreProgram,
         cfg: &crate::run::RunConfig,
-        rx: Receiver<Batch>,
         n_cores: usize,
         layers: usize,
     ) -> Self {
@@ -62,26 +61,44 @@ impl CoreState {
             dest_list: Vec::new(),
             gather: BoxScratch::default(),
             order_bits: Vec::new(),
-            rx,
+            received: Vec::new(),
         }
     }
 }
 
-/// One chip step of one core; adds its packets to `link_row` (per mesh link) and returns its
-/// modeled busy time (fs).
+/// What the worker stepping a core lends it for the step.
+pub(super) struct WorkerIo<'a> {
+    /// Packets per mesh link sent at this step.
+    pub(super) links: &'a mut [u32],
+    /// Batches sent at this step, by destination core.
+    pub(super) outbox: &'a mut [Vec<Batch>],
+    /// Spare spike-list buffers.
+    pub(super) buffers: &'a mut Buffers,
+}
+
+/// One chip step of one core; files its batches and packets per mesh link in `io` and returns
+/// its modeled busy time (fs).
 pub(super) fn step_core(
     sh: &Shared,
     core: &CoreProgram,
     st: &mut CoreState,
-    link_row: &mut [u32],
+    io: &mut WorkerIo,
     tau: u64,
 ) -> u64 {
     let prog = sh.prog;
     let t = sh.cfg.timesteps as u64;
     let end = sh.samples * t;
     let tm = sh.timing;
-    while let Ok(b) = st.rx.try_recv() {
-        st.pending.add_owned(b.layer, b.step, b.neurons, &sh.pool);
+    // What every worker sent to this core at the previous step (all are past the barrier; the
+    // outboxes of this step's parity are the other ones).
+    if tau > 0 {
+        for outboxes in &sh.outboxes[((tau - 1) % 2) as usize] {
+            let mut by_dest = outboxes.lock().unwrap_or_else(|e| e.into_inner());
+            st.received.append(&mut by_dest[core.core as usize]);
+        }
+        for b in st.received.drain(..) {
+            st.pending.add_owned(b.layer, b.step, b.neurons, io.buffers);
+        }
     }
     let mut busy = 0u64;
     for (ai, atom) in core.atoms.iter().enumerate() {
@@ -181,36 +198,31 @@ pub(super) fn step_core(
                 state.spikes[j as usize] += 1;
             }
         }
-        let routes = &prog.routes[l];
         let mut local = std::mem::take(&mut st.local);
         local.clear();
         st.dest_list.clear();
         // Integer tallies in the loop; the modeled time is charged once per atom.
         let (mut n_local, mut n_tile, mut n_mesh, mut hops_x, mut hops_y) = (0u64, 0, 0, 0, 0);
         for &j in &st.out {
-            let gidx = atom.globals[j as usize] as usize;
-            if routes.local[gidx] {
-                local.push(gidx as u32);
+            let gidx = atom.globals[j as usize];
+            let route = &atom.routes[atom.route_of[j as usize] as usize];
+            if route.local {
+                local.push(gidx);
                 n_local += 1;
             }
-            for &(d, hx, hy) in
-                &routes.dests[routes.start[gidx] as usize..routes.start[gidx + 1] as usize]
-            {
-                if hx == 0 && hy == 0 {
-                    n_tile += 1;
-                } else {
-                    n_mesh += 1;
-                    hops_x += hx as u64;
-                    hops_y += hy as u64;
-                }
+            n_tile += route.tile;
+            n_mesh += route.mesh;
+            hops_x += route.hops.0;
+            hops_y += route.hops.1;
+            for &d in &route.dests {
                 let ob = &mut st.outbox[d as usize];
                 if ob.is_empty() {
                     st.dest_list.push(d);
                     if ob.capacity() == 0 {
-                        *ob = st.pending.buffer(&sh.pool);
+                        *ob = io.buffers.take();
                     }
                 }
-                ob.push(gidx as u32);
+                ob.push(gidx);
             }
         }
         c.local_deliveries += n_local;
@@ -220,33 +232,33 @@ pub(super) fn step_core(
         c.hops_y += hops_y;
         busy += (n_local + n_tile) * tm.local + hops_x * tm.hop_x + hops_y * tm.hop_y;
         if !local.is_empty() {
-            st.pending.add(l as u32, g, &local);
+            st.pending.add(l as u32, g, &local, io.buffers);
         }
         st.local = local;
         for &d in &st.dest_list {
             let neurons = std::mem::take(&mut st.outbox[d as usize]);
             for &k in prog.links.route(core.core, d) {
-                link_row[k as usize] += neurons.len() as u32;
+                io.links[k as usize] += neurons.len() as u32;
             }
             let (dx, dy) = prog.cores[d as usize].tile;
             let hops = (
                 dx.abs_diff(core.tile.0) as u16,
                 dy.abs_diff(core.tile.1) as u16,
             );
-            // A receiver only disappears when its worker panicked; the run is failing anyway.
-            let _ = sh.senders[d as usize].send(Batch {
+            let batch = Batch {
                 layer: l as u32,
                 step: g,
                 from: core.core,
                 hops,
                 neurons,
-            });
+            };
+            io.outbox[d as usize].push(batch);
         }
     }
     // Drop pending spike lists no layer on this core will read again.
     let last = &prog.last_consumer;
     st.pending
-        .retain(|s, g| g + last[s as usize] as u64 > tau, &sh.pool);
+        .retain(|s, g| g + last[s as usize] as u64 > tau, io.buffers);
     st.busy += busy as u128;
     busy
 }
