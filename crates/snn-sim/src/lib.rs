@@ -5,7 +5,7 @@
 //! * [`quant`] holds the float weights and their fixed-point form in the chip's bits;
 //! * [`layer`] (default for float) steps whole layers with `snn-core`'s kernels and charges
 //!   every event to its core from tables; [`engine`] runs cores on worker threads exchanging
-//!   spike packets over crossbeam channels, one barrier per chip step; both count events in
+//!   spike packets through per-worker outboxes, one barrier per chip step; both count events in
 //!   [`counters`] and agree exactly;
 //! * [`ledger`] prices the counts with the chip's energy constants;
 //! * [`report`] writes report.json, report.md and the charts.

@@ -24,6 +24,7 @@ use crate::program::ChipProgram;
 pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
 use barrier::SpinBarrier;
+use crossbeam_utils::CachePadded;
 use pending::Buffers;
 use snn_core::neuron;
 use snn_data::dataset::Dataset;
@@ -65,12 +66,12 @@ struct Shared<'a> {
     /// Data-set index of local sample 0 (this replica's share starts there).
     first: u64,
     /// Per step parity and worker, the batches it sent at that step, by destination core.
-    outboxes: [Vec<Mutex<Vec<Vec<Batch>>>>; 2],
+    outboxes: [Vec<CachePadded<Mutex<Vec<Vec<Batch>>>>>; 2],
     inputs: Vec<RwLock<InputSample>>,
     barrier: SpinBarrier,
-    step_max: [Vec<AtomicU64>; 2],
+    step_max: [Vec<CachePadded<AtomicU64>>; 2],
     /// Packets per mesh link of the step, per worker (by step parity, like `step_max`).
-    link_rows: [Vec<Mutex<Vec<u32>>>; 2],
+    link_rows: [Vec<CachePadded<Mutex<Vec<u32>>>>; 2],
     timing: Timing,
     input_packets: AtomicU64,
     input_spikes: AtomicU64,
@@ -102,7 +103,10 @@ impl<'a> Shared<'a> {
             first: first as u64,
             outboxes: [0, 1].map(|_| {
                 (0..threads)
-                    .map(|_| Mutex::new((0..prog.cores.len()).map(|_| Vec::new()).collect()))
+                    .map(|_| {
+                        let by_dest = (0..prog.cores.len()).map(|_| Vec::new()).collect();
+                        CachePadded::new(Mutex::new(by_dest))
+                    })
                     .collect()
             }),
             inputs: (0..ring)
@@ -115,12 +119,16 @@ impl<'a> Shared<'a> {
                 .collect(),
             barrier: SpinBarrier::new(threads),
             step_max: [
-                (0..threads).map(|_| AtomicU64::new(0)).collect(),
-                (0..threads).map(|_| AtomicU64::new(0)).collect(),
+                (0..threads)
+                    .map(|_| CachePadded::new(AtomicU64::new(0)))
+                    .collect(),
+                (0..threads)
+                    .map(|_| CachePadded::new(AtomicU64::new(0)))
+                    .collect(),
             ],
             link_rows: [0, 1].map(|_| {
                 (0..threads)
-                    .map(|_| Mutex::new(vec![0; prog.links.len()]))
+                    .map(|_| CachePadded::new(Mutex::new(vec![0; prog.links.len()])))
                     .collect()
             }),
             timing: Timing::of(chip),
