@@ -51,6 +51,9 @@ pub struct Batch {
     pub neurons: Vec<u32>,
 }
 
+/// One worker's batches of one step, by destination core.
+type Outbox = Vec<Vec<Batch>>;
+
 /// Input spikes of one sample for all steps: (+1 list, -1 list) per step.
 struct InputSample {
     sample: u64,
@@ -66,7 +69,7 @@ struct Shared<'a> {
     /// Data-set index of local sample 0 (this replica's share starts there).
     first: u64,
     /// Per step parity and worker, the batches it sent at that step, by destination core.
-    outboxes: [Vec<CachePadded<Mutex<Vec<Vec<Batch>>>>>; 2],
+    outboxes: [Vec<CachePadded<Mutex<Outbox>>>; 2],
     inputs: Vec<RwLock<InputSample>>,
     barrier: SpinBarrier,
     step_max: [Vec<CachePadded<AtomicU64>>; 2],
