@@ -1,11 +1,11 @@
 //! Event counters, kept per core and per layer as integers (so totals never depend on thread
 //! count or message order) plus the modeled busy time of each core.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
 
 /// Counts of one layer (or one core, or the whole chip).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Spikes received: each spike once per receiving core (host input spikes once per core and
     /// layer reading them), under the first layer on that core that reads it.

@@ -116,7 +116,7 @@ fn walk(a: (u32, u32), b: (u32, u32), mut f: impl FnMut(Link)) {
 /// Link load over a run: per-link totals and, per chip step, the busiest link. Every field is
 /// an integer sum or maximum of per-step values (the peak ratio a maximum of exact per-step
 /// quotients), so it does not depend on how the steps were split between workers or shares.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LinkLoad {
     /// Packets per link (numbered as in [`MeshLinks`]) over the run.
     pub per_link: Vec<u64>,

@@ -5,10 +5,11 @@ use snn_core::model_file::MAX_TIMESTEPS;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn_data::load;
 use snn_map::chip::ChipModel;
+use snn_mpi::World;
 use snn_sim::engine::{Mode, Workers};
 use snn_sim::report::{write_all, RunInfo, SweepPoint};
 use snn_sim::simulation::{
-    load_mapping, simulate, simulate_with_profile, Engine, SimRequest, GENERIC_45NM,
+    load_mapping, simulate_on, simulate_with_profile_on, Engine, SimRequest, GENERIC_45NM,
 };
 use snn_sim::SimError;
 use std::path::PathBuf;
@@ -89,9 +90,20 @@ struct Args {
     /// format of `snn-train eval --profile-out`; `snn-map --profile` reads it).
     #[arg(long)]
     profile_out: Option<PathBuf>,
+    /// Share the test images over the ranks of an MPI run (`mpiexec -n R snn-sim ...
+    /// --distributed`; needs a build with `--features mpi`): each rank simulates a contiguous
+    /// share on its --threads workers and rank 0 merges them and writes the report, which
+    /// equals a single process's apart from timings.
+    #[arg(long)]
+    distributed: bool,
 }
 
 fn run(a: Args) -> Result<(), SimError> {
+    let world = if a.distributed {
+        World::distributed().map_err(|e| SimError::Usage(e.to_string()))?
+    } else {
+        World::single()
+    };
     let loaded = snn_nir::load_any(&a.model, a.dt).map_err(|e| SimError::Usage(e.to_string()))?;
     for note in &loaded.notes {
         eprintln!("snn-sim: note: {note}");
@@ -171,11 +183,13 @@ fn run(a: Args) -> Result<(), SimError> {
     };
     let outcome = match &a.profile_out {
         Some(path) => {
-            let (o, p) = simulate_with_profile(&req)?;
-            p.save(path).map_err(|e| SimError::Usage(e.to_string()))?;
+            let (o, p) = simulate_with_profile_on(&req, &world)?;
+            if world.is_root() {
+                p.save(path).map_err(|e| SimError::Usage(e.to_string()))?;
+            }
             o
         }
-        None => simulate(&req)?,
+        None => simulate_on(&req, &world)?,
     };
     let float_accuracy = if mode == Mode::Fixed {
         let float = SimRequest {
@@ -183,7 +197,7 @@ fn run(a: Args) -> Result<(), SimError> {
             engine: Engine::Layer,
             ..req
         };
-        Some(simulate(&float)?.accuracy())
+        Some(simulate_on(&float, &world)?.accuracy())
     } else {
         None
     };
@@ -193,10 +207,13 @@ fn run(a: Args) -> Result<(), SimError> {
         let o = if t == timesteps {
             outcome.clone()
         } else {
-            simulate(&SimRequest {
-                timesteps: t,
-                ..req
-            })?
+            simulate_on(
+                &SimRequest {
+                    timesteps: t,
+                    ..req
+                },
+                &world,
+            )?
         };
         sweep.push(SweepPoint {
             timesteps: t,
@@ -204,7 +221,12 @@ fn run(a: Args) -> Result<(), SimError> {
             energy_joules: o.energy.total(),
             synaptic_ops_per_inference: o.total.synaptic_ops as f64 / o.samples.max(1) as f64,
         });
-        eprintln!("sweep T={t}: accuracy {:.2} %", 100.0 * o.accuracy());
+        if world.is_root() {
+            eprintln!("sweep T={t}: accuracy {:.2} %", 100.0 * o.accuracy());
+        }
+    }
+    if !world.is_root() {
+        return Ok(()); // rank 0 writes the report
     }
     let weights: Vec<f32> = model
         .weights

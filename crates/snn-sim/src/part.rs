@@ -11,6 +11,7 @@ use snn_map::chip::ChipModel;
 use std::collections::BTreeMap;
 
 /// What one share returns: its result without modeled times, and the pieces of them to merge.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct Part {
     /// Everything but `chip_seconds`, `core_busy_seconds`, `chip_steps`.
     pub(crate) result: RunResult,
@@ -25,7 +26,7 @@ pub(crate) struct Part {
 }
 
 /// One chip step at the edge of a share: busy time per core (fs) and packets per mesh link.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct EdgeStep {
     pub(crate) busy: Vec<u64>,
     pub(crate) links: Vec<u32>,
@@ -111,6 +112,29 @@ pub(crate) fn merge(
     out.replicas = replicas;
     out.wall_seconds = start.elapsed().as_secs_f64();
     out
+}
+
+/// Framing of a rank's shares sent to rank 0 in a distributed run (see [`snn_core::container`]).
+const SHARES: snn_core::container::FileKind = snn_core::container::FileKind {
+    magic: b"SNNSHARE",
+    version: 1,
+    oldest: 1,
+    remedy: "",
+    name: "simulation share",
+    max_bytes: u64::MAX,
+};
+
+/// A rank's shares as bytes.
+pub(crate) fn to_bytes(parts: &[Part]) -> Vec<u8> {
+    SHARES.to_bytes(&parts)
+}
+
+/// Shares received from rank `rank`.
+pub(crate) fn from_bytes(bytes: &[u8], rank: usize) -> Result<Vec<Part>, snn_core::FileError> {
+    SHARES.from_bytes(
+        bytes,
+        std::path::Path::new(&format!("(shares of MPI rank {rank})")),
+    )
 }
 
 /// Joins scoped threads in order, re-raising a worker's panic.

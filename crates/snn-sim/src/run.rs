@@ -50,7 +50,7 @@ impl From<usize> for Workers {
 }
 
 /// Everything a run produced.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunResult {
     /// Predicted class per sample.
     pub predictions: Vec<u8>,

@@ -6,6 +6,7 @@ use crate::counters::Counts;
 use crate::engine;
 use crate::layer;
 use crate::ledger::{Constants, Energy};
+use crate::part;
 use crate::program::ChipProgram;
 use crate::quant::Weights;
 use crate::run::{Mode, RunConfig, RunResult, Workers};
@@ -18,6 +19,7 @@ use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
 use snn_map::chip::ChipModel;
 use snn_map::mapping::Mapping;
+use snn_mpi::World;
 
 /// The 45 nm reference chip used for the ANN baseline when no file is given.
 pub const GENERIC_45NM: &str = include_str!("../../../hardware-models/generic-45nm.toml");
@@ -171,13 +173,30 @@ impl Engine {
 
 /// Runs the requested test images through the mapped chip.
 pub fn simulate(req: &SimRequest) -> Result<SimOutcome, SimError> {
-    simulate_inner(req, false)
+    simulate_inner(req, false, &World::single())
+}
+
+/// [`simulate`] over the ranks of `world`: each rank runs a contiguous share of the images
+/// (rank order = image order) and rank 0 merges every rank's shares exactly as a single
+/// process merges its workers' ([`crate::part`]), so its outcome equals [`simulate`]'s in
+/// everything but the wall time. The other ranks get the outcome of their own share only
+/// (for nothing but taking part: they write nothing). Every rank must make the same calls.
+pub fn simulate_on(req: &SimRequest, world: &World) -> Result<SimOutcome, SimError> {
+    simulate_inner(req, false, world)
 }
 
 /// [`simulate`] that also counts spikes per neuron and returns them as an activity profile
 /// (the same format `snn-train eval --profile-out` writes, so `snn-map --profile` reads both).
 pub fn simulate_with_profile(req: &SimRequest) -> Result<(SimOutcome, ActivityProfile), SimError> {
-    let o = simulate_inner(req, true)?;
+    simulate_with_profile_on(req, &World::single())
+}
+
+/// [`simulate_with_profile`] over the ranks of `world`, as [`simulate_on`].
+pub fn simulate_with_profile_on(
+    req: &SimRequest,
+    world: &World,
+) -> Result<(SimOutcome, ActivityProfile), SimError> {
+    let o = simulate_inner(req, true, world)?;
     let created_by = format!(
         "snn-sim {} ({:?} mode, {})",
         env!("CARGO_PKG_VERSION"),
@@ -195,7 +214,7 @@ pub fn simulate_with_profile(req: &SimRequest) -> Result<(SimOutcome, ActivityPr
     Ok((o, p))
 }
 
-fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimError> {
+fn simulate_inner(req: &SimRequest, profile: bool, world: &World) -> Result<SimOutcome, SimError> {
     let SimRequest {
         model,
         mapping,
@@ -230,14 +249,48 @@ fn simulate_inner(req: &SimRequest, profile: bool) -> Result<SimOutcome, SimErro
         mode,
         profile,
     };
-    let run = match engine {
-        Engine::Event => engine::run(&prog, chip, data, &encoder, samples, cfg),
+    let start = std::time::Instant::now();
+    let all = samples.min(data.len());
+    // This rank's images: a contiguous share, in rank order.
+    let (r, size) = (world.rank(), world.size());
+    let range = r * all / size..(r + 1) * all / size;
+    let (parts, replicas) = match engine {
+        Engine::Event => (
+            engine::run_parts(&prog, chip, data, &encoder, range.clone(), cfg),
+            engine::replicas_of(cfg, all),
+        ),
         Engine::Layer => {
             let net = CompiledNet::new(&model.spec).map_err(|e| SimError::Usage(e.to_string()))?;
             let prepared = PreparedWeights::new(&net, &model.weights);
-            layer::run(&prog, chip, &net, &prepared, data, &encoder, samples, cfg)
+            let parts = layer::run_parts(
+                &prog,
+                chip,
+                &net,
+                &prepared,
+                data,
+                &encoder,
+                range.clone(),
+                cfg,
+            );
+            (parts, 1)
         }
     };
+    let (parts, merged) = if size == 1 {
+        (parts, all)
+    } else {
+        match world.gather_bytes(&part::to_bytes(&parts)) {
+            Some(shares) => {
+                let mut parts = Vec::new();
+                for (rank, bytes) in shares.iter().enumerate() {
+                    parts.extend(part::from_bytes(bytes, rank)?);
+                }
+                (parts, all)
+            }
+            None => (parts, range.len()),
+        }
+    };
+    let layers = prog.net.layers();
+    let run = part::merge(parts, chip, merged, timesteps, layers, replicas, start);
     let n = run.predictions.len();
     let correct = run
         .predictions

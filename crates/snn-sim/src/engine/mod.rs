@@ -195,28 +195,8 @@ pub fn run(
 ) -> RunResult {
     let start = std::time::Instant::now();
     let samples = samples.min(data.len());
-    let threads = cfg.threads.max(1);
-    let replicas = cfg.replicas.clamp(1, threads).min(samples.max(1));
-    let parts: Vec<Part> = if replicas == 1 {
-        vec![run_part(prog, chip, data, encoder, 0, samples, cfg)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..replicas)
-                .map(|r| {
-                    let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
-                    // Workers left over after an even split go to the first replicas.
-                    let workers = threads / replicas + usize::from(r < threads % replicas);
-                    let part = RunConfig {
-                        threads: workers,
-                        replicas: 1,
-                        ..cfg
-                    };
-                    scope.spawn(move || run_part(prog, chip, data, encoder, lo, hi - lo, part))
-                })
-                .collect();
-            join_all(handles)
-        })
-    };
+    let parts = run_parts(prog, chip, data, encoder, 0..samples, cfg);
+    let replicas = replicas_of(cfg, samples);
     merge(
         parts,
         chip,
@@ -226,6 +206,47 @@ pub fn run(
         replicas,
         start,
     )
+}
+
+/// The chip replicas a run of `samples` samples uses: as requested, at most one per worker
+/// and one per sample.
+pub(crate) fn replicas_of(cfg: RunConfig, samples: usize) -> usize {
+    cfg.replicas
+        .clamp(1, cfg.threads.max(1))
+        .min(samples.max(1))
+}
+
+/// Samples `range` of `data` on the chip replicas of [`run`], as shares still to merge.
+pub(crate) fn run_parts(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    range: std::ops::Range<usize>,
+    cfg: RunConfig,
+) -> Vec<Part> {
+    let (first, samples) = (range.start, range.len());
+    let threads = cfg.threads.max(1);
+    let replicas = replicas_of(cfg, samples);
+    if replicas == 1 {
+        return vec![run_part(prog, chip, data, encoder, first, samples, cfg)];
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..replicas)
+            .map(|r| {
+                let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
+                // Workers left over after an even split go to the first replicas.
+                let workers = threads / replicas + usize::from(r < threads % replicas);
+                let part = RunConfig {
+                    threads: workers,
+                    replicas: 1,
+                    ..cfg
+                };
+                scope.spawn(move || run_part(prog, chip, data, encoder, first + lo, hi - lo, part))
+            })
+            .collect();
+        join_all(handles)
+    })
 }
 
 /// One chip running samples `first .. first + samples` of `data` (see [`run`]): the cores'

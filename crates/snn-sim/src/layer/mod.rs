@@ -50,12 +50,39 @@ pub fn run(
 ) -> RunResult {
     let start = std::time::Instant::now();
     let samples = samples.min(data.len());
+    let parts = run_parts(prog, chip, net, weights, data, encoder, 0..samples, cfg);
+    merge(
+        parts,
+        chip,
+        samples,
+        cfg.timesteps,
+        prog.net.layers(),
+        1,
+        start,
+    )
+}
+
+/// Samples `range` of `data` cut into one contiguous share per worker, as shares still to
+/// merge.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_parts(
+    prog: &ChipProgram,
+    chip: &ChipModel,
+    net: &CompiledNet,
+    weights: &PreparedWeights,
+    data: &Dataset,
+    encoder: &RateEncoder,
+    range: std::ops::Range<usize>,
+    cfg: RunConfig,
+) -> Vec<Part> {
     let tables = Tables::new(prog);
+    let (first, samples) = (range.start, range.len());
     let shares = cfg.threads.clamp(1, samples.max(1));
-    let parts: Vec<Part> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..shares)
             .map(|r| {
                 let (lo, hi) = (r * samples / shares, (r + 1) * samples / shares);
+                let (lo, hi) = (first + lo, first + hi);
                 let tables = &tables;
                 scope.spawn(move || {
                     run_share(prog, chip, tables, net, weights, data, encoder, lo, hi, cfg)
@@ -63,9 +90,7 @@ pub fn run(
             })
             .collect();
         join_all(handles)
-    });
-    let layers = prog.net.layers();
-    merge(parts, chip, samples, cfg.timesteps, layers, 1, start)
+    })
 }
 
 /// Samples `lo..hi` on one worker.

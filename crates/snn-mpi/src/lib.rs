@@ -1,0 +1,169 @@
+//! snn-mpi: the one place the snn tools talk MPI.
+//!
+//! A [`World`] is the set of processes of one run: under `mpiexec -n R` with the `mpi` feature,
+//! the R ranks of `MPI_COMM_WORLD`; otherwise (or without `--distributed`) one process alone.
+//! It offers the three collectives the tools need:
+//!
+//! * [`World::sum_in_rank_order`]: every rank contributes a vector of `f32` (a gradient) and
+//!   every rank receives the element-wise sum taken in rank order 0, 1, …, R−1. The vectors are
+//!   all-gathered and summed locally, so the result is bit-identical on every rank and
+//!   reproducible for a given R (an `MPI_Allreduce` leaves the order of a floating-point sum to
+//!   the library); with R = 1 it is the vector itself.
+//! * [`World::sum_u64`]: integer totals (counts), exact in any order.
+//! * [`World::gather_bytes`]: every rank's byte buffer, in rank order, at rank 0 (a simulator
+//!   rank's serialized share of the results).
+//!
+//! With R = 1 every collective is the identity, so a distributed run on one rank does exactly
+//! what a plain run does.
+
+#[cfg(feature = "mpi")]
+mod mpi_world;
+
+/// The processes of one run.
+pub struct World {
+    rank: usize,
+    size: usize,
+    #[cfg(feature = "mpi")]
+    mpi: Option<mpi_world::MpiWorld>,
+}
+
+/// Why a distributed run cannot start.
+#[derive(Debug)]
+pub struct NoMpi(pub String);
+
+impl std::fmt::Display for NoMpi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NoMpi {}
+
+impl World {
+    /// One process alone (a plain run).
+    pub fn single() -> World {
+        World {
+            rank: 0,
+            size: 1,
+            #[cfg(feature = "mpi")]
+            mpi: None,
+        }
+    }
+
+    /// The ranks of `MPI_COMM_WORLD` (initialising MPI once per process); an error when this
+    /// build has no MPI support.
+    pub fn distributed() -> Result<World, NoMpi> {
+        #[cfg(feature = "mpi")]
+        {
+            let m = mpi_world::MpiWorld::init()?;
+            Ok(World {
+                rank: m.rank(),
+                size: m.size(),
+                mpi: Some(m),
+            })
+        }
+        #[cfg(not(feature = "mpi"))]
+        {
+            Err(NoMpi(
+                "--distributed needs a build with MPI: cargo build --release --features mpi (and an MPI library: apt-get install mpich libmpich-dev libclang-dev)".into(),
+            ))
+        }
+    }
+
+    /// This process's rank, 0-based.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// Number of ranks.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// True on rank 0, the rank that writes files and prints results.
+    pub fn is_root(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// Replaces `v` on every rank by the element-wise sum over ranks of their `v`, added in
+    /// rank order (0 first) starting from rank 0's value. Every rank must pass a vector of the
+    /// same length.
+    pub fn sum_in_rank_order(&self, v: &mut [f32]) {
+        let Some(all) = self.all_gather_f32(v) else {
+            return; // one rank: the sum is `v`
+        };
+        let n = v.len();
+        v.copy_from_slice(&all[..n]);
+        for r in 1..self.size {
+            for (a, b) in v.iter_mut().zip(&all[r * n..(r + 1) * n]) {
+                *a += b;
+            }
+        }
+    }
+
+    /// Replaces `v` on every rank by the element-wise sum over ranks (exact).
+    pub fn sum_u64(&self, v: &mut [u64]) {
+        let Some(all) = self.all_gather_u64(v) else {
+            return;
+        };
+        let n = v.len();
+        for (i, a) in v.iter_mut().enumerate() {
+            *a = (0..self.size).map(|r| all[r * n + i]).sum();
+        }
+    }
+
+    /// Every rank's `bytes`, in rank order, at rank 0 (`None` on the other ranks).
+    pub fn gather_bytes(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        #[cfg(feature = "mpi")]
+        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
+            return m.gather_bytes(bytes);
+        }
+        Some(vec![bytes.to_vec()])
+    }
+
+    /// Waits until every rank gets here.
+    pub fn barrier(&self) {
+        #[cfg(feature = "mpi")]
+        if let Some(m) = &self.mpi {
+            m.barrier();
+        }
+    }
+
+    /// Every rank's `v` one after the other, on every rank; `None` with one rank.
+    fn all_gather_f32(&self, v: &[f32]) -> Option<Vec<f32>> {
+        #[cfg(feature = "mpi")]
+        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
+            return Some(m.all_gather_f32(v));
+        }
+        let _ = v;
+        None
+    }
+
+    /// As [`World::all_gather_f32`], for integers.
+    fn all_gather_u64(&self, v: &[u64]) -> Option<Vec<u64>> {
+        #[cfg(feature = "mpi")]
+        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
+            return Some(m.all_gather_u64(v));
+        }
+        let _ = v;
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_single_process_world_changes_nothing() {
+        let w = World::single();
+        assert_eq!((w.rank(), w.size(), w.is_root()), (0, 1, true));
+        let mut v = [1.5f32, -0.25];
+        w.sum_in_rank_order(&mut v);
+        assert_eq!(v, [1.5, -0.25]);
+        let mut c = [3u64, 4];
+        w.sum_u64(&mut c);
+        assert_eq!(c, [3, 4]);
+        assert_eq!(w.gather_bytes(b"ab"), Some(vec![b"ab".to_vec()]));
+    }
+}
