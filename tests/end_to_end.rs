@@ -55,6 +55,7 @@ fn train_map_simulate_counters_agree_with_the_trainer() {
         progress: false,
         interrupt: Arc::new(AtomicBool::new(false)),
         stop_after_batches: None,
+        world: std::sync::Arc::new(snn_mpi::World::single()),
     };
     train(Some(config), &opts, ResumeOverrides::default()).unwrap();
     let model_path = tmp.path().join("train/model.snn");

@@ -27,6 +27,12 @@ pub struct World {
     mpi: Option<mpi_world::MpiWorld>,
 }
 
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "World {{ rank: {}, size: {} }}", self.rank, self.size)
+    }
+}
+
 /// Why a distributed run cannot start.
 #[derive(Debug)]
 pub struct NoMpi(pub String);
@@ -101,6 +107,20 @@ impl World {
         }
     }
 
+    /// [`World::sum_in_rank_order`] for `f64` values (loss sums).
+    pub fn sum_f64_in_rank_order(&self, v: &mut [f64]) {
+        let Some(all) = self.all_gather_f64(v) else {
+            return;
+        };
+        let n = v.len();
+        v.copy_from_slice(&all[..n]);
+        for r in 1..self.size {
+            for (a, b) in v.iter_mut().zip(&all[r * n..(r + 1) * n]) {
+                *a += b;
+            }
+        }
+    }
+
     /// Replaces `v` on every rank by the element-wise sum over ranks (exact).
     pub fn sum_u64(&self, v: &mut [u64]) {
         let Some(all) = self.all_gather_u64(v) else {
@@ -133,7 +153,17 @@ impl World {
     fn all_gather_f32(&self, v: &[f32]) -> Option<Vec<f32>> {
         #[cfg(feature = "mpi")]
         if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
-            return Some(m.all_gather_f32(v));
+            return Some(m.all_gather(v));
+        }
+        let _ = v;
+        None
+    }
+
+    /// As [`World::all_gather_f32`], for `f64`.
+    fn all_gather_f64(&self, v: &[f64]) -> Option<Vec<f64>> {
+        #[cfg(feature = "mpi")]
+        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
+            return Some(m.all_gather(v));
         }
         let _ = v;
         None
@@ -143,7 +173,7 @@ impl World {
     fn all_gather_u64(&self, v: &[u64]) -> Option<Vec<u64>> {
         #[cfg(feature = "mpi")]
         if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
-            return Some(m.all_gather_u64(v));
+            return Some(m.all_gather(v));
         }
         let _ = v;
         None

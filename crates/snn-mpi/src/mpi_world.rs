@@ -34,14 +34,12 @@ impl MpiWorld {
         self.comm.size() as usize
     }
 
-    pub(crate) fn all_gather_f32(&self, v: &[f32]) -> Vec<f32> {
-        let mut all = vec![0f32; v.len() * self.size()];
-        self.comm.all_gather_into(v, &mut all[..]);
-        all
-    }
-
-    pub(crate) fn all_gather_u64(&self, v: &[u64]) -> Vec<u64> {
-        let mut all = vec![0u64; v.len() * self.size()];
+    /// Every rank's `v` one after the other, on every rank.
+    pub(crate) fn all_gather<T: mpi::datatype::Equivalence + Copy + Default>(
+        &self,
+        v: &[T],
+    ) -> Vec<T> {
+        let mut all = vec![T::default(); v.len() * self.size()];
         self.comm.all_gather_into(v, &mut all[..]);
         all
     }

@@ -19,6 +19,7 @@ use snn_core::runtime::{CompiledNet, DropoutMask, PreparedWeights};
 use snn_data::augment::Augment;
 use snn_data::dataset::Dataset;
 use snn_data::encode::RateEncoder;
+use snn_mpi::World;
 
 /// Samples per chunk of work (fixed so results do not depend on the thread count).
 pub const CHUNK: usize = 4;
@@ -103,6 +104,8 @@ pub struct BatchEngine {
     /// The forward kernels' copy of the weights, rewritten in place every batch.
     prepared: Option<PreparedWeights>,
     work: Vec<ChunkWork>,
+    /// The gradient as one vector, for the all-reduce of a distributed run.
+    flat: Vec<f32>,
 }
 
 /// Dropout masks of one sample: fixed over its T steps, keyed by (seed, epoch, sample, layer).
@@ -144,6 +147,7 @@ impl BatchEngine {
             wt: TransposedWeights::default(),
             prepared: None,
             work: Vec::new(),
+            flat: Vec::new(),
         }
     }
 
@@ -161,16 +165,7 @@ impl BatchEngine {
             None => self.prepared = Some(PreparedWeights::new(&self.net, weights)),
         }
         let chunks = indices.len().div_ceil(CHUNK);
-        while self.work.len() < chunks {
-            self.work.push(ChunkWork {
-                grads: Grads::zeros(&self.net),
-                runners: Vec::new(),
-                traces: (0..CHUNK).map(|_| Trace::default()).collect(),
-                scratch: BackwardScratch::default(),
-                outcome: BatchOutcome::default(),
-                augmented: Vec::new(),
-            });
-        }
+        self.ensure_work(chunks);
         let runners = Runner::lockstep_runners(
             &self.net,
             self.prepared.as_ref().expect("prepared above"),
@@ -249,6 +244,77 @@ impl BatchEngine {
             outcome.loss_sum += w.outcome.loss_sum;
             outcome.correct += w.outcome.correct;
             outcome.samples += w.outcome.samples;
+        }
+        outcome
+    }
+
+    /// Work space for `chunks` chunks.
+    fn ensure_work(&mut self, chunks: usize) {
+        while self.work.len() < chunks.max(1) {
+            self.work.push(ChunkWork {
+                grads: Grads::zeros(&self.net),
+                runners: Vec::new(),
+                traces: (0..CHUNK).map(|_| Trace::default()).collect(),
+                scratch: BackwardScratch::default(),
+                outcome: BatchOutcome::default(),
+                augmented: Vec::new(),
+            });
+        }
+    }
+
+    /// One training step of a data-parallel run over the ranks of `world`: every rank passes
+    /// the same `indices` and takes its shard (whole chunks, contiguous, in rank order), the
+    /// shards' gradients and outcomes are summed over ranks in rank order
+    /// ([`World::sum_in_rank_order`]), and every rank applies the same SGD step, so the weights
+    /// stay identical on all ranks. One rank is exactly [`BatchEngine::train_batch`]; with R
+    /// ranks the gradient is the same sum grouped by shard, reproducible for that R.
+    pub fn train_batch_on(
+        &mut self,
+        weights: &mut [LayerWeights],
+        indices: &[usize],
+        ctx: &BatchContext,
+        world: &World,
+    ) -> BatchOutcome {
+        if world.size() == 1 {
+            return self.train_batch(weights, indices, ctx);
+        }
+        let chunks = indices.len().div_ceil(CHUNK);
+        let (r, n) = (world.rank(), world.size());
+        let cut = |k: usize| (k * chunks / n * CHUNK).min(indices.len());
+        let shard = &indices[cut(r)..cut(r + 1)];
+        let mut outcome = if shard.is_empty() {
+            self.ensure_work(1);
+            self.work[0].grads.zero();
+            BatchOutcome::default()
+        } else {
+            self.gradient_of(weights, shard, ctx)
+        };
+        let grads = &mut self.work[0].grads;
+        self.flat.clear();
+        for (m, s) in &grads.layers {
+            self.flat.extend_from_slice(m);
+            self.flat.extend_from_slice(s);
+        }
+        world.sum_in_rank_order(&mut self.flat);
+        let mut rest = &self.flat[..];
+        for (m, s) in &mut grads.layers {
+            for v in [m, s] {
+                let (head, tail) = rest.split_at(v.len());
+                v.copy_from_slice(head);
+                rest = tail;
+            }
+        }
+        let mut loss = [outcome.loss_sum];
+        world.sum_f64_in_rank_order(&mut loss);
+        let mut counts = [outcome.correct as u64, outcome.samples as u64];
+        world.sum_u64(&mut counts);
+        outcome = BatchOutcome {
+            loss_sum: loss[0],
+            correct: counts[0] as usize,
+            samples: counts[1] as usize,
+        };
+        if outcome.loss_sum.is_finite() {
+            sgd_step(&self.net.plan, weights, grads, ctx.lr, ctx.weight_decay);
         }
         outcome
     }

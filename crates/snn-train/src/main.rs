@@ -7,6 +7,7 @@ use snn_core::runtime::CompiledNet;
 use snn_core::Model;
 use snn_data::dataset::{resolve_data_dir, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
+use snn_mpi::World;
 use snn_train::eval::{evaluate, evaluate_with_profile, layer_reports};
 use snn_train::train::{checkpoint_config, load_split, train, ResumeOverrides, RunOptions};
 use snn_train::{GradMode, TrainConfig, TrainError};
@@ -163,6 +164,13 @@ struct TrainArgs {
     /// Testing aid: stop as if interrupted after N batches.
     #[arg(long, hide = true)]
     stop_after_batches: Option<u64>,
+    /// Train data-parallel over the ranks of an MPI run (`mpiexec -n R snn-train ...
+    /// --distributed`; needs a build with `--features mpi`): each rank computes the gradient of
+    /// its shard of every batch, the gradients are summed in rank order and every rank applies
+    /// the same update; rank 0 evaluates and writes the files. One rank gives exactly the model
+    /// of a plain run; R ranks a reproducible one that differs only by float rounding.
+    #[arg(long)]
+    distributed: bool,
 }
 
 #[derive(Args, Debug)]
@@ -266,13 +274,20 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
         .clone()
         .or(a.out.clone())
         .unwrap_or_else(|| PathBuf::from("runs/latest"));
+    let world = if a.distributed {
+        World::distributed().map_err(|e| TrainError::Config(e.to_string()))?
+    } else {
+        World::single()
+    };
+    let root = world.is_root();
     let opts = RunOptions {
         out,
         data_dir: resolve_data_dir(a.data_dir.as_deref()),
         threads,
-        progress: !a.quiet,
+        progress: !a.quiet && root,
         interrupt,
         stop_after_batches: a.stop_after_batches,
+        world: std::sync::Arc::new(world),
     };
     let summary = if a.resume.is_some() {
         train(
@@ -292,6 +307,9 @@ fn run_train(a: TrainArgs) -> Result<(), TrainError> {
         c.init_from = a.init_from.as_ref().map(|p| p.display().to_string());
         train(Some(c), &opts, ResumeOverrides::default())?
     };
+    if !root {
+        return Ok(()); // rank 0 reports
+    }
     println!(
         "{}",
         serde_json::to_string_pretty(&summary).expect("summary serializes")

@@ -18,6 +18,7 @@ use snn_data::augment::Augment;
 use snn_data::dataset::{Dataset, DatasetKind, Split};
 use snn_data::encode::RateEncoder;
 use snn_data::load;
+use snn_mpi::World;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -43,6 +44,10 @@ pub struct RunOptions {
     pub interrupt: Arc<AtomicBool>,
     /// Testing aid: behave as if Ctrl-C came after this many batches of this invocation.
     pub stop_after_batches: Option<u64>,
+    /// The processes training together (data-parallel over MPI ranks), or one alone. Every
+    /// rank trains its shard of each batch; rank 0 evaluates, writes every file and shows
+    /// progress.
+    pub world: Arc<World>,
 }
 
 /// Loads a data split, applying a limit (0 = all).
@@ -242,16 +247,25 @@ impl<'a> Run<'a> {
         let train_start = Instant::now();
         let mut last_line = Instant::now();
         for b in first_batch..n_train.div_ceil(config.batch_size) {
-            let stop_now = self.opts.interrupt.load(Ordering::SeqCst)
+            let world = &self.opts.world;
+            let mut stop_now = self.opts.interrupt.load(Ordering::SeqCst)
                 || self
                     .opts
                     .stop_after_batches
                     .is_some_and(|n| self.batches_run >= n);
+            if world.size() > 1 {
+                // Every rank stops at the same batch: when any rank was interrupted.
+                let mut stops = [u64::from(stop_now)];
+                world.sum_u64(&mut stops);
+                stop_now = stops[0] > 0;
+            }
             if stop_now {
                 bar.abandon();
                 self.partial.epoch_train_seconds += train_start.elapsed().as_secs_f64();
                 self.partial.epoch_seconds += epoch_start.elapsed().as_secs_f64();
-                self.checkpoint(epoch - 1, b)?;
+                if world.is_root() {
+                    self.checkpoint(epoch - 1, b)?;
+                }
                 return Err(TrainError::Interrupted {
                     epoch,
                     batch: b,
@@ -274,7 +288,9 @@ impl<'a> Run<'a> {
                 augment: self.augment.as_ref(),
             };
             let (engine, weights) = (&mut self.engine, &mut self.weights);
-            let outcome = self.pool.install(|| engine.train_batch(weights, idx, &ctx));
+            let outcome = self
+                .pool
+                .install(|| engine.train_batch_on(weights, idx, &ctx, world));
             self.batches_run += 1;
             let per_sample = outcome.loss_sum / outcome.samples as f64;
             if !per_sample.is_finite() || per_sample > DIVERGED_LOSS {
@@ -325,7 +341,11 @@ impl<'a> Run<'a> {
         epoch_start: Instant,
     ) -> EpochRecord {
         let timesteps = self.config.timesteps as usize;
+        // Rank 0 alone evaluates (the others record nothing and go on to the next epoch, where
+        // the first gradient sum waits for it).
+        let root = self.opts.world.is_root();
         let evaluate_on = |data: &Dataset| {
+            let samples = if root { data.len() } else { 0 };
             self.pool.install(|| {
                 evaluate(
                     &self.net,
@@ -333,7 +353,7 @@ impl<'a> Run<'a> {
                     data,
                     &self.eval_encoder,
                     timesteps,
-                    data.len(),
+                    samples,
                 )
             })
         };
@@ -364,6 +384,12 @@ impl<'a> Run<'a> {
     /// checkpoint, the log, the charts and the summary.
     fn finish_epoch(&mut self, record: EpochRecord) -> Result<(), TrainError> {
         let epoch = record.epoch;
+        if !self.opts.world.is_root() {
+            // Rank 0 keeps the records and writes every file.
+            self.records.push(record);
+            self.partial.clear_epoch();
+            return Ok(());
+        }
         if self.opts.progress {
             let val = record
                 .val_accuracy

@@ -33,6 +33,7 @@ fn opts(out: &Path, threads: usize, stop: Option<u64>) -> RunOptions {
         progress: false,
         interrupt: Arc::new(AtomicBool::new(false)),
         stop_after_batches: stop,
+        world: std::sync::Arc::new(snn_mpi::World::single()),
     }
 }
 

@@ -30,6 +30,7 @@ fn run(grad: GradMode, out: &Path) -> snn_train::summary::Summary {
         progress: false,
         interrupt: Arc::new(AtomicBool::new(false)),
         stop_after_batches: None,
+        world: std::sync::Arc::new(snn_mpi::World::single()),
     };
     train(Some(config), &opts, ResumeOverrides::default()).unwrap()
 }

@@ -174,6 +174,7 @@ pub fn train_briefly(arch: &str, train_limit: usize, seed: u64) -> Model {
         progress: false,
         interrupt: Arc::new(AtomicBool::new(false)),
         stop_after_batches: None,
+        world: std::sync::Arc::new(snn_mpi::World::single()),
     };
     train(Some(config), &opts, ResumeOverrides::default()).unwrap_or_else(|e| panic!("{e}"));
     Model::load(&tmp.path().join("run/model.snn")).unwrap_or_else(|e| panic!("{e}"))
