@@ -18,15 +18,16 @@ pub struct Link {
     pub to: (u32, u32),
 }
 
-/// The links the program's routes use, numbered densely, and every core pair's route as link
-/// numbers.
+/// The links the program's routes use, numbered densely, and the route over them of every pair
+/// of cores on different tiles that exchanges packets (a *pair*, numbered densely too).
 #[derive(Clone, Debug, Default)]
 pub struct MeshLinks {
     /// Link number → link, in (from, to) order.
     pub links: Vec<Link>,
-    /// Per source core, (destination core, route start, route end) sorted by destination:
-    /// `hops[start..end]` are the route's links in travel order.
-    routes: Vec<Vec<(u32, u32, u32)>>,
+    /// Per source core, (destination core, pair) sorted by destination.
+    routes: Vec<Vec<(u32, u32)>>,
+    /// Per pair, its route: `hops[start..end]`, the links in travel order.
+    pairs: Vec<(u32, u32)>,
     hops: Vec<u32>,
 }
 
@@ -56,17 +57,20 @@ impl MeshLinks {
             .map(|(i, &l)| (l, i as u32))
             .collect();
         let mut routes = vec![Vec::new(); tiles.len()];
+        let mut ranges = Vec::with_capacity(pairs.len());
         let mut hops = Vec::new();
         for &(c, d) in &pairs {
             let start = hops.len() as u32;
             walk(tiles[c as usize], tiles[d as usize], |l| {
                 hops.push(number[&l])
             });
-            routes[c as usize].push((d, start, hops.len() as u32));
+            routes[c as usize].push((d, ranges.len() as u32));
+            ranges.push((start, hops.len() as u32));
         }
         MeshLinks {
             links: all,
             routes,
+            pairs: ranges,
             hops,
         }
     }
@@ -81,13 +85,28 @@ impl MeshLinks {
         self.links.is_empty()
     }
 
+    /// Number of pairs of cores on different tiles that exchange packets.
+    pub fn pairs(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// The pair number of packets from core `from` to core `to` (none within a tile).
+    pub fn pair(&self, from: u32, to: u32) -> Option<u32> {
+        let r = &self.routes[from as usize];
+        r.binary_search_by_key(&to, |&(d, _)| d)
+            .ok()
+            .map(|i| r[i].1)
+    }
+
+    /// The links pair `p`'s packets cross, in order.
+    pub fn pair_route(&self, p: u32) -> &[u32] {
+        let (start, end) = self.pairs[p as usize];
+        &self.hops[start as usize..end as usize]
+    }
+
     /// The links a packet from core `from` to core `to` crosses, in order (none within a tile).
     pub fn route(&self, from: u32, to: u32) -> &[u32] {
-        let r = &self.routes[from as usize];
-        match r.binary_search_by_key(&to, |&(d, _, _)| d) {
-            Ok(i) => &self.hops[r[i].1 as usize..r[i].2 as usize],
-            Err(_) => &[],
-        }
+        self.pair(from, to).map_or(&[], |p| self.pair_route(p))
     }
 }
 

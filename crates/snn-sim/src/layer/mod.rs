@@ -141,6 +141,10 @@ fn run_share(
     let max_classes = routes.iter().map(|r| r.classes.len()).max().unwrap_or(0);
     let mut class_count = vec![0u32; max_classes];
     let mut touched: Vec<u32> = Vec::new();
+    // Packets per core pair of one layer's spikes, before they are spread over the pair's
+    // route (a route is several links long; far fewer pairs than spikes are touched).
+    let mut pair_count = vec![0u32; prog.links.pairs()];
+    let mut touched_pairs: Vec<u32> = Vec::new();
     let mut outputs = Vec::with_capacity(hi - lo);
     let fill = layers as u64 - 1;
     for (local_sample, index) in (lo..hi).enumerate() {
@@ -174,12 +178,21 @@ fn run_share(
                     class_count[c as usize] += 1;
                     count[j as usize] += 1;
                 }
-                let link_row = &mut link_ring[((g + l as u64) % layers as u64) as usize];
                 for &c in &touched {
                     let n = std::mem::take(&mut class_count[c as usize]);
                     let class = rc.classes[c as usize];
                     step[class.slot as usize].route_fs += u64::from(n) * class.fs;
-                    for &k in &rc.link_hops[class.links.0 as usize..class.links.1 as usize] {
+                    for &p in &rc.class_pairs[class.pairs.0 as usize..class.pairs.1 as usize] {
+                        if pair_count[p as usize] == 0 {
+                            touched_pairs.push(p);
+                        }
+                        pair_count[p as usize] += n;
+                    }
+                }
+                let link_row = &mut link_ring[((g + l as u64) % layers as u64) as usize];
+                for p in touched_pairs.drain(..) {
+                    let n = std::mem::take(&mut pair_count[p as usize]);
+                    for &k in prog.links.pair_route(p) {
                         link_row[k as usize] += n;
                     }
                 }

@@ -45,13 +45,14 @@ impl RouteCost {
 }
 
 /// Neurons of one slot whose spikes go the same way (own core or not, same destination cores):
-/// their slot, the modeled routing time of one spike, fs, and the mesh links one spike's
-/// packets cross (`RouteClasses::link_hops[links.0..links.1]`, a link once per packet).
+/// their slot, the modeled routing time of one spike, fs, and the core pairs over the mesh its
+/// packets go between (`RouteClasses::class_pairs[pairs.0..pairs.1]`, numbered as in
+/// [`crate::links::MeshLinks`], one per packet that leaves the tile).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RouteClass {
     pub(crate) slot: u32,
     pub(crate) fs: u64,
-    pub(crate) links: (u32, u32),
+    pub(crate) pairs: (u32, u32),
 }
 
 /// How one layer's spikes are routed: each neuron's class, and the classes.
@@ -59,7 +60,7 @@ pub(crate) struct RouteClasses {
     /// Class of every neuron (empty for the readout).
     pub(crate) class_of: Vec<u32>,
     pub(crate) classes: Vec<RouteClass>,
-    pub(crate) link_hops: Vec<u32>,
+    pub(crate) class_pairs: Vec<u32>,
 }
 
 /// Compressed rows: `items[start[k]..start[k + 1]]` belong to key `k`.
@@ -123,7 +124,7 @@ impl Tables {
                 let mut out = RouteClasses {
                     class_of: Vec::new(),
                     classes: Vec::new(),
-                    link_hops: Vec::new(),
+                    class_pairs: Vec::new(),
                 };
                 if routes.start.is_empty() {
                     return out; // the readout sends nothing
@@ -141,14 +142,14 @@ impl Tables {
                             + r.hops_x * tm.hop_x
                             + r.hops_y * tm.hop_y;
                         let own = self.slots[slot as usize].0;
-                        let lo = out.link_hops.len() as u32;
+                        let lo = out.class_pairs.len() as u32;
                         for &(d, _, _) in dests {
-                            out.link_hops.extend_from_slice(prog.links.route(own, d));
+                            out.class_pairs.extend(prog.links.pair(own, d));
                         }
                         out.classes.push(RouteClass {
                             slot,
                             fs,
-                            links: (lo, out.link_hops.len() as u32),
+                            pairs: (lo, out.class_pairs.len() as u32),
                         });
                         out.classes.len() as u32 - 1
                     });
