@@ -178,7 +178,7 @@ pub fn simulate(req: &SimRequest) -> Result<SimOutcome, SimError> {
 
 /// [`simulate`] over the ranks of `world`: each rank runs a contiguous share of the images
 /// (rank order = image order) and rank 0 merges every rank's shares exactly as a single
-/// process merges its workers' ([`crate::part`]), so its outcome equals [`simulate`]'s in
+/// process merges its workers', so its outcome equals [`simulate`]'s in
 /// everything but the wall time. The other ranks get the outcome of their own share only
 /// (for nothing but taking part: they write nothing). Every rank must make the same calls.
 pub fn simulate_on(req: &SimRequest, world: &World) -> Result<SimOutcome, SimError> {
