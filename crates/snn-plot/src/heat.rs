@@ -92,6 +92,11 @@ pub(crate) fn image_size(shape: (usize, usize)) -> (u32, u32) {
         return CHART_SIZE;
     }
     let (_, grid_w, grid_h) = grid(shape);
+    image_size_for(grid_w, grid_h)
+}
+
+/// Image size of a grid `grid_w` × `grid_h` pixels with its title and colour bar.
+pub(crate) fn image_size_for(grid_w: i32, grid_h: i32) -> (u32, u32) {
     // Left of the grid: the axis title and row labels of up to four digits.
     let width = MIN_IMAGE_W.max(2 * MARGIN + 90 + grid_w + 12);
     (

@@ -41,9 +41,24 @@ pub(crate) struct LinkMap<'a> {
     pub(crate) column_separator_every: usize,
 }
 
+/// Smallest cell in pixels: below it the lanes are too thin to read, so a wide mesh (many joined
+/// chips) makes a wider image instead, up to `MAX_WIDTH`.
+const MIN_CELL: f64 = 22.0;
+const MAX_WIDTH: f64 = 3000.0;
+
 impl LinkMap<'_> {
     fn shape(&self) -> (usize, usize) {
         (self.tiles.1, self.tiles.0)
+    }
+
+    /// Side of one cell in pixels, and the grid's width and height: the heat map's, with cells
+    /// of at least `MIN_CELL` while the grid stays under `MAX_WIDTH`.
+    fn grid(&self) -> (f64, i32, i32) {
+        let (rows, cols) = self.shape();
+        let (cell, ..) = heat::grid(self.shape());
+        let cell = cell.max(MIN_CELL.min(MAX_WIDTH / cols.max(1) as f64));
+        let px = |n: usize| (cell * n as f64).round() as i32;
+        (cell, px(cols), px(rows))
     }
 }
 
@@ -73,7 +88,11 @@ fn lane(a: (u32, u32), b: (u32, u32)) -> [(f64, f64); 2] {
 
 impl Figure for LinkMap<'_> {
     fn size(&self) -> (u32, u32) {
-        heat::image_size(self.shape())
+        if self.shape().0 == 0 || self.shape().1 == 0 {
+            return heat::image_size(self.shape());
+        }
+        let (_, grid_w, grid_h) = self.grid();
+        heat::image_size_for(grid_w, grid_h)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawFailure> {
@@ -83,7 +102,7 @@ impl Figure for LinkMap<'_> {
             return frame::note(&area, "no data");
         }
         let h = area.dim_in_pixel().1 as i32;
-        let (_, grid_w, grid_h) = heat::grid(self.shape());
+        let (_, grid_w, grid_h) = self.grid();
         let (grid_area, block) = area.split_vertically(h - BAR_BLOCK);
         let frame = Frame {
             x_labels: cols,
