@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use snn_plot::{
-    bar_chart, grouped_bar_chart, heat_map, line_chart, stacked_bar_chart, training_curves,
-    EpochPoint, PlotError, Series,
+    bar_chart, grouped_bar_chart, heat_map, line_chart, link_map, stacked_bar_chart,
+    training_curves, EpochPoint, LinkValue, PlotError, Series,
 };
 
 fn main() -> Result<(), PlotError> {
@@ -115,6 +115,45 @@ fn main() -> Result<(), PlotError> {
         "fraction of neurons used",
         &cells,
         20,
+    )?;
+
+    // Two joined 8 x 4 chips: traffic from the left chip's corner across to the right one.
+    let mut links = Vec::new();
+    for y in 0..4u32 {
+        for x in 0..16u32 {
+            let load = |a: u32, b: u32| 40.0 / (1.0 + f64::from(a.abs_diff(3) + b.abs_diff(1)));
+            if x + 1 < 16 {
+                let v = load(x, y);
+                links.push(LinkValue {
+                    from: (x, y),
+                    to: (x + 1, y),
+                    value: v,
+                });
+                links.push(LinkValue {
+                    from: (x + 1, y),
+                    to: (x, y),
+                    value: v / 4.0,
+                });
+            }
+            if y + 1 < 4 && x % 3 == 0 {
+                let v = load(x, y) / 2.0;
+                links.push(LinkValue {
+                    from: (x, y),
+                    to: (x, y + 1),
+                    value: v,
+                });
+            }
+        }
+    }
+    let used: Vec<(u32, u32)> = (0..14).map(|x| (x, x % 4)).collect();
+    link_map(
+        &dir.join("links.png"),
+        "Packets per mesh link per step (two joined chips)",
+        "packets per chip step",
+        (16, 4),
+        &used,
+        &links,
+        8,
     )?;
 
     let trace = |f: fn(f64) -> f64| (0..300).map(|t| (t as f64, f(t as f64))).collect();

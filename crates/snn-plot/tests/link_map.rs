@@ -97,7 +97,7 @@ fn many_joined_chips_make_a_wider_image_not_thinner_lanes() {
     let (w14, h14, _) = decode(&fourteen);
     // 112 columns of at least 22 px.
     assert!(
-        w14 >= 112 * 22 && w14 <= 3300 && w14 > w1,
+        (112 * 22..=3300).contains(&w14) && w14 > w1,
         "{w1} vs {w14}x{h14}"
     );
 }
