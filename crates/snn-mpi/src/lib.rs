@@ -4,12 +4,11 @@
 //! the R ranks of `MPI_COMM_WORLD`; otherwise (or without `--distributed`) one process alone.
 //! It offers the three collectives the tools need:
 //!
-//! * [`World::sum_in_rank_order`]: every rank contributes a vector of `f32` (a gradient) and
-//!   every rank receives the element-wise sum taken in rank order 0, 1, …, R−1. The vectors are
+//! * [`World::sum_in_rank_order`]: every rank contributes a vector (a gradient, loss sums,
+//!   counts) and every rank receives the element-wise sum taken in rank order 0, 1, …, R−1. The vectors are
 //!   all-gathered and summed locally, so the result is bit-identical on every rank and
 //!   reproducible for a given R (an `MPI_Allreduce` leaves the order of a floating-point sum to
 //!   the library); with R = 1 it is the vector itself.
-//! * [`World::sum_u64`]: integer totals (counts), exact in any order.
 //! * [`World::gather_bytes`]: every rank's byte buffer, in rank order, at rank 0 (a simulator
 //!   rank's serialized share of the results).
 //!
@@ -92,43 +91,18 @@ impl World {
     }
 
     /// Replaces `v` on every rank by the element-wise sum over ranks of their `v`, added in
-    /// rank order (0 first) starting from rank 0's value. Every rank must pass a vector of the
-    /// same length.
-    pub fn sum_in_rank_order(&self, v: &mut [f32]) {
-        let Some(all) = self.all_gather_f32(v) else {
+    /// rank order (0 first) starting from rank 0's value (exact for integers). Every rank must
+    /// pass a vector of the same length.
+    pub fn sum_in_rank_order<T: Number>(&self, v: &mut [T]) {
+        let Some(all) = self.all_gather(v) else {
             return; // one rank: the sum is `v`
         };
         let n = v.len();
         v.copy_from_slice(&all[..n]);
         for r in 1..self.size {
-            for (a, b) in v.iter_mut().zip(&all[r * n..(r + 1) * n]) {
+            for (a, &b) in v.iter_mut().zip(&all[r * n..(r + 1) * n]) {
                 *a += b;
             }
-        }
-    }
-
-    /// [`World::sum_in_rank_order`] for `f64` values (loss sums).
-    pub fn sum_f64_in_rank_order(&self, v: &mut [f64]) {
-        let Some(all) = self.all_gather_f64(v) else {
-            return;
-        };
-        let n = v.len();
-        v.copy_from_slice(&all[..n]);
-        for r in 1..self.size {
-            for (a, b) in v.iter_mut().zip(&all[r * n..(r + 1) * n]) {
-                *a += b;
-            }
-        }
-    }
-
-    /// Replaces `v` on every rank by the element-wise sum over ranks (exact).
-    pub fn sum_u64(&self, v: &mut [u64]) {
-        let Some(all) = self.all_gather_u64(v) else {
-            return;
-        };
-        let n = v.len();
-        for (i, a) in v.iter_mut().enumerate() {
-            *a = (0..self.size).map(|r| all[r * n + i]).sum();
         }
     }
 
@@ -150,27 +124,7 @@ impl World {
     }
 
     /// Every rank's `v` one after the other, on every rank; `None` with one rank.
-    fn all_gather_f32(&self, v: &[f32]) -> Option<Vec<f32>> {
-        #[cfg(feature = "mpi")]
-        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
-            return Some(m.all_gather(v));
-        }
-        let _ = v;
-        None
-    }
-
-    /// As [`World::all_gather_f32`], for `f64`.
-    fn all_gather_f64(&self, v: &[f64]) -> Option<Vec<f64>> {
-        #[cfg(feature = "mpi")]
-        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
-            return Some(m.all_gather(v));
-        }
-        let _ = v;
-        None
-    }
-
-    /// As [`World::all_gather_f32`], for integers.
-    fn all_gather_u64(&self, v: &[u64]) -> Option<Vec<u64>> {
+    fn all_gather<T: Number>(&self, v: &[T]) -> Option<Vec<T>> {
         #[cfg(feature = "mpi")]
         if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
             return Some(m.all_gather(v));
@@ -179,6 +133,23 @@ impl World {
         None
     }
 }
+
+/// The numbers the collectives carry (`f32`, `f64`, `u64`).
+pub trait Number: Copy + Default + std::ops::AddAssign + Wire {}
+impl Number for f32 {}
+impl Number for f64 {}
+impl Number for u64 {}
+
+/// What MPI can send (rsmpi's `Equivalence` with the `mpi` feature; anything without it).
+#[cfg(feature = "mpi")]
+pub trait Wire: mpi::datatype::Equivalence {}
+#[cfg(feature = "mpi")]
+impl<T: mpi::datatype::Equivalence> Wire for T {}
+/// What MPI can send (rsmpi's `Equivalence` with the `mpi` feature; anything without it).
+#[cfg(not(feature = "mpi"))]
+pub trait Wire {}
+#[cfg(not(feature = "mpi"))]
+impl<T> Wire for T {}
 
 #[cfg(test)]
 mod tests {
@@ -192,7 +163,7 @@ mod tests {
         w.sum_in_rank_order(&mut v);
         assert_eq!(v, [1.5, -0.25]);
         let mut c = [3u64, 4];
-        w.sum_u64(&mut c);
+        w.sum_in_rank_order(&mut c);
         assert_eq!(c, [3, 4]);
         assert_eq!(w.gather_bytes(b"ab"), Some(vec![b"ab".to_vec()]));
     }

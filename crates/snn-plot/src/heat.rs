@@ -144,14 +144,7 @@ impl Figure for HeatMap<'_> {
         if let Some(scale) = &scale {
             draw_full(&area, &mut chart, &full, cell, scale)?;
         }
-        let every = self.column_separator_every;
-        if every > 0 {
-            chart.draw_series((every..cols).step_by(every).map(|c| {
-                let x = c as f64 - 0.5;
-                let line = [(x, -0.5), (x, rows as f64 - 0.5)];
-                PathElement::new(line, palette::INK.stroke_width(3))
-            }))?;
-        }
+        draw_separators(&mut chart, self.column_separator_every, (rows, cols))?;
 
         let Some(scale) = scale else {
             return frame::note(&block, "no data in any cell");
@@ -176,6 +169,23 @@ impl Figure for HeatMap<'_> {
         }
         Ok(())
     }
+}
+
+/// Thick lines every `every` columns of a grid of `(rows, cols)` cells (chip boundaries when
+/// several chips are joined); none for 0.
+pub(crate) fn draw_separators<DB: DrawingBackend>(
+    chart: &mut Grid<DB>,
+    every: usize,
+    (rows, cols): (usize, usize),
+) -> Result<(), DrawFailure> {
+    if every > 0 {
+        chart.draw_series((every..cols).step_by(every).map(|c| {
+            let x = c as f64 - 0.5;
+            let line = [(x, -0.5), (x, rows as f64 - 0.5)];
+            PathElement::new(line, palette::INK.stroke_width(3))
+        }))?;
+    }
+    Ok(())
 }
 
 /// The corners of cell (`r`, `c`) in cell coordinates, a white gap wide in pixels for big cells.

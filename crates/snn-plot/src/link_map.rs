@@ -7,7 +7,7 @@
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
-use plotters::element::{PathElement, Rectangle};
+use plotters::element::Rectangle;
 use plotters::prelude::{DrawingArea, DrawingBackend};
 use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
 use plotters::style::{Color, RGBColor};
@@ -16,7 +16,6 @@ use crate::error::DrawFailure;
 use crate::frame::{self, finite_extent, whole_number, Frame};
 use crate::heat::{self, colour_scale, draw_colour_bar, BAR_BLOCK};
 use crate::output::Figure;
-use crate::palette;
 use crate::LinkValue;
 
 /// Half the side of a tile square, in cells.
@@ -151,14 +150,7 @@ impl Figure for LinkMap<'_> {
                     .map(|l| Rectangle::new(lane(l.from, l.to), fill(l.value).filled())),
             )?;
         }
-        let every = self.column_separator_every;
-        if every > 0 {
-            chart.draw_series((every..cols).step_by(every).map(|c| {
-                let x = c as f64 - 0.5;
-                let line = [(x, -0.5), (x, rows as f64 - 0.5)];
-                PathElement::new(line, palette::INK.stroke_width(3))
-            }))?;
-        }
+        heat::draw_separators(&mut chart, self.column_separator_every, (rows, cols))?;
         let Some(scale) = scale else {
             return frame::note(&block, "no packet crossed a link");
         };

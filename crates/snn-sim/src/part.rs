@@ -137,6 +137,27 @@ pub(crate) fn from_bytes(bytes: &[u8], rank: usize) -> Result<Vec<Part>, snn_cor
     )
 }
 
+/// Runs `range` cut into `shares` contiguous shares in order, each on a thread of its own
+/// (inline when there is one): `run(share, samples)` returns its part.
+pub(crate) fn in_shares(
+    range: std::ops::Range<usize>,
+    shares: usize,
+    run: impl Fn(usize, std::ops::Range<usize>) -> Part + Sync,
+) -> Vec<Part> {
+    let (first, n) = (range.start, range.len());
+    let cut = |r: usize| first + r * n / shares;
+    if shares <= 1 {
+        return vec![run(0, range)];
+    }
+    std::thread::scope(|scope| {
+        let run = &run;
+        let handles: Vec<_> = (0..shares)
+            .map(|r| scope.spawn(move || run(r, cut(r)..cut(r + 1))))
+            .collect();
+        join_all(handles)
+    })
+}
+
 /// Joins scoped threads in order, re-raising a worker's panic.
 pub(crate) fn join_all<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
     handles

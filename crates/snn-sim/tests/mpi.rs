@@ -27,17 +27,7 @@ fn files(dir: &Path) -> (PathBuf, PathBuf) {
         ..ChipSpec::default()
     });
     let map_path = dir.join("mapping.bin");
-    let mapping = snn_map::pipeline::map_model(&snn_map::pipeline::MapRequest {
-        model: &model,
-        chip: &chip,
-        chip_path: "test/chip.toml".into(),
-        chips: 2,
-        activity: None,
-        seed: 3,
-        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
-    })
-    .unwrap()
-    .mapping;
+    let mapping = map_on(&model, &chip, 2, 3);
     mapping.save(&map_path).unwrap();
     (mp, map_path)
 }

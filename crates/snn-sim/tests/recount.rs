@@ -14,7 +14,6 @@ use snn_core::plan::{NetworkPlan, Synapses};
 use snn_core::synapse::{self, ConvGeometry};
 use snn_core::Model;
 use snn_map::mapping::Mapping;
-use snn_map::pipeline::{map_model, MapRequest};
 use snn_sim::counters::Counts;
 use snn_sim::engine::Mode;
 use snn_train::eval::evaluate_with_profile;
@@ -180,18 +179,7 @@ fn two_chip_mapping(model: &Model, neurons: u64) -> Mapping {
         energy: [1.5, 0.25, 0.125, 3.0, 7.0, 11.0, 0.5],
         ..ChipSpec::default()
     });
-    let mapping = map_model(&MapRequest {
-        model,
-        chip: &chip,
-        chip_path: "test/chip.toml".into(),
-        chips: 2,
-        activity: None,
-        seed: 3,
-        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
-    .mapping;
-    mapping
+    map_on(model, &chip, 2, 3)
 }
 
 fn check(text: &str, neurons: u64) {
@@ -310,17 +298,7 @@ fn steps_last_as_long_as_their_busiest_link_when_links_are_the_bottleneck() {
         link_ns: 1.0,
         ..ChipSpec::default()
     });
-    let mapping = map_model(&MapRequest {
-        model: &model,
-        chip: &chip,
-        chip_path: "test/chip.toml".into(),
-        chips: 2,
-        activity: None,
-        seed: 3,
-        atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
-    })
-    .unwrap_or_else(|e| panic!("{e}"))
-    .mapping;
+    let mapping = map_on(&model, &chip, 2, 3);
     let data = mnist_test(SAMPLES);
     let runs: Vec<_> = [1, 2, 3]
         .map(|threads| {

@@ -305,9 +305,9 @@ impl BatchEngine {
             }
         }
         let mut loss = [outcome.loss_sum];
-        world.sum_f64_in_rank_order(&mut loss);
+        world.sum_in_rank_order(&mut loss);
         let mut counts = [outcome.correct as u64, outcome.samples as u64];
-        world.sum_u64(&mut counts);
+        world.sum_in_rank_order(&mut counts);
         outcome = BatchOutcome {
             loss_sum: loss[0],
             correct: counts[0] as usize,

@@ -256,7 +256,7 @@ impl<'a> Run<'a> {
             if world.size() > 1 {
                 // Every rank stops at the same batch: when any rank was interrupted.
                 let mut stops = [u64::from(stop_now)];
-                world.sum_u64(&mut stops);
+                world.sum_in_rank_order(&mut stops);
                 stop_now = stops[0] > 0;
             }
             if stop_now {

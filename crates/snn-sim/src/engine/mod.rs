@@ -19,7 +19,7 @@ mod scatter;
 mod step;
 
 use crate::links::LinkLoad;
-use crate::part::{join_all, merge, EdgeStep, Part};
+use crate::part::{in_shares, join_all, merge, EdgeStep, Part};
 use crate::program::ChipProgram;
 pub use crate::run::{Mode, RunConfig, RunResult, Workers};
 use crate::timing::Timing;
@@ -225,27 +225,21 @@ pub(crate) fn run_parts(
     range: std::ops::Range<usize>,
     cfg: RunConfig,
 ) -> Vec<Part> {
-    let (first, samples) = (range.start, range.len());
     let threads = cfg.threads.max(1);
-    let replicas = replicas_of(cfg, samples);
-    if replicas == 1 {
-        return vec![run_part(prog, chip, data, encoder, first, samples, cfg)];
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..replicas)
-            .map(|r| {
-                let (lo, hi) = (r * samples / replicas, (r + 1) * samples / replicas);
-                // Workers left over after an even split go to the first replicas.
-                let workers = threads / replicas + usize::from(r < threads % replicas);
-                let part = RunConfig {
-                    threads: workers,
-                    replicas: 1,
-                    ..cfg
-                };
-                scope.spawn(move || run_part(prog, chip, data, encoder, first + lo, hi - lo, part))
-            })
-            .collect();
-        join_all(handles)
+    let replicas = replicas_of(cfg, range.len());
+    in_shares(range, replicas, |r, share| {
+        // Workers left over after an even split go to the first replicas.
+        let workers = threads / replicas + usize::from(r < threads % replicas);
+        let cfg = if replicas == 1 {
+            cfg
+        } else {
+            RunConfig {
+                threads: workers,
+                replicas: 1,
+                ..cfg
+            }
+        };
+        run_part(prog, chip, data, encoder, share.start, share.len(), cfg)
     })
 }
 

@@ -12,7 +12,7 @@ mod tables;
 
 use crate::counters::Counts;
 use crate::links::LinkLoad;
-use crate::part::{join_all, merge, EdgeStep, Part};
+use crate::part::{in_shares, merge, EdgeStep, Part};
 use crate::program::ChipProgram;
 use crate::run::{RunConfig, RunResult};
 use crate::timing::Timing;
@@ -76,20 +76,12 @@ pub(crate) fn run_parts(
     cfg: RunConfig,
 ) -> Vec<Part> {
     let tables = Tables::new(prog);
-    let (first, samples) = (range.start, range.len());
-    let shares = cfg.threads.clamp(1, samples.max(1));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..shares)
-            .map(|r| {
-                let (lo, hi) = (r * samples / shares, (r + 1) * samples / shares);
-                let (lo, hi) = (first + lo, first + hi);
-                let tables = &tables;
-                scope.spawn(move || {
-                    run_share(prog, chip, tables, net, weights, data, encoder, lo, hi, cfg)
-                })
-            })
-            .collect();
-        join_all(handles)
+    let shares = cfg.threads.clamp(1, range.len().max(1));
+    in_shares(range, shares, |_, share| {
+        let (lo, hi) = (share.start, share.end);
+        run_share(
+            prog, chip, &tables, net, weights, data, encoder, lo, hi, cfg,
+        )
     })
 }
 

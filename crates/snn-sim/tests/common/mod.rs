@@ -222,11 +222,16 @@ pub fn random_model(spec: NetworkSpec, seed: u64, a: f64, bias: f64) -> Model {
 
 /// Maps `model` on `chip` (one chip, uniform activity).
 pub fn map(model: &Model, chip: &ChipModel, seed: u64) -> Mapping {
+    map_on(model, chip, 1, seed)
+}
+
+/// Maps `model` on `chips` joined copies of `chip` (uniform activity).
+pub fn map_on(model: &Model, chip: &ChipModel, chips: u32, seed: u64) -> Mapping {
     map_model(&MapRequest {
         model,
         chip,
         chip_path: "test/chip.toml".into(),
-        chips: 1,
+        chips,
         activity: None,
         seed,
         atoms_per_core: snn_map::atoms::DEFAULT_ATOMS_PER_CORE,
