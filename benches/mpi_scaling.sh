@@ -81,7 +81,7 @@ md = [f"# MPI: data-parallel training and sharded simulation, 1 vs 2 ranks x 1 t
       f"| LeNet training, MNIST first {res['train_limit']} images, T = 40, batch 64 (samples/s) | {t[1]:.1f} | {t[2]:.1f} | {t[2]/t[1]:.2f}x | {t[2]/t[1]/2:.0%} |",
       f"| LeNet on Loihi, layer engine, {res['sim_samples']} test images, T = 100 (samples/s) | {s[1]:.1f} | {s[2]:.1f} | {s[2]/s[1]:.2f}x | {s[2]/s[1]/2:.0%} |",
       "",
-      "Training: each rank takes whole 4-sample chunks of every batch, so a batch of B samples keeps at most B/4 ranks busy (4 at the paper's batch of 16; more ranks need a larger batch, which changes the optimisation). Rank 0 alone evaluates after each epoch while the others wait at the next gradient sum. Simulation: each rank runs a contiguous share of the test images; rank 0 merges the shares' counters at the end.",
+      "Training: each rank takes whole 4-sample chunks of every batch, so a batch of B samples keeps at most B/4 ranks busy (4 at the paper's batch of 16; more ranks need a larger batch, which changes the optimisation). After each epoch every rank evaluates a share of the validation and test sets and the counts are summed. Simulation: each rank runs a contiguous share of the test images; rank 0 merges the shares' counters at the end.",
       "",
       "## Bytes all-reduced per batch (4 bytes per weight)",
       "",

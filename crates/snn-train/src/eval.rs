@@ -86,6 +86,19 @@ pub fn evaluate_with_profile(
     (ev, measured)
 }
 
+/// [`evaluate`] of the images `range` of `data` (a share of a data set evaluated in parts:
+/// predictions are those of `range`, counts and loss sums of `range` alone).
+pub fn evaluate_range(
+    net: &CompiledNet,
+    weights: &[LayerWeights],
+    data: &Dataset,
+    encoder: &RateEncoder,
+    timesteps: usize,
+    range: std::ops::Range<usize>,
+) -> Evaluation {
+    evaluate_indices(net, weights, data, encoder, timesteps, range, None)
+}
+
 /// The evaluation loop; counts per neuron when `profile` (an empty profile) is given.
 fn evaluate_counting(
     net: &CompiledNet,
@@ -97,7 +110,22 @@ fn evaluate_counting(
     profile: Option<&ActivityProfile>,
 ) -> Evaluation {
     let n = samples.min(data.len());
-    let indices: Vec<usize> = (0..n).collect();
+    evaluate_indices(net, weights, data, encoder, timesteps, 0..n, profile)
+}
+
+/// The evaluation loop over images `range`.
+fn evaluate_indices(
+    net: &CompiledNet,
+    weights: &[LayerWeights],
+    data: &Dataset,
+    encoder: &RateEncoder,
+    timesteps: usize,
+    range: std::ops::Range<usize>,
+    profile: Option<&ActivityProfile>,
+) -> Evaluation {
+    let range = range.start.min(data.len())..range.end.min(data.len());
+    let n = range.len();
+    let indices: Vec<usize> = range.collect();
     let prepared = PreparedWeights::new(net, weights);
     let parts: Vec<(SpikeStats, Vec<u8>, usize, f64)> = indices
         .par_chunks(EVAL_CHUNK)

@@ -5,7 +5,7 @@ use crate::batch::{BatchContext, BatchEngine};
 use crate::charts::{draw_charts, run_title};
 use crate::config::TrainConfig;
 use crate::error::TrainError;
-use crate::eval::{evaluate, layer_reports};
+use crate::eval::{evaluate, evaluate_range, layer_reports, Evaluation};
 use crate::log::{write_log, EpochRecord};
 use crate::run_start::{checkpoint_model, model_of, RunStart, TrainerState};
 use crate::seed::{derive, stream_rng};
@@ -45,7 +45,8 @@ pub struct RunOptions {
     /// Testing aid: behave as if Ctrl-C came after this many batches of this invocation.
     pub stop_after_batches: Option<u64>,
     /// The processes training together (data-parallel over MPI ranks), or one alone. Every
-    /// rank trains its shard of each batch; rank 0 evaluates, writes every file and shows
+    /// rank trains its shard of each batch and evaluates its share of the held-out sets; rank 0
+    /// writes every file and shows
     /// progress.
     pub world: Arc<World>,
 }
@@ -341,21 +342,23 @@ impl<'a> Run<'a> {
         epoch_start: Instant,
     ) -> EpochRecord {
         let timesteps = self.config.timesteps as usize;
-        // Rank 0 alone evaluates (the others record nothing and go on to the next epoch, where
-        // the first gradient sum waits for it).
-        let root = self.opts.world.is_root();
+        // With several ranks each evaluates a contiguous share and the counts are summed (the
+        // loss sums in rank order).
+        let world = &self.opts.world;
         let evaluate_on = |data: &Dataset| {
-            let samples = if root { data.len() } else { 0 };
-            self.pool.install(|| {
-                evaluate(
-                    &self.net,
-                    &self.weights,
-                    data,
-                    &self.eval_encoder,
-                    timesteps,
-                    samples,
-                )
-            })
+            let (r, size, n) = (world.rank(), world.size(), data.len());
+            let (net, weights, encoder) = (&self.net, &self.weights, &self.eval_encoder);
+            if size == 1 {
+                return self
+                    .pool
+                    .install(|| evaluate(net, weights, data, encoder, timesteps, n));
+            }
+            let share = r * n / size..(r + 1) * n / size;
+            let mut ev = self
+                .pool
+                .install(|| evaluate_range(net, weights, data, encoder, timesteps, share));
+            sum_over_ranks(&mut ev, world);
+            ev
         };
         let val = (!self.val_data.is_empty()).then(|| evaluate_on(&self.val_data));
         let ev = evaluate_on(&self.test_data);
@@ -439,6 +442,25 @@ impl<'a> Run<'a> {
             &self.net,
         )
     }
+}
+
+/// Sums a share's evaluation over the ranks of `world`: counts exactly, the loss sum in rank
+/// order; the predictions stay this rank's.
+fn sum_over_ranks(ev: &mut Evaluation, world: &World) {
+    let st = &mut ev.stats;
+    let layers = st.layer_spikes.len();
+    let mut counts: Vec<u64> = [ev.samples as u64, ev.correct as u64, st.input_spikes]
+        .into_iter()
+        .chain(st.layer_spikes.iter().copied())
+        .chain(st.layer_synops.iter().copied())
+        .collect();
+    world.sum_in_rank_order(&mut counts);
+    let mut loss = [ev.loss_sum];
+    world.sum_in_rank_order(&mut loss);
+    (ev.samples, ev.correct, st.input_spikes) = (counts[0] as usize, counts[1] as usize, counts[2]);
+    st.layer_spikes.copy_from_slice(&counts[3..3 + layers]);
+    st.layer_synops.copy_from_slice(&counts[3 + layers..]);
+    ev.loss_sum = loss[0];
 }
 
 fn progress_bar(show: bool, len: usize, prefix: String) -> indicatif::ProgressBar {
