@@ -46,8 +46,7 @@ pub struct RunOptions {
     pub stop_after_batches: Option<u64>,
     /// The processes training together (data-parallel over MPI ranks), or one alone. Every
     /// rank trains its shard of each batch and evaluates its share of the held-out sets; rank 0
-    /// writes every file and shows
-    /// progress.
+    /// writes every file and shows progress.
     pub world: Arc<World>,
 }
 
