@@ -4,11 +4,11 @@
 //! the R ranks of `MPI_COMM_WORLD`; otherwise (or without `--distributed`) one process alone.
 //! It offers the three collectives the tools need:
 //!
-//! * [`World::sum_in_rank_order`]: every rank contributes a vector (a gradient, loss sums,
-//!   counts) and every rank receives the element-wise sum taken in rank order 0, 1, …, R−1. The vectors are
-//!   all-gathered and summed locally, so the result is bit-identical on every rank and
-//!   reproducible for a given R (an `MPI_Allreduce` leaves the order of a floating-point sum to
-//!   the library); with R = 1 it is the vector itself.
+//! * [`World::all_reduce_sum`]: every rank contributes a vector (a gradient, loss sums, counts)
+//!   and every rank receives the element-wise sum, by a ring all-reduce written here rather than
+//!   `MPI_Allreduce` (which leaves the order of a floating-point sum, and whether every rank gets
+//!   the same bits, to the library): bit-identical on every rank, reproducible for a given R,
+//!   and with R = 1 the vector itself.
 //! * [`World::gather_bytes`]: every rank's byte buffer, in rank order, at rank 0 (a simulator
 //!   rank's serialized share of the results).
 //!
@@ -90,20 +90,16 @@ impl World {
         self.rank == 0
     }
 
-    /// Replaces `v` on every rank by the element-wise sum over ranks of their `v`, added in
-    /// rank order (0 first) starting from rank 0's value (exact for integers). Every rank must
-    /// pass a vector of the same length.
-    pub fn sum_in_rank_order<T: Number>(&self, v: &mut [T]) {
-        let Some(all) = self.all_gather(v) else {
-            return; // one rank: the sum is `v`
-        };
-        let n = v.len();
-        v.copy_from_slice(&all[..n]);
-        for r in 1..self.size {
-            for (a, &b) in v.iter_mut().zip(&all[r * n..(r + 1) * n]) {
-                *a += b;
-            }
+    /// Replaces `v` on every rank by the element-wise sum over ranks of their `v` (a ring
+    /// all-reduce): the same bits on every rank, and for a given number of ranks always the same
+    /// order of additions (with 1 rank `v` itself; with 2, `v₀ + v₁`), so a run is reproducible.
+    /// Every rank must pass a vector of the same length.
+    pub fn all_reduce_sum<T: Number>(&self, v: &mut [T]) {
+        #[cfg(feature = "mpi")]
+        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
+            m.ring_sum(v);
         }
+        let _ = v;
     }
 
     /// Every rank's `bytes`, in rank order, at rank 0 (`None` on the other ranks).
@@ -121,16 +117,6 @@ impl World {
         if let Some(m) = &self.mpi {
             m.barrier();
         }
-    }
-
-    /// Every rank's `v` one after the other, on every rank; `None` with one rank.
-    fn all_gather<T: Number>(&self, v: &[T]) -> Option<Vec<T>> {
-        #[cfg(feature = "mpi")]
-        if let Some(m) = self.mpi.as_ref().filter(|_| self.size > 1) {
-            return Some(m.all_gather(v));
-        }
-        let _ = v;
-        None
     }
 }
 
@@ -160,10 +146,10 @@ mod tests {
         let w = World::single();
         assert_eq!((w.rank(), w.size(), w.is_root()), (0, 1, true));
         let mut v = [1.5f32, -0.25];
-        w.sum_in_rank_order(&mut v);
+        w.all_reduce_sum(&mut v);
         assert_eq!(v, [1.5, -0.25]);
         let mut c = [3u64, 4];
-        w.sum_in_rank_order(&mut c);
+        w.all_reduce_sum(&mut c);
         assert_eq!(c, [3, 4]);
         assert_eq!(w.gather_bytes(b"ab"), Some(vec![b"ab".to_vec()]));
     }

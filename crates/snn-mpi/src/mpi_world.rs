@@ -34,14 +34,35 @@ impl MpiWorld {
         self.comm.size() as usize
     }
 
-    /// Every rank's `v` one after the other, on every rank.
-    pub(crate) fn all_gather<T: mpi::datatype::Equivalence + Copy + Default>(
-        &self,
-        v: &[T],
-    ) -> Vec<T> {
-        let mut all = vec![T::default(); v.len() * self.size()];
-        self.comm.all_gather_into(v, &mut all[..]);
-        all
+    /// Replaces `v` on every rank by the element-wise sum over ranks with a ring all-reduce:
+    /// `v` is cut into one chunk per rank; R − 1 steps pass partial sums around the ring
+    /// (chunk c summed as ((v_c + v_c+1) + …) + v_c−1, ranks modulo R), then R − 1 steps pass
+    /// the finished chunks around. Each rank sends and receives 2 (R − 1)/R of `v`, and every
+    /// rank ends with the same bits.
+    pub(crate) fn ring_sum<T: crate::Number>(&self, v: &mut [T]) {
+        use mpi::point_to_point::send_receive_into;
+        let (r, n, len) = (self.rank(), self.size(), v.len());
+        let bounds = |c: usize| c * len / n..(c + 1) * len / n;
+        let next = self.comm.process_at_rank(((r + 1) % n) as mpi::Rank);
+        let prev = self.comm.process_at_rank(((r + n - 1) % n) as mpi::Rank);
+        let mut buf = vec![T::default(); len.div_ceil(n) + 1];
+        for s in 0..n - 1 {
+            let (send, recv) = (bounds((r + n - s) % n), bounds((r + 2 * n - s - 1) % n));
+            let got = &mut buf[..recv.len()];
+            send_receive_into(&v[send], &next, got, &prev);
+            for (own, &partial) in v[recv].iter_mut().zip(got.iter()) {
+                let mut sum = partial;
+                sum += *own;
+                *own = sum;
+            }
+        }
+        // Rank r now holds the finished chunk r + 1.
+        for s in 0..n - 1 {
+            let (send, recv) = (bounds((r + 1 + n - s) % n), bounds((r + n - s) % n));
+            let got = &mut buf[..recv.len()];
+            send_receive_into(&v[send], &next, got, &prev);
+            v[recv].copy_from_slice(got);
+        }
     }
 
     pub(crate) fn gather_bytes(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {

@@ -264,8 +264,8 @@ impl BatchEngine {
 
     /// One training step of a data-parallel run over the ranks of `world`: every rank passes
     /// the same `indices` and takes its shard (whole chunks, contiguous, in rank order), the
-    /// shards' gradients and outcomes are summed over ranks in rank order
-    /// ([`World::sum_in_rank_order`]), and every rank applies the same SGD step, so the weights
+    /// shards' gradients and outcomes are summed over ranks
+    /// ([`World::all_reduce_sum`]), and every rank applies the same SGD step, so the weights
     /// stay identical on all ranks. One rank is exactly [`BatchEngine::train_batch`]; with R
     /// ranks the gradient is the same sum grouped by shard, reproducible for that R.
     pub fn train_batch_on(
@@ -295,7 +295,7 @@ impl BatchEngine {
             self.flat.extend_from_slice(m);
             self.flat.extend_from_slice(s);
         }
-        world.sum_in_rank_order(&mut self.flat);
+        world.all_reduce_sum(&mut self.flat);
         let mut rest = &self.flat[..];
         for (m, s) in &mut grads.layers {
             for v in [m, s] {
@@ -305,9 +305,9 @@ impl BatchEngine {
             }
         }
         let mut loss = [outcome.loss_sum];
-        world.sum_in_rank_order(&mut loss);
+        world.all_reduce_sum(&mut loss);
         let mut counts = [outcome.correct as u64, outcome.samples as u64];
-        world.sum_in_rank_order(&mut counts);
+        world.all_reduce_sum(&mut counts);
         outcome = BatchOutcome {
             loss_sum: loss[0],
             correct: counts[0] as usize,

@@ -166,7 +166,7 @@ struct TrainArgs {
     stop_after_batches: Option<u64>,
     /// Train data-parallel over the ranks of an MPI run (`mpiexec -n R snn-train ...
     /// --distributed`; needs a build with `--features mpi`): each rank computes the gradient of
-    /// its shard of every batch, the gradients are summed in rank order and every rank applies
+    /// its shard of every batch, the gradients are summed (a reproducible ring all-reduce) and every rank applies
     /// the same update; each rank evaluates a share of the held-out sets and rank 0 writes the files. One rank gives exactly the model
     /// of a plain run; R ranks a reproducible one that differs only by float rounding.
     #[arg(long)]

@@ -256,7 +256,7 @@ impl<'a> Run<'a> {
             if world.size() > 1 {
                 // Every rank stops at the same batch: when any rank was interrupted.
                 let mut stops = [u64::from(stop_now)];
-                world.sum_in_rank_order(&mut stops);
+                world.all_reduce_sum(&mut stops);
                 stop_now = stops[0] > 0;
             }
             if stop_now {
@@ -342,7 +342,7 @@ impl<'a> Run<'a> {
     ) -> EpochRecord {
         let timesteps = self.config.timesteps as usize;
         // With several ranks each evaluates a contiguous share and the counts are summed (the
-        // loss sums in rank order).
+        // loss sums by the same ring as gradients).
         let world = &self.opts.world;
         let evaluate_on = |data: &Dataset| {
             let (r, size, n) = (world.rank(), world.size(), data.len());
@@ -453,9 +453,9 @@ fn sum_over_ranks(ev: &mut Evaluation, world: &World) {
         .chain(st.layer_spikes.iter().copied())
         .chain(st.layer_synops.iter().copied())
         .collect();
-    world.sum_in_rank_order(&mut counts);
+    world.all_reduce_sum(&mut counts);
     let mut loss = [ev.loss_sum];
-    world.sum_in_rank_order(&mut loss);
+    world.all_reduce_sum(&mut loss);
     (ev.samples, ev.correct, st.input_spikes) = (counts[0] as usize, counts[1] as usize, counts[2]);
     st.layer_spikes.copy_from_slice(&counts[3..3 + layers]);
     st.layer_synops.copy_from_slice(&counts[3 + layers..]);

@@ -1,7 +1,8 @@
 //! `snn-train --distributed` under `mpiexec` (only with `--features mpi`, and `mpiexec` on the
-//! PATH): one rank gives exactly the files of a plain run; two ranks are reproducible, end
-//! within float rounding of the plain run's weights, and resume an interrupted run to exactly
-//! the weights of an uninterrupted one.
+//! PATH): one rank gives exactly the files of a plain run; two and three ranks are
+//! reproducible and end within float rounding of the plain run's weights; the ranks' shares of
+//! the evaluation sum to one process's; two ranks resume an interrupted run to exactly the
+//! weights of an uninterrupted one.
 
 #![cfg(feature = "mpi")]
 
@@ -84,6 +85,9 @@ fn one_rank_is_a_plain_run_and_two_ranks_are_reproducible_and_close() {
     train(1, &dir("r1"), &[]);
     train(2, &dir("r2"), &[]);
     train(2, &dir("r2-again"), &[]);
+    // Three ranks: the ring cuts the gradient into uneven chunks and adds in another order.
+    train(3, &dir("r3"), &[]);
+    train(3, &dir("r3-again"), &[]);
     for f in ["last.snn", "model.snn"] {
         assert!(
             bytes(dir("plain").join(f)) == bytes(dir("r1").join(f)),
