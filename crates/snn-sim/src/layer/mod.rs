@@ -119,17 +119,19 @@ fn run_share(
     let mut busy_fs = vec![0u128; n_cores];
     let mut edge: BTreeMap<u64, EdgeStep> = BTreeMap::new();
     let mut interior_fs = 0u128;
-    // Spikes per input pixel and per neuron: every counter that does not enter the busy time
-    // is derived from them once at the end ([`Tables::add_totals`]).
+    // Spikes per input pixel and per route class: every counter that does not enter the busy
+    // time is derived from them once at the end ([`Tables::add_totals`]). Spikes per neuron
+    // only for a profile (a counter per neuron is a cache miss per spike).
     let mut input_count = vec![0u64; prog.net.plan.input.len()];
     let mut neuron_count: Vec<Vec<u64>> = prog
         .net
         .plan
         .layers
         .iter()
-        .map(|l| vec![0u64; l.output.len()])
+        .map(|l| vec![0u64; if cfg.profile { l.output.len() } else { 0 }])
         .collect();
     let routes = tables.route_classes(prog, &tm);
+    let mut class_total: Vec<Vec<u64>> = routes.iter().map(|r| vec![0; r.classes.len()]).collect();
     let max_classes = routes.iter().map(|r| r.classes.len()).max().unwrap_or(0);
     let mut class_count = vec![0u32; max_classes];
     let mut touched: Vec<u32> = Vec::new();
@@ -168,10 +170,13 @@ fn run_share(
                         touched.push(c);
                     }
                     class_count[c as usize] += 1;
+                }
+                for &j in spikes.iter().filter(|_| cfg.profile) {
                     count[j as usize] += 1;
                 }
                 for &c in &touched {
                     let n = std::mem::take(&mut class_count[c as usize]);
+                    class_total[l][c as usize] += u64::from(n);
                     let class = rc.classes[c as usize];
                     step[class.slot as usize].route_fs += u64::from(n) * class.fs;
                     for &p in &rc.class_pairs[class.pairs.0 as usize..class.pairs.1 as usize] {
@@ -181,7 +186,9 @@ fn run_share(
                         pair_count[p as usize] += n;
                     }
                 }
-                let link_row = &mut link_ring[((g + l as u64) % layers as u64) as usize];
+                // A slice, not the Vec: its length stays in a register through the stores.
+                let link_row: &mut [u32] =
+                    &mut link_ring[((g + l as u64) % layers as u64) as usize];
                 for p in touched_pairs.drain(..) {
                     let n = std::mem::take(&mut pair_count[p as usize]);
                     for &k in prog.links.pair_route(p) {
@@ -242,7 +249,7 @@ fn run_share(
         }
     }
     let (input_spikes, input_packets) =
-        tables.add_totals(prog, &input_count, &neuron_count, &mut counts);
+        tables.add_totals(prog, &input_count, &routes, &class_total, &mut counts);
     let mut per_core_layer = vec![vec![Counts::default(); layers]; n_cores];
     for (sl, &(core, l)) in tables.slots.iter().enumerate() {
         per_core_layer[core as usize][l as usize] = counts[sl];

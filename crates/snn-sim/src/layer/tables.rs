@@ -53,6 +53,8 @@ pub(crate) struct RouteClass {
     pub(crate) slot: u32,
     pub(crate) fs: u64,
     pub(crate) pairs: (u32, u32),
+    /// One neuron of the class (all route alike).
+    pub(crate) neuron: u32,
 }
 
 /// How one layer's spikes are routed: each neuron's class, and the classes.
@@ -150,6 +152,7 @@ impl Tables {
                             slot,
                             fs,
                             pairs: (lo, out.class_pairs.len() as u32),
+                            neuron: j as u32,
                         });
                         out.classes.len() as u32 - 1
                     });
@@ -161,13 +164,14 @@ impl Tables {
     }
 
     /// Adds to `counts` (per slot) what follows from the spike counts of the input pixels and
-    /// of every neuron: spikes received and emitted, local deliveries, packets and hops.
-    /// Returns (input spikes, host packets).
+    /// of every route class (`class_total[l][c]`, classes of `classes[l]`): spikes received
+    /// and emitted, local deliveries, packets and hops. Returns (input spikes, host packets).
     pub(crate) fn add_totals(
         &self,
         prog: &ChipProgram,
         input_count: &[u64],
-        neuron_count: &[Vec<u64>],
+        classes: &[RouteClasses],
+        class_total: &[Vec<u64>],
         counts: &mut [Counts],
     ) -> (u64, u64) {
         let (mut spikes, mut packets) = (0u64, 0u64);
@@ -181,17 +185,16 @@ impl Tables {
                 counts[d as usize].input_spikes += n;
             }
         }
-        for (l, per_neuron) in neuron_count.iter().enumerate() {
+        for (l, (rc, totals)) in classes.iter().zip(class_total).enumerate() {
             let routes = &prog.routes[l];
-            if routes.start.is_empty() {
-                continue;
-            }
-            for (j, &n) in per_neuron.iter().enumerate() {
+            for (class, &n) in rc.classes.iter().zip(totals) {
                 if n == 0 {
                     continue;
                 }
+                // Every neuron of a class routes alike: one of them stands for all.
+                let j = class.neuron as usize;
                 let r = RouteCost::of(routes, j);
-                let c = &mut counts[self.slot_of[l][j] as usize];
+                let c = &mut counts[class.slot as usize];
                 c.output_spikes += n;
                 c.local_deliveries += n * r.local;
                 c.tile_packets += n * r.tile;
