@@ -29,6 +29,13 @@ pub struct MeshLinks {
     /// Per pair, its route: `hops[start..end]`, the links in travel order.
     pairs: Vec<(u32, u32)>,
     hops: Vec<u32>,
+    /// The same routes as ranges of lane slots (see [`LaneAdder`]): per pair its run along x
+    /// and its run along y, `(start, end)`, empty when `start == end`.
+    runs: Vec<[(u32, u32); 2]>,
+    /// Lane slot of every used link.
+    lane_slot: Vec<u32>,
+    /// Lane slots of the whole mesh.
+    lane_slots: usize,
 }
 
 impl MeshLinks {
@@ -56,6 +63,12 @@ impl MeshLinks {
             .enumerate()
             .map(|(i, &l)| (l, i as u32))
             .collect();
+        let lanes = Lanes::of(tiles);
+        let lane_slot = all.iter().map(|&l| lanes.slot(l)).collect();
+        let runs = pairs
+            .iter()
+            .map(|&(c, d)| lanes.runs(tiles[c as usize], tiles[d as usize]))
+            .collect();
         let mut routes = vec![Vec::new(); tiles.len()];
         let mut ranges = Vec::with_capacity(pairs.len());
         let mut hops = Vec::new();
@@ -72,6 +85,9 @@ impl MeshLinks {
             routes,
             pairs: ranges,
             hops,
+            runs,
+            lane_slot,
+            lane_slots: lanes.slots(),
         }
     }
 
@@ -107,6 +123,114 @@ impl MeshLinks {
     /// The links a packet from core `from` to core `to` crosses, in order (none within a tile).
     pub fn route(&self, from: u32, to: u32) -> &[u32] {
         self.pair(from, to).map_or(&[], |p| self.pair_route(p))
+    }
+}
+
+/// The mesh's links laid out lane by lane: each row's eastward links, each row's westward
+/// links, each column's southward links, each column's northward links, every lane in
+/// coordinate order with one spare slot at its end. A straight run of a route is then a range
+/// of slots, so a count is added to a whole route with two writes into a difference array.
+struct Lanes {
+    width: u32,
+    height: u32,
+}
+
+impl Lanes {
+    /// The lanes of the smallest mesh holding `tiles`.
+    fn of(tiles: &[(u32, u32)]) -> Self {
+        Lanes {
+            width: tiles.iter().map(|t| t.0 + 1).max().unwrap_or(1),
+            height: tiles.iter().map(|t| t.1 + 1).max().unwrap_or(1),
+        }
+    }
+
+    fn slots(&self) -> usize {
+        4 * self.width as usize * self.height as usize
+    }
+
+    /// Slots of the lane along row `y` (eastward or westward) or column `x`.
+    fn row(&self, y: u32, east: bool) -> u32 {
+        (u32::from(!east) * self.height + y) * self.width
+    }
+
+    fn column(&self, x: u32, south: bool) -> u32 {
+        2 * self.height * self.width + (u32::from(!south) * self.width + x) * self.height
+    }
+
+    /// The slot of link `l` (between neighbouring tiles).
+    fn slot(&self, l: Link) -> u32 {
+        let ((x0, y0), (x1, y1)) = (l.from, l.to);
+        if y0 == y1 {
+            self.row(y0, x1 > x0) + x0.min(x1)
+        } else {
+            self.column(x0, y1 > y0) + y0.min(y1)
+        }
+    }
+
+    /// The slot ranges of the dimension-order route from tile `a` to tile `b`: along x in
+    /// `a`'s row, then along y in `b`'s column.
+    fn runs(&self, a: (u32, u32), b: (u32, u32)) -> [(u32, u32); 2] {
+        let x = self.row(a.1, b.0 > a.0);
+        let y = self.column(b.0, b.1 > a.1);
+        [
+            (x + a.0.min(b.0), x + a.0.max(b.0)),
+            (y + a.1.min(b.1), y + a.1.max(b.1)),
+        ]
+    }
+}
+
+/// Adds packet counts of core pairs to the links of their routes: link by link when the routes
+/// are few, else through a difference array over the mesh's lane slots (two writes per straight
+/// run, then one pass over the slots), whichever touches less; the sums are the same integers.
+#[derive(Default)]
+pub(crate) struct LaneAdder {
+    diff: Vec<u32>,
+}
+
+impl LaneAdder {
+    /// Adds `counts[p]` packets for every pair `p` of `pairs` to `row` (per used link of
+    /// `links`), and clears those counts.
+    pub(crate) fn add(
+        &mut self,
+        links: &MeshLinks,
+        pairs: &[u32],
+        counts: &mut [u32],
+        row: &mut [u32],
+    ) {
+        let hops: usize = pairs
+            .iter()
+            .map(|&p| {
+                let (a, b) = links.pairs[p as usize];
+                (b - a) as usize
+            })
+            .sum();
+        if hops <= links.lane_slots + links.lane_slot.len() {
+            for &p in pairs {
+                let n = std::mem::take(&mut counts[p as usize]);
+                for &k in links.pair_route(p) {
+                    row[k as usize] += n;
+                }
+            }
+            return;
+        }
+        self.diff.resize(links.lane_slots, 0);
+        for &p in pairs {
+            let n = std::mem::take(&mut counts[p as usize]);
+            for (a, b) in links.runs[p as usize] {
+                // Modular arithmetic: every run adds and takes back n within its lane.
+                self.diff[a as usize] = self.diff[a as usize].wrapping_add(n);
+                self.diff[b as usize] = self.diff[b as usize].wrapping_sub(n);
+            }
+        }
+        let mut sum = 0u32;
+        for d in &mut self.diff {
+            sum = sum.wrapping_add(*d);
+            *d = sum;
+        }
+        for (r, &s) in row.iter_mut().zip(&links.lane_slot) {
+            *r += self.diff[s as usize];
+        }
+        self.diff.fill(0);
     }
 }
 
@@ -259,6 +383,40 @@ mod tests {
         // Links: 3 + 3 + 2 (2 -> 1 runs opposite to 1 -> 0 over the same tiles).
         assert_eq!(m.len(), 8);
         assert!(m.links.is_sorted());
+    }
+
+    /// Both ways of adding pair counts (link by link, and the lane difference array) give the
+    /// counts of walking every packet's route.
+    #[test]
+    fn pair_counts_reach_the_same_links_either_way() {
+        // One core per tile of a 4 x 3 mesh, every core sending to every other.
+        let tiles: Vec<(u32, u32)> = (0..12).map(|c| (c % 4, c / 4)).collect();
+        let dests: Vec<Vec<u32>> = (0..12)
+            .map(|c| (0..12).filter(|&d| d != c).collect())
+            .collect();
+        let m = MeshLinks::new(&tiles, &dests);
+        let all: Vec<u32> = (0..m.pairs() as u32).collect();
+        for pairs in [&all[..], &all[3..5]] {
+            let mut counts: Vec<u32> = (0..m.pairs() as u32).map(|p| p % 7 + 1).collect();
+            let mut want = vec![0u32; m.len()];
+            for &p in pairs {
+                for &k in m.pair_route(p) {
+                    want[k as usize] += counts[p as usize];
+                }
+            }
+            let mut got = vec![0u32; m.len()];
+            LaneAdder::default().add(&m, pairs, &mut counts, &mut got);
+            assert_eq!(got, want, "{} pairs", pairs.len());
+            assert!(
+                pairs.iter().all(|&p| counts[p as usize] == 0),
+                "counts cleared"
+            );
+        }
+        let hops: usize = all.iter().map(|&p| m.pair_route(p).len()).sum();
+        assert!(
+            hops > m.lane_slots + m.len(),
+            "the full set takes the difference array"
+        );
     }
 
     #[test]

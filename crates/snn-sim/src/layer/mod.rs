@@ -11,7 +11,7 @@
 mod tables;
 
 use crate::counters::Counts;
-use crate::links::LinkLoad;
+use crate::links::{LaneAdder, LinkLoad};
 use crate::part::{in_shares, merge, EdgeStep, Part};
 use crate::program::ChipProgram;
 use crate::run::{RunConfig, RunResult};
@@ -139,6 +139,7 @@ fn run_share(
     // route (a route is several links long; far fewer pairs than spikes are touched).
     let mut pair_count = vec![0u32; prog.links.pairs()];
     let mut touched_pairs: Vec<u32> = Vec::new();
+    let mut lanes = LaneAdder::default();
     let mut outputs = Vec::with_capacity(hi - lo);
     let fill = layers as u64 - 1;
     for (local_sample, index) in (lo..hi).enumerate() {
@@ -186,15 +187,9 @@ fn run_share(
                         pair_count[p as usize] += n;
                     }
                 }
-                // A slice, not the Vec: its length stays in a register through the stores.
-                let link_row: &mut [u32] =
-                    &mut link_ring[((g + l as u64) % layers as u64) as usize];
-                for p in touched_pairs.drain(..) {
-                    let n = std::mem::take(&mut pair_count[p as usize]);
-                    for &k in prog.links.pair_route(p) {
-                        link_row[k as usize] += n;
-                    }
-                }
+                let link_row = &mut link_ring[((g + l as u64) % layers as u64) as usize];
+                lanes.add(&prog.links, &touched_pairs, &mut pair_count, link_row);
+                touched_pairs.clear();
                 charge_synops(&tables.edges_from[l + 1], spikes, &mut step);
             }
             // Active neurons, then each slot's busy time at chip step g + layer.
