@@ -70,7 +70,7 @@ impl World {
         #[cfg(not(feature = "mpi"))]
         {
             Err(NoMpi(
-                "--distributed needs a build with MPI: cargo build --release --features mpi (and an MPI library: apt-get install mpich libmpich-dev libclang-dev)".into(),
+                "--distributed needs a build with MPI: cargo build --release --features snn-train/mpi,snn-sim/mpi (after apt-get install mpich libmpich-dev libclang-dev)".into(),
             ))
         }
     }

@@ -20,7 +20,8 @@ enum EngineArg {
     /// Whole layers per step with snn-train's kernels, events charged to cores from tables
     /// (default for float mode).
     Layer,
-    /// Cores exchanging real spike packets over channels (the reference; default for fixed).
+    /// Cores exchanging real spike packets, batched per destination core (the reference;
+    /// default for fixed).
     Event,
 }
 
@@ -33,7 +34,7 @@ enum ModeArg {
 }
 
 /// Simulate a mapped SNN on a modeled neuromorphic chip: cores on worker threads exchange spike
-/// packets over channels; reports accuracy, synaptic ops, sparsity, traffic, time and energy.
+/// packets; reports accuracy, synaptic ops, sparsity, traffic, mesh-link load, time and energy.
 #[derive(Parser, Debug)]
 #[command(name = "snn-sim", version)]
 struct Args {

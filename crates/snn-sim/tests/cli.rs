@@ -286,3 +286,17 @@ fn more_replicas_than_threads_is_refused() {
         );
     }
 }
+
+/// Without the `mpi` feature, `--distributed` says how to get a build that has it.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_without_mpi_says_how_to_build_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model_path, mapping_path) = files(tmp.path());
+    let o = tmp.path().join("o");
+    fails_with(
+        run(&model_path, &mapping_path, &o, &["--distributed"]),
+        &["--distributed", "--features snn-train/mpi,snn-sim/mpi"],
+    );
+    assert!(!o.exists(), "nothing written");
+}

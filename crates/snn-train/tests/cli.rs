@@ -592,3 +592,30 @@ fn layers_reports_per_inference_acs_against_the_papers_lenet_macs() {
         .unwrap();
     fails_with(out, &["wrong.json", "not an snn-train eval JSON"]);
 }
+
+/// Without the `mpi` feature, `--distributed` says how to get a build that has it, and writes
+/// nothing.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_without_mpi_says_how_to_build_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = bin()
+        .args([
+            "--arch",
+            "lenet",
+            "--epochs",
+            "1",
+            "--distributed",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    fails_with(
+        o,
+        &["--distributed", "--features snn-train/mpi,snn-sim/mpi"],
+    );
+    assert!(!out.exists(), "nothing written");
+}
