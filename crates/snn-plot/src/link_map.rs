@@ -108,7 +108,10 @@ impl Figure for LinkMap<'_> {
             y_labels: rows,
             grid: (false, false),
             plot: Some((grid_w, grid_h)),
-            ..Frame::new("tile x   (lanes: → above ←, ↓ left of ↑)", "tile y")
+            ..Frame::new(
+                "tile x   (lanes: → above ←, ↓ left of ↑; dark tiles hold used cores)",
+                "tile y",
+            )
         };
         let x = RangedCoordf64::from(-0.5..cols as f64 - 0.5);
         let y = RangedCoordf64::from(rows as f64 - 0.5..-0.5);
