@@ -110,14 +110,6 @@ impl World {
         }
         Some(vec![bytes.to_vec()])
     }
-
-    /// Waits until every rank gets here.
-    pub fn barrier(&self) {
-        #[cfg(feature = "mpi")]
-        if let Some(m) = &self.mpi {
-            m.barrier();
-        }
-    }
 }
 
 /// The numbers the collectives carry (`f32`, `f64`, `u64`).

@@ -2,7 +2,6 @@
 //! collectives, each over `MPI_COMM_WORLD`.
 
 use crate::NoMpi;
-use mpi::collective::CommunicatorCollectives;
 use mpi::collective::Root;
 use mpi::datatype::PartitionMut;
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -95,9 +94,5 @@ impl MpiWorld {
             out.push(buf[d..d + n as usize].to_vec());
         }
         Some(out)
-    }
-
-    pub(crate) fn barrier(&self) {
-        self.comm.barrier();
     }
 }

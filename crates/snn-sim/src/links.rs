@@ -320,9 +320,6 @@ impl LinkLoad {
 
     /// Adds another share's tally.
     pub(crate) fn add(&mut self, other: &LinkLoad) {
-        if self.per_link.is_empty() {
-            self.per_link = vec![0; other.per_link.len()];
-        }
         for (a, b) in self.per_link.iter_mut().zip(&other.per_link) {
             *a += b;
         }
@@ -431,7 +428,7 @@ mod tests {
         assert_eq!((load.stretched_steps, load.stretch_fs), (1, 200));
         assert_eq!(load.busiest_fs, 340);
         assert!((load.peak_utilization - 300.0 / 305.0).abs() < 1e-12);
-        let mut sum = LinkLoad::default();
+        let mut sum = LinkLoad::new(3);
         sum.add(&load);
         sum.add(&load);
         assert_eq!(sum.per_link, [62, 8, 4]);

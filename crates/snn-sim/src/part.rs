@@ -65,7 +65,8 @@ pub(crate) fn merge(
             edge.entry(g).or_default().add(step);
         }
     }
-    let mut links = LinkLoad::default();
+    let n_links = parts.first().map_or(0, |p| p.result.links.per_link.len());
+    let mut links = LinkLoad::new(n_links);
     for p in &parts {
         links.add(&p.result.links);
     }

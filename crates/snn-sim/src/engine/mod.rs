@@ -43,10 +43,6 @@ pub struct Batch {
     pub layer: u32,
     /// Global network step (sample · T + step).
     pub step: u64,
-    /// Sending core.
-    pub from: u32,
-    /// Route length (x, y hops).
-    pub hops: (u16, u16),
     /// Neuron indices (channel-last, in the sending layer).
     pub neurons: Vec<u32>,
 }
@@ -168,7 +164,7 @@ impl<'a> Shared<'a> {
         self.input_spikes.fetch_add(n_spk, Ordering::Relaxed);
         self.input_packets.fetch_add(n_pk, Ordering::Relaxed);
         if self.cfg.profile {
-            let mut counts = self.input_counts.lock().unwrap_or_else(|e| e.into_inner());
+            let mut counts = lock(&self.input_counts);
             for (pos, neg) in &slot.steps {
                 for &p in pos.iter().chain(neg.iter()) {
                     counts[p as usize] += 1;
@@ -445,7 +441,7 @@ fn drive(
 }
 
 /// Locks a mutex, going on with the data of a worker that panicked (the run fails anyway).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -481,6 +477,6 @@ fn neuron_spikes(
             }
         }
     }
-    let input = std::mem::take(&mut *input_counts.lock().unwrap_or_else(|e| e.into_inner()));
+    let input = std::mem::take(&mut *lock(input_counts));
     (input, per_layer)
 }

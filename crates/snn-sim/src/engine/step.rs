@@ -93,7 +93,7 @@ pub(super) fn step_core(
     // outboxes of this step's parity are the other ones).
     if tau > 0 {
         for outboxes in &sh.outboxes[((tau - 1) % 2) as usize] {
-            let mut by_dest = outboxes.lock().unwrap_or_else(|e| e.into_inner());
+            let mut by_dest = super::lock(outboxes);
             st.received.append(&mut by_dest[core.core as usize]);
         }
         for b in st.received.drain(..) {
@@ -240,16 +240,9 @@ pub(super) fn step_core(
             for &k in prog.links.route(core.core, d) {
                 io.links[k as usize] += neurons.len() as u32;
             }
-            let (dx, dy) = prog.cores[d as usize].tile;
-            let hops = (
-                dx.abs_diff(core.tile.0) as u16,
-                dy.abs_diff(core.tile.1) as u16,
-            );
             let batch = Batch {
                 layer: l as u32,
                 step: g,
-                from: core.core,
-                hops,
                 neurons,
             };
             io.outbox[d as usize].push(batch);

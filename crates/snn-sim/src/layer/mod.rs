@@ -172,8 +172,10 @@ fn run_share(
                     }
                     class_count[c as usize] += 1;
                 }
-                for &j in spikes.iter().filter(|_| cfg.profile) {
-                    count[j as usize] += 1;
+                if cfg.profile {
+                    for &j in spikes {
+                        count[j as usize] += 1;
+                    }
                 }
                 for &c in &touched {
                     let n = std::mem::take(&mut class_count[c as usize]);
